@@ -1,0 +1,53 @@
+# WindowWatch: the only commands a newcomer needs.
+#   make demo   set up, make demo data, run the pipeline through Airflow, serve the dashboards
+#   make test   set up, run the test suite (what CI runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export WINDOWWATCH_HOME ?= $(CURDIR)/var
+export PATH := $(HOME)/.local/bin:$(PATH)
+# Debian packages the tests and the demo need: a browser for the dashboard tests and chart
+# export, CJK fonts for charts and PDFs, PostgreSQL for the SQL source and Airflow metadata
+# tests, poppler for checking the PDFs.
+DEBIAN_PACKAGES := chromium fonts-noto-cjk postgresql poppler-utils
+PYTEST_ARGS ?=
+
+.PHONY: help setup uv python-deps system-deps demo test test-slow lint clean
+
+help:
+	@echo "make demo   - set up, generate demo feeds, run the pipeline through Airflow, serve dashboards"
+	@echo "make test   - set up and run the test suite (CI)"
+	@echo "make test-slow - the long trials too (fault injection, city scale)"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || { echo "installing uv"; python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv; }
+
+python-deps: uv
+	uv sync --locked
+
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing -- install them with: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+setup: python-deps system-deps
+
+demo: setup
+	uv run windowwatch demo
+
+test: setup
+	uv run pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup
+	uv run pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var .pytest_cache dbt_project/target dbt_project/logs

@@ -1,0 +1,153 @@
+"""The `windowwatch` command line (SPEC §6).
+
+Each subcommand names the function that implements it as "module:function"; the function
+takes the parsed arguments and returns the exit code. A subcommand whose module does not
+exist yet says so and exits non-zero: no fake success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+EXIT_NOT_BUILT = 3
+
+# command path -> implementing function
+HANDLERS: dict[str, str] = {
+    "demo": "windowwatch.demo:main",
+    "generate": "windowwatch.generate.cli:main",
+    "ingest": "ingest.run:main",
+    "run": "windowwatch.pipeline:run_main",
+    "serve": "windowwatch.serve:main",
+    "users add": "windowwatch.accounts:add_main",
+    "report publish": "windowwatch.reports.publish:main",
+    "audit draw": "windowwatch.audit.cli:draw_main",
+    "audit verify": "windowwatch.audit.cli:verify_main",
+    "audit findings": "windowwatch.audit.cli:findings_main",
+    "audit export": "windowwatch.audit.cli:export_main",
+    "bench": "windowwatch.bench:main",
+}
+
+
+class NotBuilt(RuntimeError):
+    pass
+
+
+def _month(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month YYYY-MM")
+    return value
+
+
+def _date(value: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="windowwatch",
+        description="WindowWatch 窗口效能电子监察: electronic supervision and scoring of service windows.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="make demo feeds if absent, run the pipeline, publish, serve")
+    demo.add_argument("--port", type=int, default=8501)
+    demo.add_argument("--no-serve", action="store_true", help="stop after publishing")
+
+    gen = sub.add_parser("generate", help="synthetic feeds with injected anomalies and a ground-truth file")
+    gen.add_argument("--scale", choices=["small", "city", "province"], default="small")
+    gen.add_argument("--out", required=True, help="output folder (one sub-folder per feed)")
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--as-of", type=_date, default=None, help="last day of generated activity")
+
+    ing = sub.add_parser("ingest", help="land the configured sources (normally run by `windowwatch run`)")
+    ing.add_argument("--feeds", help="the inbox folder for files sources")
+    ing.add_argument("--config", help="sources file (default windowwatch.yaml)")
+    ing.add_argument("--source", action="append", help="only this source (repeatable)")
+
+    run = sub.add_parser("run", help="the daily pipeline, through Airflow")
+    run.add_argument("--feeds", help="the inbox folder for files sources")
+    run.add_argument("--as-of", type=_date, default=None)
+
+    serve = sub.add_parser("serve", help="the dashboards")
+    serve.add_argument("--port", type=int, default=8501)
+
+    users = sub.add_parser("users", help="local dashboard accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    ua = users_sub.add_parser("add", help="add or reset an account")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=["inspector", "auditor", "viewer"], required=True)
+    ua.add_argument("--password-stdin", action="store_true")
+
+    rep = sub.add_parser("report", help="monthly ranking publication")
+    rep_sub = rep.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    rp = rep_sub.add_parser("publish", help="freeze and render the month's ranking")
+    rp.add_argument("--month", type=_month, required=True)
+
+    aud = sub.add_parser("audit", help="double-random audit draws (双随机、一公开)")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    ad = aud_sub.add_parser("draw", help="commit a plan and draw with public entropy")
+    ad.add_argument("--plan", required=True)
+    ad.add_argument("--entropy", required=True)
+    ad.add_argument("--json", action="store_true")
+    av = aud_sub.add_parser("verify", help="recompute draws from the log and check the hash chain")
+    av.add_argument("draw_id", nargs="?")
+    af = aud_sub.add_parser("findings", help="record or list findings of sampled cases")
+    af.add_argument("args", nargs=argparse.REMAINDER)
+    ae = aud_sub.add_parser("export", help="public export of draws and findings (一公开)")
+    ae.add_argument("args", nargs=argparse.REMAINDER)
+
+    bench = sub.add_parser("bench", help="the benchmark")
+    bench.add_argument("--scale", choices=["small", "city", "province"], default="small")
+    return p
+
+
+def _command_key(args: argparse.Namespace) -> str:
+    for attr in ("users_command", "report_command", "audit_command"):
+        action = getattr(args, attr, None)
+        if action:
+            return f"{args.command} {action}"
+    return args.command
+
+
+def resolve(key: str):
+    target = HANDLERS[key]
+    module_name, func_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise NotBuilt(f"`windowwatch {key}` is not built yet ({module_name} does not exist).") from None
+        raise
+    return getattr(module, func_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    key = _command_key(args)
+    try:
+        handler = resolve(key)
+    except NotBuilt as exc:
+        print(f"windowwatch: {exc}", file=sys.stderr)
+        return EXIT_NOT_BUILT
+    from windowwatch.config import ConfigError
+
+    try:
+        return int(handler(args) or 0)
+    except ConfigError as exc:
+        print(f"windowwatch: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Configuration: the sources file and the scoring file, validated on load.
+
+An invalid file fails at start-up with the key and what is wrong (ConfigError).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from windowwatch.feeds import FEEDS
+from windowwatch.paths import REPO_ROOT
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULT_SCORING = CONFIG_DIR / "scoring.yaml"
+DEFAULT_SOURCES = REPO_ROOT / "windowwatch.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration file is invalid; the message names the file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- sources
+
+RatingDirection = Literal["five_is_best", "one_is_best"]
+
+
+class SourceOptions(_Strict):
+    encoding: str | None = None  # override CSV encoding detection (utf-8, gbk, gb18030)
+    # per feed: {source column: contract column}; files sources key it by feed name
+    column_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # numeric ratings are accepted only when this is declared (SPEC §3)
+    rating_direction: RatingDirection | None = None
+    watermark_column: str | None = None  # sql: incremental column
+    page_size: int = Field(500, gt=0, le=100_000)  # http
+    since_param: str = "since"  # http: name of the incremental query parameter
+    max_retries: int = Field(5, ge=0, le=20)  # http
+    backoff_seconds: float = Field(0.5, ge=0, le=60)  # http: first back-off, doubled each retry
+    timeout_seconds: float = Field(30, gt=0, le=600)  # http
+
+    @model_validator(mode="after")
+    def _mapping_targets_exist(self) -> "SourceOptions":
+        for feed, mapping in self.column_mapping.items():
+            if feed not in FEEDS:
+                raise ValueError(f"column_mapping: unknown feed {feed!r} (known: {', '.join(FEEDS)})")
+            for src, dst in mapping.items():
+                if dst not in FEEDS[feed].by_name:
+                    raise ValueError(f"column_mapping.{feed}.{src}: {dst!r} is not a column of {feed}")
+        return self
+
+
+class Source(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["files", "sql", "http"]
+    feed: str | None = None  # sql/http: the feed they deliver; files: one folder per feed
+    path: str | None = None  # files: the inbox (default: --feeds of the run)
+    url: str | None = None  # sql: SQLAlchemy URL (may be ${ENV_VAR}); http: base URL
+    query: str | None = None  # sql: SELECT; the watermark filter is added by the connector
+    options: SourceOptions = Field(default_factory=SourceOptions)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Source":
+        if self.kind in ("sql", "http"):
+            if not self.feed:
+                raise ValueError(f"a {self.kind} source needs 'feed'")
+            if not self.url:
+                raise ValueError(f"a {self.kind} source needs 'url'")
+        if self.kind == "sql" and not self.query:
+            raise ValueError("a sql source needs 'query'")
+        if self.feed is not None and self.feed not in FEEDS:
+            raise ValueError(f"feed: unknown feed {self.feed!r} (known: {', '.join(FEEDS)})")
+        return self
+
+
+class SourcesFile(_Strict):
+    sources: list[Source]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "SourcesFile":
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.name in seen:
+                raise ValueError(f"duplicate source name {s.name!r}")
+            seen.add(s.name)
+        return self
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, str):
+        return os.path.expandvars(value)
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    return value
+
+
+def _format_errors(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        lines.append(f"  {loc}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration ({exc.strerror})") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+
+
+def load_sources(path: str | Path | None = None) -> SourcesFile:
+    path = Path(path or os.environ.get("WINDOWWATCH_SOURCES", DEFAULT_SOURCES))
+    raw = _expand_env(_read_yaml(path))
+    try:
+        return SourcesFile.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(path, err)) from None
+
+
+# ---------------------------------------------------------------- scoring
+
+
+class Timeliness(_Strict):
+    yellow_workdays: int = Field(ge=0, le=30)
+
+
+class HoursRange(_Strict):
+    open: str = Field(pattern=r"^\d{2}:\d{2}:\d{2}$")
+    close: str = Field(pattern=r"^\d{2}:\d{2}:\d{2}$")
+
+
+class DefaultHallHours(_Strict):
+    workday: HoursRange | None
+    non_workday: HoursRange | None
+
+
+class OffBook(_Strict):
+    backfill_hours: float = Field(gt=0)
+    instant_minutes: float = Field(gt=0)
+    instant_min_promised_limit: int = Field(ge=0)
+    volume_gap_ratio: float = Field(gt=1)
+    default_hall_hours: DefaultHallHours
+
+
+class Satisfaction(_Strict):
+    prior_weight: float = Field(ge=0)
+    rectify_workdays: int = Field(ge=1, le=60)
+
+
+class Weights(_Strict):
+    T: float = Field(ge=0)
+    S: float = Field(ge=0)
+    D: float = Field(ge=0)
+    I: float = Field(ge=0)
+    R: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "Weights":
+        total = self.T + self.S + self.D + self.I + self.R
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"weights must sum to 1.0 (they sum to {total})")
+        return self
+
+
+class Score(_Strict):
+    weights: Weights
+    discipline_penalty_per_flag: float = Field(ge=0)
+    off_book_penalty: float = Field(ge=0)
+    min_completed_cases: int = Field(ge=0)
+    stars: list[float] = Field(min_length=4, max_length=4)
+    red_flag_share: float = Field(gt=0, le=1)
+    red_flag_min_stars: int = Field(ge=1, le=5)
+    bottom_share: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _stars_descending(self) -> "Score":
+        if self.stars != sorted(self.stars, reverse=True):
+            raise ValueError("stars thresholds must be descending (five stars first)")
+        return self
+
+
+class Scoring(_Strict):
+    version: int
+    timeliness: Timeliness
+    off_book: OffBook
+    satisfaction: Satisfaction
+    score: Score
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """Flat vars for dbt (`--vars`); names are the dbt var names used in the models."""
+        s = self.score
+        hh = self.off_book.default_hall_hours
+        return {
+            "yellow_workdays": self.timeliness.yellow_workdays,
+            "backfill_hours": self.off_book.backfill_hours,
+            "instant_minutes": self.off_book.instant_minutes,
+            "instant_min_promised_limit": self.off_book.instant_min_promised_limit,
+            "volume_gap_ratio": self.off_book.volume_gap_ratio,
+            "default_workday_open": hh.workday.open if hh.workday else None,
+            "default_workday_close": hh.workday.close if hh.workday else None,
+            "default_non_workday_open": hh.non_workday.open if hh.non_workday else None,
+            "default_non_workday_close": hh.non_workday.close if hh.non_workday else None,
+            "prior_weight": self.satisfaction.prior_weight,
+            "rectify_workdays": self.satisfaction.rectify_workdays,
+            "weight_t": s.weights.T,
+            "weight_s": s.weights.S,
+            "weight_d": s.weights.D,
+            "weight_i": s.weights.I,
+            "weight_r": s.weights.R,
+            "discipline_penalty_per_flag": s.discipline_penalty_per_flag,
+            "off_book_penalty": s.off_book_penalty,
+            "min_completed_cases": s.min_completed_cases,
+            "star5_min": s.stars[0],
+            "star4_min": s.stars[1],
+            "star3_min": s.stars[2],
+            "star2_min": s.stars[3],
+            "red_flag_share": s.red_flag_share,
+            "red_flag_min_stars": s.red_flag_min_stars,
+            "bottom_share": s.bottom_share,
+        }
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+def load_scoring(path: str | Path | None = None) -> Scoring:
+    path = Path(path or os.environ.get("WINDOWWATCH_SCORING", DEFAULT_SCORING))
+    raw = _read_yaml(path)
+    try:
+        return Scoring.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(path, err)) from None
