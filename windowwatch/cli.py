@@ -27,6 +27,8 @@ HANDLERS: dict[str, str] = {
     "audit verify": "windowwatch.audit.cli:verify_main",
     "audit findings": "windowwatch.audit.cli:findings_main",
     "audit export": "windowwatch.audit.cli:export_main",
+    "audit commit": "windowwatch.audit.cli:commit_main",
+    "audit callback": "windowwatch.audit.cli:callback_main",
     "bench": "windowwatch.bench:main",
 }
 
@@ -102,10 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--json", action="store_true")
     av = aud_sub.add_parser("verify", help="recompute draws from the log and check the hash chain")
     av.add_argument("draw_id", nargs="?")
+    av.add_argument("--repair-torn-tail", action="store_true", help="move an incomplete last line (crash mid-write) aside")
     af = aud_sub.add_parser("findings", help="record or list findings of sampled cases")
     af.add_argument("args", nargs=argparse.REMAINDER)
     ae = aud_sub.add_parser("export", help="public export of draws and findings (一公开)")
-    ae.add_argument("args", nargs=argparse.REMAINDER)
+    # explicit options: a REMAINDER positional does not capture arguments that start with "--"
+    ae.add_argument("--draw", required=True)
+    ae.add_argument("--format", choices=["csv", "xlsx", "html", "json"], required=True,
+                    help="json: the verification bundle (plan, entropy, pools, result, hashes)")
+    ae.add_argument("--out", required=True)
+    ac = aud_sub.add_parser("commit", help="record a plan's hash before the entropy is known")
+    ac.add_argument("--plan", required=True)
+    acb = aud_sub.add_parser("callback", help="回访抽样: all bad reviews plus a random share of 基本满意")
+    acb.add_argument("--month", type=_month, required=True)
+    acb.add_argument("--share", type=float, default=0.1)
+    acb.add_argument("--entropy", required=True)
+    acb.add_argument("--json", action="store_true")
 
     bench = sub.add_parser("bench", help="the benchmark")
     bench.add_argument("--scale", choices=["small", "city", "province"], default="small")

@@ -1,0 +1,159 @@
+"""The audit plan of SPEC §4.7 (一单两库: the 检查事项清单), validated with clear errors.
+
+Risk boost (风险加权), defined precisely because the SPEC leaves it open:
+- a window is *bottom* when fct_window_month.is_bottom is true for the population month, and
+  *off-book* when fct_window_month.off_book_cases > 0 that month; its multiplier m_w is the
+  product of the plan's multipliers that apply to it (1 when none does);
+- strata `window_id`: the stratum's k becomes ceil(k × m_w);
+- strata `department_id` / `none`: the stratum keeps its k over all its cases, and gains
+  ceil(k × m) − k extra places, m = the largest m_w among its windows; the extra places go to
+  the not-yet-taken cases *from boosted windows* (m_w > 1), in the same key order.
+- k × m and ratio × N are computed in exact decimal arithmetic, then rounded up.
+
+plan_hash is H(canonical JSON of the plan *as written* in the YAML file), so an outside
+verifier needs only the file; defaults (e.g. ratio's min: 1) apply to the draw, not the hash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from windowwatch.audit.hashing import H, canonical_json
+
+STATUSES = ("completed", "open", "rejected", "withdrawn")
+
+
+class PlanError(ValueError):
+    """The plan file is invalid; the message names the file, the key and what to do."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Population(_Strict):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    status: Literal["completed", "open", "rejected", "withdrawn"]
+    department_ids: list[str] | None = Field(None, min_length=1)
+    window_ids: list[str] | None = Field(None, min_length=1)
+    item_codes: list[str] | None = Field(None, min_length=1)
+
+    @field_validator("month", mode="before")
+    @classmethod
+    def _month_text(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError(f"must be a quoted month text 'YYYY-MM', got {v!r}")
+        return v
+
+
+class Sample(_Strict):
+    per_stratum: int | None = Field(None, ge=1)
+    ratio: float | None = Field(None, gt=0, le=1)
+    min: int | None = Field(None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_min(cls, v: Any) -> Any:
+        if isinstance(v, dict) and v.get("ratio") is not None and v.get("min") is None:
+            v = {**v, "min": 1}
+        return v
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "Sample":
+        if (self.per_stratum is None) == (self.ratio is None):
+            raise ValueError("give exactly one of per_stratum: K or ratio: R (with optional min)")
+        if self.per_stratum is not None and self.min is not None:
+            raise ValueError("min only goes with ratio")
+        return self
+
+    def k_for(self, stratum_size: int) -> int:
+        if self.per_stratum is not None:
+            return self.per_stratum
+        return max(self.min or 0, math.ceil(Decimal(str(self.ratio)) * stratum_size))
+
+
+class RiskBoost(_Strict):
+    bottom_windows: float = Field(1.0, ge=1, le=100)
+    off_book_windows: float = Field(1.0, ge=1, le=100)
+
+
+class Plan(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    population: Population
+    strata: Literal["department_id", "window_id", "none"]
+    sample: Sample
+    risk_boost: RiskBoost | None = None
+    inspectors_per_case: int = Field(ge=2, le=20)
+    max_cases_per_inspector: int = Field(ge=1)
+
+    @field_validator("strata", mode="before")
+    @classmethod
+    def _none_strata(cls, v: Any) -> Any:
+        return "none" if v is None else v
+
+    # the plan exactly as written (parsed YAML): what is hashed and logged, so that anyone who
+    # reads the plan file gets the same plan_hash without knowing our defaults
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def canonical(self) -> dict[str, Any]:
+        """The plan as written (or, for a plan built in code, its dump without unset keys)."""
+        if self._raw is not None:
+            return json.loads(canonical_json(self._raw))
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def plan_hash(self) -> str:
+        return H(canonical_json(self.canonical()))
+
+
+def boosted_k(k: int, multiplier: float) -> int:
+    return math.ceil(Decimal(k) * Decimal(str(multiplier)))
+
+
+def _format(source: str, err: ValidationError) -> str:
+    lines = [f"{source}: invalid audit plan"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        lines.append(f"  {loc}: {e['msg']}")
+    lines.append("  fix the key(s) above; see SPEC §4.7 for the plan format")
+    return "\n".join(lines)
+
+
+def parse_plan(data: Any, source: str = "<plan>") -> Plan:
+    if not isinstance(data, dict):
+        raise PlanError(f"{source}: an audit plan must be a YAML mapping (name, population, strata, …)")
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as err:
+        raise PlanError(_format(source, err)) from None
+    try:
+        canonical_json(data)
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"{source}: the plan holds a value that is not plain text/number ({exc}); quote it") from None
+    plan._raw = data
+    return plan
+
+
+def parse_plan_text(text: str, source: str = "<plan>") -> Plan:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise PlanError(f"{source}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    return parse_plan(data, source)
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan ({exc.strerror})") from None
+    return parse_plan_text(text, str(path))

@@ -1,0 +1,9 @@
+"""Monthly ranking publication (SPEC §4.8): frozen, versioned PDF / XLSX / HTML reports.
+
+API for the dashboard page 月度报告: `list_versions(month=None)` and `publish_month(month)`.
+"""
+
+from windowwatch.reports.data import ReportError
+from windowwatch.reports.publish import PublishResult, list_versions, publish_month
+
+__all__ = ["PublishResult", "ReportError", "list_versions", "publish_month"]

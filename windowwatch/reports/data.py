@@ -1,0 +1,126 @@
+"""What a monthly publication freezes (SPEC §4.8), read from the published snapshot.
+
+The *content* of a version — the month's fct_window_month rows (with window, department and
+centre names from dim_window), its fct_department_month rows and the scoring file in force —
+is what its content hash covers. The data watermark (the snapshot's as-of date and latest
+event time) is stored with the version but is not content: a later daily run that leaves the
+month unchanged must not create a new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from windowwatch.audit.hashing import H, canonical_json
+from windowwatch.config import load_scoring
+from windowwatch.paths import Home
+from windowwatch.snapshot import current_snapshot
+
+
+class ReportError(RuntimeError):
+    pass
+
+
+# Columns that move with every daily run without being a change of the month's ranking: they
+# belong to the watermark, not to the frozen content.
+VOLATILE = frozenset({"as_of_date"})
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _rows(con, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [{c: _json_value(v) for c, v in zip(cols, r)} for r in cur.fetchall()]
+
+
+def _columns(con, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
+            "order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
+def month_start(month: str) -> dt.date:
+    y, m = (int(x) for x in month.split("-"))
+    return dt.date(y, m, 1)
+
+
+def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """(content, watermark, snapshot path) of the month."""
+    path = current_snapshot(h)
+    start = month_start(month)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        dim_cols = set(_columns(con, "dim_window"))
+        fact_cols = [c for c in _columns(con, "fct_window_month") if c not in VOLATILE]
+        names = [
+            c for c in ("window_name", "department_name", "center_id", "center_name")
+            if c in dim_cols and c not in fact_cols
+        ]
+        sel = ", ".join([f'f."{c}"' for c in fact_cols] + [f"w.{c}" for c in names])
+        windows = _rows(
+            con,
+            f"select {sel} from marts.fct_window_month f "
+            "left join marts.dim_window w on w.window_id = f.window_id where f.month = ? "
+            "order by f.rank nulls last, f.score desc nulls last, f.window_id",
+            [start],
+        )
+        if not windows:
+            raise ReportError(
+                f"{path.name}: marts.fct_window_month has no rows for {month}: run the pipeline "
+                "(`windowwatch run`) for that month before publishing"
+            )
+        dept_names = ""
+        if {"department_id", "department_name"} <= dim_cols:
+            dept_names = (
+                ", (select min(w.department_name) from marts.dim_window w "
+                "where w.department_id = d.department_id) as department_name"
+            )
+        dept_cols = ", ".join(f'd."{c}"' for c in _columns(con, "fct_department_month") if c not in VOLATILE)
+        departments = _rows(
+            con,
+            f"select {dept_cols}{dept_names} from marts.fct_department_month d where d.month = ? "
+            "order by d.department_id",
+            [start],
+        )
+        wm = con.execute(
+            "select max(as_of_date), max(greatest(accepted_at, coalesce(completed_at, accepted_at))) from marts.fct_case"
+        ).fetchone()
+    finally:
+        con.close()
+    for r in departments:
+        r.setdefault("department_name", None)
+    scoring = load_scoring()
+    content = {
+        "month": month,
+        "windows": windows,
+        "departments": departments,
+        "scoring": scoring.model_dump(mode="json"),
+    }
+    watermark = {"as_of_date": _json_value(wm[0]), "max_event_time": _json_value(wm[1])}
+    return content, watermark, path
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return H(canonical_json(content))
