@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+# `postgres_url`: one real throwaway PostgreSQL 15 server per session, started only when a test
+# asks for it (tests/pg_server.py). Request the fixture; do not import it into a test module
+# (a second import would register a second session fixture and start a second server).
+from pg_server import postgres_url  # noqa: E402,F401
+
 
 @pytest.fixture()
 def ww_home(tmp_path, monkeypatch):
