@@ -1,0 +1,73 @@
+"""Turn a Chunk of cases into feed-shaped polars frames (transactions) with stable ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from windowwatch.generate.cases import CHANNELS, EVENT_TYPES, Chunk, applicants
+from windowwatch.generate.reference import Centre
+
+
+def case_ids(chunk: Chunk, code: str) -> np.ndarray:
+    """办件编号: centre code + acceptance date + sequence of the day, in acceptance order."""
+    order = np.lexsort((chunk.t["accept"], chunk.accept_day))
+    day_sorted = chunk.accept_day[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(day_sorted)) + 1]
+    seq_sorted = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    seq = np.empty(len(order), dtype=np.int64)
+    seq[order] = seq_sorted + 1
+    dates = np.char.replace(np.datetime_as_string(chunk.accept_day.astype("datetime64[D]"), unit="D"), "-", "")
+    return np.char.add(np.char.add(code, dates), np.char.zfill(seq.astype(str), 6))
+
+
+def transactions_frame(chunk: Chunk, centre: Centre, ids: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+    # one row per case first (strings built once per case), then gathered per event
+    app_id, app_name, app_phone = applicants(rng, chunk.n)
+    fee = centre.item_fee[chunk.item]
+    paid_here = rng.random(chunk.n) < 0.85
+    cases = pl.DataFrame({
+        "case_id": ids,
+        "window_id": pl.Series(centre.window_ids).gather(chunk.window),
+        "staff_id": chunk.staff.astype(str),
+        "item_code": pl.Series(centre.item_codes).gather(chunk.item),
+        "channel": pl.Series(CHANNELS).gather(chunk.channel),
+        "applicant_id": app_id,
+        "applicant_name": app_name,
+        "applicant_phone": app_phone,
+        "_fee": np.where(fee > 0, fee, np.nan),
+        "_paid": paid_here,
+        "_ext": chunk.extend_days,
+    })
+    parts_case, parts_type, parts_t, parts_rec = [], [], [], []
+    for ti, key in enumerate(EVENT_TYPES):
+        idx = np.flatnonzero(chunk.t[key] >= 0)
+        parts_case.append(idx)
+        parts_type.append(np.full(len(idx), ti, dtype=np.int64))
+        parts_t.append(chunk.t[key][idx])
+        parts_rec.append(chunk.rec[key][idx])
+    case = np.concatenate(parts_case)
+    ev = pl.DataFrame({
+        "_type": np.concatenate(parts_type),
+        "event_time": np.concatenate(parts_t),
+        "recorded_at": np.concatenate(parts_rec),
+    })
+    df = pl.concat([cases[case], ev], how="horizontal")
+    t = pl.col("_type")
+    pii = t.is_in([EVENT_TYPES.index("submit"), EVENT_TYPES.index("accept")])
+    done = (t == EVENT_TYPES.index("complete")) & pl.col("_fee").is_not_nan()
+    df = df.select(
+        (pl.col("case_id") + "-" + (t + 1).cast(pl.String).str.zfill(2)).alias("event_id"),
+        "case_id",
+        pl.Series(EVENT_TYPES).gather(df["_type"]).alias("event_type"),
+        pl.from_epoch("event_time", time_unit="s"),
+        pl.from_epoch("recorded_at", time_unit="s"),
+        "window_id", "staff_id", "item_code", "channel",
+        pl.when(t == EVENT_TYPES.index("extend")).then(pl.col("_ext")).alias("extend_days"),
+        pl.when(pii).then(pl.col("applicant_id")).alias("applicant_id"),
+        pl.when(pii).then(pl.col("applicant_name")).alias("applicant_name"),
+        pl.when(pii).then(pl.col("applicant_phone")).alias("applicant_phone"),
+        pl.when(done).then(pl.col("_fee")).alias("fee_amount"),
+        pl.when(done).then(pl.col("_paid")).alias("fee_paid_at_center"),
+    )
+    return df

@@ -1,0 +1,53 @@
+"""Scales (SPEC §9) and the injection rates of the generator.
+
+Calibration (published figures of a real city centre): 701,400 applications in Jan–Sep
+(≈ 3,731 per working day), 88.31 % completed the same day, satisfaction ≈ 99.9 %.
+SPEC §9 asks ~2.5 M cases a year at city scale, which is more than 3,731 × 250: we keep
+SPEC's total and the published same-day share and satisfaction (stated in the truth notes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Injected anomalies: share of eligible cases/rows, with a minimum count per chunk."""
+
+    overdue_late: float = 0.004  # promised multi-day cases completed after the deadline
+    stalled: float = 0.0015  # promised cases never completed (open, red once past the deadline)
+    backfill: float = 0.00004  # accept/complete recorded 26–96 h after the event (a veto: keep it rare)
+    instant: float = 0.0004  # promised (limit >= 3) accept -> complete in 1–12 min
+    off_hours: float = 0.0004  # accept/complete 19:00–23:30 or on a closed non-working day
+    runaround: float = 0.0003  # evaluations with multiple_trips / sent_to_department
+    handover_per_month: int = 2  # confirmed private_handover flags per centre-month
+    volume_gap_share: float = 0.05  # department-months reporting 115–150 %
+    bad_review: float = 0.0006  # 不满意 / 非常不满意 among ratings
+    min_per_chunk: int = 2  # every kind at least this many times per centre-month
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    centers: int
+    windows: int  # per centre
+    departments: int  # per centre
+    months: int
+    cases_per_workday: float  # per centre
+    weekend_cases_per_day: float  # weekend/extended window on non-working days
+    items_per_department: int
+    inspectors: int  # per centre
+    default_as_of: dt.date = dt.date(2026, 10, 31)
+    rates: Rates = field(default_factory=Rates)
+
+
+SCALES: dict[str, Scale] = {
+    # a county hall, one quarter (Aug–Oct 2026: Mid-Autumn, National Day and its 调休 days)
+    "small": Scale("small", 1, 20, 8, 3, 300, 25, 8, 30),
+    # a city centre, one year (incl. Spring Festival): ~2.5 M cases (SPEC §9)
+    "city": Scale("city", 1, 150, 40, 12, 10_000, 120, 15, 200),
+    # a province: 8 city centres, ~20 M cases
+    "province": Scale("province", 8, 150, 40, 12, 10_000, 120, 15, 200),
+}
