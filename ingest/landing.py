@@ -1,0 +1,618 @@
+"""Landing (SPEC §3): validate a delivery, quarantine bad rows, write good rows as Parquet.
+
+    landing/<feed>/part_date=YYYY-MM-DD/<content_id>.parquet   good rows, contract order + metadata
+    landing/<feed>/_empty.parquet                              0 rows, full schema (globs never fail)
+    quarantine/<feed>/<content_id>.parquet                     bad rows: feed, source_file, line, rule, …
+    landing/_ledger/<content_id>.json                          written LAST: the delivery is landed
+
+Exactly once and crash-safe: every file goes to a temp name in its directory and is
+`os.replace`d; names are deterministic, and a delivery is only "landed" once its ledger entry
+exists. A run killed at any point re-lands the un-ledgered delivery to exactly the same files
+(the first attempt's `_ingested_at` is kept in a pending marker so even that matches).
+
+A delivery is processed in batches (bounded memory): each batch is mapped, hashed, parsed and
+checked row by row in polars and staged as Parquet; the cross-row rule (duplicate_conflict)
+and the partitioned write then run in DuckDB over the staged files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+
+from ingest import faults
+from ingest.delivery import Delivery, UnreadableDelivery
+from ingest.normalize import (
+    HeaderMap,
+    Parsed,
+    map_headers,
+    parse_column,
+    recorded_at_default,
+    shape,
+    text,
+    vcol,
+)
+from ingest.privacy import apply_privacy, pii_key, scrub
+from ingest.sources.files import DeliveryReadError, FileDelivery
+from windowwatch.feeds import FEEDS, LANDING_METADATA, QUARANTINE_RULES, Feed
+from windowwatch.paths import Home
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+TYPE_DTYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "time": pl.Time(),
+    "month": pl.Date(),
+    "rating": pl.Int8(),
+    "list": pl.String(),
+}
+METADATA_DTYPES: dict[str, pl.DataType] = {
+    "_delivery_id": pl.String(),
+    "_source": pl.String(),
+    "_line": pl.Int64(),
+    "_ingested_at": pl.Datetime("us"),
+}
+assert set(METADATA_DTYPES) == set(LANDING_METADATA)
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "feed": pl.String(),
+    "source_file": pl.String(),
+    "line": pl.Int64(),
+    "rule": pl.String(),
+    "detail": pl.String(),
+    "raw": pl.String(),
+    "quarantined_at": pl.Datetime("us"),
+}
+
+# The order in which rules are tried; a row is quarantined under the first that fails.
+RULE_ORDER = tuple(QUARANTINE_RULES)
+ROW_RULES = ("missing_required", "unknown_enum", "bad_timestamp", "bad_value", "rating_out_of_range", "rating_direction_undeclared")
+
+
+def landing_schema(feed: Feed) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {}
+    for col in feed.columns:
+        if col.pii == "drop":
+            continue
+        if col.pii == "hash":
+            schema[f"{col.name}_hmac"] = pl.String()
+        else:
+            schema[col.name] = TYPE_DTYPES[col.type]
+    assert list(schema) == feed.landed_columns()
+    return schema | METADATA_DTYPES
+
+
+@dataclass
+class DeliveryResult:
+    feed: str
+    source: str
+    content_id: str | None
+    status: str  # landed | already landed | unreadable
+    rows_in: int = 0
+    landed: int = 0
+    quarantined: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None  # unreadable: why
+    ignored_columns: list[str] = field(default_factory=list)  # delivered headers that map to no column
+    partitions: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def now_local() -> dt.datetime:
+    return dt.datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+
+
+# ------------------------------------------------------------------ atomic files
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    frame.write_parquet(tmp)
+    os.replace(tmp, path)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(home: Home) -> None:
+    """Temp files of a killed run (never visible to `*.parquet` globs), removed at start.
+
+    Temp names carry the writer's pid, so an ingest running in parallel (Airflow maps one task
+    per source) never has its live temp files removed by another."""
+    for root in (home.landing, home.quarantine):
+        if root.is_dir():
+            for p in root.rglob("*.tmp"):
+                m = re.search(r"\.(\d+)\.tmp$", p.name)
+                if m is None or not _pid_alive(int(m.group(1))):
+                    p.unlink(missing_ok=True)
+    base = home.root / "tmp" / "ingest"
+    if base.is_dir():
+        for d in base.iterdir():
+            if not (d.name.isdigit() and _pid_alive(int(d.name))) or d.name == str(os.getpid()):
+                shutil.rmtree(d, ignore_errors=True)
+
+
+def staging_root(home: Home) -> Path:
+    """This process's scratch space (staged batches, transcoded CSVs); removed when done."""
+    return home.root / "tmp" / "ingest" / str(os.getpid())
+
+
+def ensure_empty_files(home: Home) -> None:
+    for feed in FEEDS.values():
+        lp = home.landing / feed.name / "_empty.parquet"
+        if not lp.exists():
+            atomic_write_parquet(pl.DataFrame(schema=landing_schema(feed)), lp)
+        qp = home.quarantine / feed.name / "_empty.parquet"
+        if not qp.exists():
+            atomic_write_parquet(pl.DataFrame(schema=QUARANTINE_SCHEMA), qp)
+
+
+# ------------------------------------------------------------------ validation of one batch
+
+
+def _failure_chain(pairs: list[tuple[str, pl.Expr, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
+    """(rule, failed, detail) in priority order -> (rule expr, detail expr) of the first failure."""
+    if not pairs:
+        return pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.String)
+    rule_expr = pl.when(pairs[0][1]).then(pl.lit(pairs[0][0]))
+    detail_expr = pl.when(pairs[0][1]).then(pairs[0][2])
+    for rule, failed, detail in pairs[1:]:
+        rule_expr = rule_expr.when(failed).then(pl.lit(rule))
+        detail_expr = detail_expr.when(failed).then(detail)
+    return rule_expr.otherwise(None), detail_expr.otherwise(None)
+
+
+def _quoted(value: pl.Expr) -> pl.Expr:
+    """The offending value itself (ids, labels), scrubbed of ID/phone numbers and truncated."""
+    s = scrub(value.cast(pl.String))
+    s = pl.when(s.str.len_chars() > 40).then(s.str.slice(0, 40) + pl.lit("…")).otherwise(s)
+    return pl.lit("'") + s + pl.lit("'")
+
+
+_RULE_TEXT = {
+    "unknown_enum": "is not a known value",
+    "bad_timestamp": "is not an accepted timestamp format",
+    "bad_value": "cannot be parsed",
+    "rating_out_of_range": "is not one of the five rating levels",
+    "rating_direction_undeclared": "is a numeric rating but the source declares no rating_direction",
+}
+
+
+def _detail(rule: str, col: str, raw: pl.Expr) -> pl.Expr:
+    if rule == "missing_required":
+        return pl.lit(f"{col}: required value is empty")
+    if rule in ("unknown_enum", "rating_out_of_range", "rating_direction_undeclared"):
+        return pl.lit(f"{col}: ") + _quoted(raw) + pl.lit(" " + _RULE_TEXT[rule])
+    return pl.lit(f"{col}: value shaped '") + shape(raw) + pl.lit("' " + _RULE_TEXT[rule])
+
+
+class BatchValidator:
+    """Maps, protects and parses the batches of one delivery (rules that need one row only)."""
+
+    def __init__(self, feed: Feed, delivery: Delivery, headers: HeaderMap, references: dict[str, pl.Series], key: bytes | None):
+        self.feed = feed
+        self.delivery = delivery
+        self.headers = headers
+        self.references = references
+        self.key = key
+        self.parsed: dict[str, Parsed] = {}
+        for col in feed.columns:
+            if col.pii is None or col.pii == "scrub":
+                self.parsed[col.name] = parse_column(col, delivery.options)
+
+    def text_frame(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """Contract-named text columns with PII hashed/dropped/scrubbed: safe to keep anywhere."""
+        present = {src: dst for src, dst in self.headers.mapping.items() if src in batch.columns}
+        frame = batch.select(pl.col("_line"), *[pl.col(src).cast(pl.String).alias(dst) for src, dst in present.items()])
+        missing = [c.name for c in self.feed.columns if c.name not in frame.columns]
+        frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in missing])
+        frame = frame.select("_line", *[c.name for c in self.feed.columns])  # contract order in `raw`
+        return apply_privacy(frame, self.feed, self.key)
+
+    def validate(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """-> (good rows typed in landing order + `_line`, bad rows as quarantine text columns).
+
+        Three flat steps (values, failure flags, first failure) keep each polars plan small."""
+        feed = self.feed
+        t = self.text_frame(batch)
+        safe_cols = [c for c in t.columns if c != "_line"]
+        t = t.with_columns(*[p.value.alias(f"__v_{name}") for name, p in self.parsed.items()])
+        checks: list[tuple[str, str, pl.Expr]] = []  # (rule, column, failed)
+        for rule in ROW_RULES:
+            for col in feed.columns:
+                if rule == "missing_required":
+                    if col.required:
+                        checks.append((rule, col.name, text(col.name).is_null()))
+                    continue
+                parsed = self.parsed.get(col.name)
+                if parsed is not None and rule in parsed.failures:
+                    checks.append((rule, col.name, parsed.failures[rule].fill_null(False)))
+        for col in feed.columns:
+            if col.references and col.references in self.references:
+                known = self.references[col.references].implode()
+                checks.append(("unknown_reference", col.name, vcol(col.name).is_not_null() & ~vcol(col.name).is_in(known)))
+        t = t.with_columns([failed.alias(f"__f{i}") for i, (_, _, failed) in enumerate(checks)])
+        pairs = [(rule, pl.col(f"__f{i}"), self._detail(rule, name)) for i, (rule, name, _) in enumerate(checks)]
+        rule_expr, detail_expr = _failure_chain(pairs)
+        t = t.with_columns(rule_expr.alias("_rule"))
+        default = recorded_at_default(feed)
+        if default is not None and "recorded_at" in feed.by_name:  # after the checks: a bad recorded_at stays bad
+            t = t.with_columns(pl.coalesce(vcol("recorded_at"), default).alias("__v_recorded_at"))
+        typed = []
+        for col in feed.columns:
+            if col.pii == "drop":
+                continue
+            typed.append(pl.col(f"{col.name}_hmac") if col.pii == "hash" else vcol(col.name).alias(col.name))
+        good = t.filter(pl.col("_rule").is_null()).select(pl.col("_line"), *typed)
+        # details and raw text only for the (few) bad rows
+        bad = t.filter(pl.col("_rule").is_not_null()).select(
+            pl.col("_line").alias("line"),
+            pl.col("_rule").alias("rule"),
+            detail_expr.alias("detail"),
+            pl.struct(safe_cols).struct.json_encode().alias("raw"),
+        )
+        return good, bad
+
+    def _detail(self, rule: str, name: str) -> pl.Expr:
+        if rule == "unknown_reference":
+            ref = self.feed.by_name[name].references
+            return pl.lit(f"{name}: ") + _quoted(pl.col(name)) + pl.lit(f" is not in any {ref} delivery")
+        return _detail(rule, name, pl.col(name))
+
+    def missing_column_rows(self, batch: pl.DataFrame) -> pl.DataFrame:
+        t = self.text_frame(batch)
+        safe_cols = [c for c in t.columns if c != "_line"]
+        detail = f"the file lacks required column(s) {', '.join(self.headers.missing_required)}; add the column or a column_mapping"
+        return t.select(
+            pl.col("_line").alias("line"),
+            pl.lit("missing_column").alias("rule"),
+            pl.lit(detail).alias("detail"),
+            pl.struct(safe_cols).struct.json_encode().alias("raw"),
+        )
+
+
+# ------------------------------------------------------------------ landing one delivery
+
+
+class Lander:
+    """Lands deliveries into one WINDOWWATCH_HOME. Land reference feeds before event feeds."""
+
+    def __init__(self, home: Home):
+        self.home = home.ensure()
+        self._key: bytes | None = None
+
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = pii_key()
+        return self._key
+
+    # -- reference sets
+
+    def reference_keys(self, feed_name: str) -> pl.Series:
+        feed = FEEDS[feed_name]
+        files = sorted((self.home.landing / feed_name).glob("part_date=*/*.parquet"))
+        column = feed.key[0]
+        if not files:
+            return pl.Series(column, [], dtype=pl.String)
+        return pl.scan_parquet(files, hive_partitioning=False).select(column).unique().collect().to_series()
+
+    def _references_for(self, feed: Feed) -> dict[str, pl.Series]:
+        return {c.references: self.reference_keys(c.references) for c in feed.columns if c.references}
+
+    # -- ledger
+
+    def ledger_path(self, content_id: str) -> Path:
+        return self.home.ledger / f"{content_id}.json"
+
+    def _ingested_at(self, content_id: str) -> dt.datetime:
+        """The first attempt's landing time, so a re-run after a crash writes identical rows."""
+        marker = self.home.ledger / f"{content_id}.pending"
+        if marker.exists():
+            try:
+                return dt.datetime.fromisoformat(json.loads(marker.read_text())["ingested_at"])
+            except (ValueError, KeyError, json.JSONDecodeError):
+                pass
+        at = now_local()
+        atomic_write_bytes(marker, json.dumps({"ingested_at": at.isoformat()}).encode())
+        return at
+
+    # -- main entry
+
+    def land(self, delivery: Delivery | UnreadableDelivery) -> DeliveryResult:
+        if isinstance(delivery, UnreadableDelivery):
+            self._record_unreadable(delivery.feed, delivery.source, delivery.reason)
+            return DeliveryResult(delivery.feed, delivery.source, None, "unreadable", reason=delivery.reason)
+        ledger = self.ledger_path(delivery.content_id)
+        if ledger.exists():
+            entry = json.loads(ledger.read_text(encoding="utf-8"))
+            if delivery.on_landed:
+                delivery.on_landed()  # a crash may have hit between the ledger and the callback
+            return DeliveryResult(
+                delivery.feed, delivery.source, delivery.content_id, "already landed",
+                reason=f"same content as {entry.get('source')} landed at {entry.get('landed_at')}",
+            )
+        stage = staging_root(self.home) / delivery.content_id
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        try:
+            result = self._land(delivery, stage)
+        except DeliveryReadError as exc:
+            (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
+            self._record_unreadable(delivery.feed, delivery.source, str(exc))
+            return DeliveryResult(delivery.feed, delivery.source, delivery.content_id, "unreadable", reason=str(exc))
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        if delivery.on_landed:
+            delivery.on_landed()
+        return result
+
+    def _record_unreadable(self, feed: str, source: str, reason: str) -> None:
+        """One quarantine row (rule unreadable_file, no line) so fct_quarantine lists the file too.
+
+        Named by the source path: a re-run overwrites it; a fixed file lands under its own id."""
+        name = "unreadable-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:16] + ".parquet"
+        row = pl.DataFrame(
+            {"feed": [feed], "source_file": [source], "line": [None], "rule": ["unreadable_file"], "detail": [reason[:300]],
+             "raw": [None], "quarantined_at": [now_local()]},
+            schema=QUARANTINE_SCHEMA,
+        )
+        atomic_write_parquet(row, self.home.quarantine / feed / name)
+
+    def _batches(self, delivery: Delivery) -> Iterator[pl.DataFrame]:
+        if isinstance(delivery, FileDelivery):
+            yield from delivery.batches()
+        else:
+            yield delivery.frame
+
+    def _land(self, delivery: Delivery, stage: Path) -> DeliveryResult:
+        feed = FEEDS[delivery.feed]
+        cid = delivery.content_id
+        headers_in = [c for c in delivery.frame.columns if c != "_line"]
+        hmap = map_headers(headers_in, feed, delivery.options)
+        ingested_at = self._ingested_at(cid)
+        validator = BatchValidator(feed, delivery, hmap, self._references_for(feed) if not hmap.missing_required else {},
+                                   self.key() if any(c.pii == "hash" for c in feed.columns) else None)
+        rows_in = 0
+        n = 0
+        for batch in self._batches(delivery):
+            if not batch.height:
+                continue
+            n += 1
+            rows_in += batch.height
+            if hmap.missing_required:
+                bad = validator.missing_column_rows(batch)
+            else:
+                good, bad = validator.validate(batch)
+                if good.height:
+                    part = pl.lit(ingested_at.date()) if feed.kind == "reference" else pl.col(feed.time_column).dt.date()
+                    good.with_columns(part.alias("part_date")).write_parquet(stage / f"good-{n:06d}.parquet")
+            if bad.height:
+                bad.write_parquet(stage / f"bad-{n:06d}.parquet")
+        return self._finish(delivery, feed, stage, hmap, rows_in, ingested_at)
+
+    # -- cross-row rule and the final write, in DuckDB over the staged batches
+
+    def _connect(self, stage: Path) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        con.execute("SET memory_limit='1GB'")  # DuckDB spills to temp_directory beyond this
+        con.execute("SET threads=2")
+        con.execute(f"SET temp_directory='{stage / 'duckdb'}'")
+        con.execute("SET preserve_insertion_order=true")
+        con.execute("SET enable_progress_bar=false")
+        return con
+
+    def _finish(self, delivery: Delivery, feed: Feed, stage: Path, hmap: HeaderMap, rows_in: int, ingested_at: dt.datetime) -> DeliveryResult:
+        cid = delivery.content_id
+        good_files = sorted(stage.glob("good-*.parquet"))
+        con = self._connect(stage)
+        partitions: list[str] = []
+        try:
+            if good_files:
+                con.execute(f"CREATE VIEW s AS SELECT * FROM read_parquet({_sql_list(good_files)})")
+                conflicts = self._duplicate_conflicts(con, feed, cid)
+                if conflicts.height:
+                    conflicts.write_parquet(stage / "bad-conflicts.parquet")
+                    con.register("conflict_lines", conflicts.select(pl.col("line").alias("_line")))
+                else:
+                    con.execute("CREATE TABLE conflict_lines (_line BIGINT)")
+            bad_files = sorted(stage.glob("bad-*.parquet"))
+            by_rule: dict[str, int] = {}
+            quarantined = 0
+            if bad_files:
+                self._write_quarantine(con, delivery, feed, bad_files, ingested_at)
+                counts = con.sql(f"SELECT rule, count(*) FROM read_parquet({_sql_list(bad_files)}) GROUP BY rule").fetchall()
+                by_rule = {r: int(c) for r, c in sorted(counts, key=lambda rc: RULE_ORDER.index(rc[0]))}
+                quarantined = sum(by_rule.values())
+            faults.checkpoint("after_quarantine_write")
+            landed = 0
+            if good_files:
+                landed, partitions = self._write_landing(con, delivery, feed, stage, ingested_at)
+        finally:
+            con.close()
+        result = DeliveryResult(
+            delivery.feed, delivery.source, cid, "landed", rows_in=rows_in, landed=landed, quarantined=quarantined,
+            by_rule=by_rule, ignored_columns=hmap.unknown, partitions=partitions,
+        )
+        if landed + quarantined != rows_in:  # the reconciliation is an invariant, not a hope
+            raise RuntimeError(f"{delivery.source}: rows in {rows_in} != landed {landed} + quarantined {quarantined}")
+        self._remove_stale(feed, cid, partitions, quarantined)
+        faults.checkpoint("before_ledger")
+        entry = {"feed": feed.name, "source": delivery.source, "content_id": cid, "landed_at": ingested_at.isoformat(),
+                 "rows_in": rows_in, "landed": landed, "quarantined": quarantined, "by_rule": by_rule, "partitions": partitions}
+        atomic_write_bytes(self.ledger_path(cid), json.dumps(entry, ensure_ascii=False, indent=1).encode("utf-8"))
+        faults.checkpoint("after_ledger")
+        (self.home.ledger / f"{cid}.pending").unlink(missing_ok=True)
+        return result
+
+    def _remove_stale(self, feed: Feed, cid: str, partitions: list[str], quarantined: int) -> None:
+        """Files of an interrupted earlier attempt that this attempt did not rewrite (possible
+        only if the reference data changed in between): the ledgered result must be this one."""
+        for p in (self.home.landing / feed.name).glob(f"part_date=*/{cid}.parquet"):
+            if p.parent.name.removeprefix("part_date=") not in partitions:
+                p.unlink()
+        if not quarantined:
+            (self.home.quarantine / feed.name / f"{cid}.parquet").unlink(missing_ok=True)
+
+    def _content_hash_sql(self, feed: Feed, alias: str) -> str:
+        parts = ", ".join(f"coalesce(CAST({alias}.{_q(c)} AS VARCHAR), chr(0))" for c in feed.landed_columns())
+        return f"md5(concat_ws(chr(31), {parts}))"
+
+    def _duplicate_conflicts(self, con: duckdb.DuckDBPyConnection, feed: Feed, cid: str) -> pl.DataFrame:
+        """Rows whose id is already known with other content and no later recorded_at."""
+        keys = [_q(k) for k in feed.key]
+        key_eq = " AND ".join(f"a.{k} IS NOT DISTINCT FROM b.{k}" for k in keys)
+        has_rec = "recorded_at" in feed.by_name
+        # b is an earlier version; a is "not later" when either time is unknown or a <= b
+        not_later = "(a.recorded_at IS NULL OR b.recorded_at IS NULL OR a.recorded_at <= b.recorded_at)" if has_rec else "TRUE"
+        con.execute(f"CREATE TABLE h AS SELECT _line, {', '.join(keys)}{', recorded_at' if has_rec else ''}, {self._content_hash_sql(feed, 's')} AS _rh FROM s")
+        # within the delivery: an earlier line with the same id and other content
+        within = con.sql(f"""
+            WITH dup AS (SELECT {', '.join(keys)} FROM h GROUP BY ALL HAVING count(DISTINCT _rh) > 1),
+                 d AS (SELECT h.* FROM h SEMI JOIN dup USING ({', '.join(keys)}))
+            SELECT DISTINCT a._line FROM d a JOIN d b ON {key_eq} AND b._line < a._line AND a._rh <> b._rh AND {not_later}
+        """).pl()
+        lines = set(within["_line"].to_list())
+        # across deliveries (event feeds: reference feeds are full snapshots, the latest wins)
+        if feed.kind == "event":
+            prev_files = [p for p in sorted((self.home.landing / feed.name).glob("part_date=*/*.parquet")) if p.stem != cid]
+            if prev_files:
+                con.execute(f"""CREATE TABLE p AS
+                    SELECT {', '.join(keys)}, recorded_at, {self._content_hash_sql(feed, 'x')} AS _rh
+                    FROM read_parquet({_sql_list(prev_files)}, hive_partitioning=false) x
+                    SEMI JOIN (SELECT DISTINCT {', '.join(keys)} FROM h) USING ({', '.join(keys)})""")
+                across = con.sql(f"""
+                    SELECT a._line FROM h a
+                    WHERE EXISTS (SELECT 1 FROM p b WHERE {key_eq} AND a._rh <> b._rh AND {not_later})
+                      AND NOT EXISTS (SELECT 1 FROM p b WHERE {key_eq} AND a._rh = b._rh)
+                """).pl()
+                # a re-send identical to a landed row is harmless even after a conflicting line
+                resent = con.sql(f"SELECT a._line FROM h a WHERE EXISTS (SELECT 1 FROM p b WHERE {key_eq} AND a._rh = b._rh)").pl()
+                lines = (lines - set(resent["_line"].to_list())) | set(across["_line"].to_list())
+        if not lines:
+            return pl.DataFrame(schema={"line": pl.Int64, "rule": pl.String, "detail": pl.String, "raw": pl.String})
+        rows = con.sql(f"SELECT * EXCLUDE (part_date) FROM s WHERE _line IN ({', '.join(str(int(x)) for x in sorted(lines))}) ORDER BY _line").pl()
+        key_desc = "+".join(feed.key)
+        return rows.select(
+            pl.col("_line").alias("line"),
+            pl.lit("duplicate_conflict").alias("rule"),
+            pl.lit(f"{key_desc}: this id was already delivered with other content and a recorded_at not earlier than this row's").alias("detail"),
+            pl.struct([c for c in rows.columns if c != "_line"]).struct.json_encode().alias("raw"),
+        )
+
+    def _write_quarantine(self, con, delivery: Delivery, feed: Feed, bad_files: list[Path], ingested_at: dt.datetime) -> None:
+        target = self.home.quarantine / feed.name / f"{delivery.content_id}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _tmp_name(target)
+        con.execute(
+            f"""COPY (SELECT ? AS feed, ? AS source_file, CAST(line AS BIGINT) AS line, rule, detail, raw,
+                       CAST(? AS TIMESTAMP) AS quarantined_at
+                FROM read_parquet({_sql_list(bad_files)}) ORDER BY line)
+                TO '{_esc(tmp)}' (FORMAT parquet)""",
+            [feed.name, delivery.source, ingested_at],
+        )
+        os.replace(tmp, target)
+
+    def _write_landing(self, con, delivery: Delivery, feed: Feed, stage: Path, ingested_at: dt.datetime) -> tuple[int, list[str]]:
+        """Sort once by (part_date, line) into one staged file (DuckDB spills to disk), then cut
+        it into one file per date in a single streaming pass.
+
+        A DuckDB PARTITION_BY write keeps one open writer per date: GBs for a year of data."""
+        cid = delivery.content_id
+        ordered = stage / "ordered.parquet"
+        cols = ", ".join(_q(c) for c in feed.landed_columns())
+        con.execute(
+            f"""COPY (SELECT {cols}, ? AS _delivery_id, ? AS _source, _line, CAST(? AS TIMESTAMP) AS _ingested_at, part_date
+                FROM s ANTI JOIN conflict_lines USING (_line) ORDER BY part_date, _line)
+                TO '{_esc(ordered)}' (FORMAT parquet)""",
+            [cid, delivery.source, ingested_at],
+        )
+        # one pass over the sorted file; only the current date's writer is open
+        partitions: list[str] = []
+        landed = 0
+        writer: pq.ParquetWriter | None = None
+        current: str | None = None
+        target = tmp = None
+        source = pq.ParquetFile(ordered)
+        schema = source.schema_arrow.remove(source.schema_arrow.get_field_index("part_date"))
+
+        def close() -> None:
+            nonlocal writer
+            if writer is not None:
+                writer.close()
+                os.replace(tmp, target)
+                faults.checkpoint("after_partition_write")
+                writer = None
+
+        for batch in source.iter_batches(batch_size=65_536):
+            days = batch.column("part_date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+            starts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist()]
+            for i, start in enumerate(starts):
+                stop = starts[i + 1] if i + 1 < len(starts) else len(days)
+                day = str(days[start])
+                if day != current:
+                    close()
+                    current = day
+                    target = self.home.landing / feed.name / f"part_date={day}" / f"{cid}.parquet"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = _tmp_name(target)
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                    partitions.append(day)
+                chunk = batch.slice(start, stop - start).drop_columns(["part_date"])
+                writer.write_batch(chunk)
+                landed += chunk.num_rows
+        close()
+        return landed, partitions
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _esc(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(f"'{_esc(p)}'" for p in paths) + "]"

@@ -1,0 +1,268 @@
+"""Turn a delivery's text columns into contract columns (SPEC §3), one place per concern.
+
+Everything here is a vectorised polars expression over String columns: headers are mapped
+to contract names, then every value is parsed into its landing type together with a
+boolean "this value is bad" expression, so landing can pick the first failing rule per row.
+A parse never raises: a bad value becomes null plus a failure flag naming the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from windowwatch.config import SourceOptions
+from windowwatch.feeds import BOOL_FALSE, BOOL_TRUE, RATING_LABELS, Column, Feed
+
+LIST_SEPARATORS = r"[;；,，]"
+
+# ------------------------------------------------------------------ headers
+
+
+def _header_key(name: str) -> str:
+    """Case-, space- and underscore-insensitive form of a header (also strips a stray BOM)."""
+    return re.sub(r"[\s_\-\ufeff]+", "", name).lower()
+
+
+@dataclass
+class HeaderMap:
+    mapping: dict[str, str]  # delivered header -> contract column
+    unknown: list[str]  # delivered headers that map to nothing (ignored, never landed)
+    missing_required: list[str]  # required contract columns the delivery lacks
+
+
+def map_headers(headers: list[str], feed: Feed, options: SourceOptions) -> HeaderMap:
+    lookup: dict[str, str] = {}
+    for col in feed.columns:
+        for name in (col.name, *col.aliases):
+            lookup[_header_key(name)] = col.name
+    # the source's own column_mapping wins over the built-in aliases
+    for src, dst in options.column_mapping.get(feed.name, {}).items():
+        lookup[_header_key(src)] = dst
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    for h in headers:
+        if h == "_line":
+            continue
+        target = lookup.get(_header_key(h))
+        if target is None or target in mapping.values():
+            unknown.append(h)  # a second column for the same target is ignored, not merged
+        else:
+            mapping[h] = target
+    missing = [c for c in feed.required if c not in mapping.values()]
+    return HeaderMap(mapping, unknown, missing)
+
+
+# ------------------------------------------------------------------ parsed values
+
+
+def vcol(name: str) -> pl.Expr:
+    """The parsed value of a column, once materialised (failure checks refer to it, so the
+    parse is computed once per batch instead of once per rule)."""
+    return pl.col(f"__v_{name}")
+
+
+@dataclass
+class Parsed:
+    """One contract column: its typed value and, per rule, when the value breaks it.
+
+    The failure expressions refer to the text column `name` and to `vcol(name)`."""
+
+    value: pl.Expr
+    failures: dict[str, pl.Expr]  # rule id -> boolean expr (true = this row fails the rule)
+
+
+def text(name: str) -> pl.Expr:
+    """The delivered text, stripped; empty or whitespace-only is null."""
+    s = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(s.str.len_chars() == 0).then(None).otherwise(s)
+
+
+def _enum_lookup(enum: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for canonical, aliases in enum.items():
+        for label in (canonical, *aliases):
+            out[label.strip().lower()] = canonical
+    return out
+
+
+def parse_enum(name: str, enum: dict[str, tuple[str, ...]]) -> Parsed:
+    s = text(name)
+    value = s.str.to_lowercase().replace_strict(_enum_lookup(enum), default=None, return_dtype=pl.String)
+    return Parsed(value, {"unknown_enum": s.is_not_null() & vcol(name).is_null()})
+
+
+def parse_list(name: str, enum: dict[str, tuple[str, ...]] | None) -> Parsed:
+    s = text(name)
+    items = s.str.replace_all(LIST_SEPARATORS, ";").str.split(";").list.eval(
+        pl.element().str.strip_chars().filter(pl.element().str.len_chars() > 0)
+    )
+    if enum is None:
+        value = items.list.join(";")
+        value = pl.when(value.str.len_chars() > 0).then(value).otherwise(None)
+        return Parsed(value, {})
+    lookup = _enum_lookup(enum)
+    mapped = items.list.eval(pl.element().str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String))
+    bad = s.is_not_null() & (mapped.list.eval(pl.element().is_null()).list.any())
+    value = pl.when(bad | (mapped.list.len() == 0)).then(None).otherwise(mapped.list.join(";"))
+    return Parsed(value, {"unknown_enum": bad})
+
+
+# --- timestamps: separators are unified, an explicit offset is split off, then a handful of
+# strptime formats are tried (cheap, vectorised; regex extraction per field was 30x slower).
+_OFFSET = r"(Z|[+-]\d{2}(?::?\d{2})?)$"
+_TS_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y%m%d %H%M%S", "%Y%m%d%H%M%S")
+SHANGHAI_OFFSET_MINUTES = 8 * 60  # Asia/Shanghai has had no DST since 1991
+
+
+def _timestamp_value(s: pl.Expr) -> pl.Expr:
+    """ISO 8601 (T, fraction, offset), YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS,
+    YYYYMMDDThhmmss, YYYYMMDDhhmmss -> naive local Datetime("us"); an offset is converted."""
+    tz = s.str.extract(r"\d" + _OFFSET, 1)  # only after a digit: never eats a date's "-"
+    local = pl.when(tz.is_null()).then(s).otherwise(s.str.replace(_OFFSET, ""))
+    local = local.str.replace_all("/", "-").str.replace(r"^(\S+)T", "$1 ")
+    naive = pl.coalesce([local.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TS_FORMATS])
+    sign = pl.when(tz.str.starts_with("-")).then(-1).otherwise(1)
+    digits = tz.str.replace_all(r"[^0-9]", "")
+    offset_min = pl.when(tz == "Z").then(0).otherwise(
+        sign * (digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 60 + digits.str.slice(2, 2).str.zfill(2).cast(pl.Int64, strict=False))
+    )
+    return pl.when(tz.is_null()).then(naive).otherwise(naive + pl.duration(minutes=pl.lit(SHANGHAI_OFFSET_MINUTES) - offset_min))
+
+
+def parse_datetime(name: str) -> Parsed:
+    s = text(name)
+    value = _timestamp_value(s)
+    return Parsed(value, {"bad_timestamp": s.is_not_null() & vcol(name).is_null()})
+
+
+def _date_value(s: pl.Expr) -> pl.Expr:
+    """YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD (a midnight time part, as spreadsheets write it, is allowed)."""
+    d = s.str.replace_all("/", "-").str.replace(r"[T ]00:00(?::00(?:\.0+)?)?$", "")
+    return pl.coalesce([d.str.strptime(pl.Date, f, strict=False) for f in ("%Y-%m-%d", "%Y%m%d")])
+
+
+def parse_date(name: str) -> Parsed:
+    s = text(name)
+    value = _date_value(s)
+    return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
+
+
+def parse_month(name: str) -> Parsed:
+    """YYYY-MM, YYYYMM or any accepted date -> the first day of that month."""
+    s = text(name)
+    m = s.str.replace_all("/", "-")
+    month_only = pl.coalesce(
+        [
+            pl.when(m.str.contains(r"^\d{4}-\d{1,2}$")).then(m + pl.lit("-01")).otherwise(None).str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+            pl.when(m.str.contains(r"^\d{6}$")).then(m + pl.lit("01")).otherwise(None).str.strptime(pl.Date, "%Y%m%d", strict=False),
+        ]
+    )
+    value = pl.coalesce([month_only, _date_value(s).dt.month_start()])
+    return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
+
+
+def parse_time(name: str) -> Parsed:
+    s = text(name)
+    value = pl.coalesce([s.str.strptime(pl.Time, f, strict=False) for f in ("%H:%M:%S", "%H:%M")])
+    return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
+
+
+def parse_bool(name: str) -> Parsed:
+    s = text(name)
+    lookup = {v: True for v in BOOL_TRUE} | {v: False for v in BOOL_FALSE}
+    value = s.str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.Boolean)
+    return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
+
+
+def parse_int(name: str) -> Parsed:
+    s = text(name)
+    # spreadsheets write whole numbers as "3.0"; anything else fractional is bad
+    cleaned = s.str.replace(r"^([+-]?\d+)\.0*$", "$1")
+    value = pl.when(cleaned.str.contains(r"^[+-]?\d{1,18}$")).then(cleaned).otherwise(None).cast(pl.Int64, strict=False)
+    return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
+
+
+def parse_float(name: str) -> Parsed:
+    s = text(name)
+    value = s.cast(pl.Float64, strict=False)
+    return Parsed(value, {"bad_value": s.is_not_null() & (vcol(name).is_null() | vcol(name).is_nan())})
+
+
+def parse_rating(name: str, options: SourceOptions) -> Parsed:
+    """Labels are always accepted; a number only with a declared direction (SPEC §3)."""
+    s = text(name)
+    labels = {label.lower(): level for level, names in RATING_LABELS.items() for label in names}
+    from_label = s.str.to_lowercase().replace_strict(labels, default=None, return_dtype=pl.Int8)
+    number = s.str.replace(r"^(\d+)\.0*$", "$1")
+    is_number = number.str.contains(r"^\d{1,9}$")
+    n = pl.when(is_number).then(number).otherwise(None).cast(pl.Int64, strict=False)
+    in_range = n.is_between(1, 5)
+    if options.rating_direction == "five_is_best":
+        from_number = n
+    elif options.rating_direction == "one_is_best":
+        from_number = 6 - n
+    else:
+        from_number = pl.lit(None, dtype=pl.Int64)
+    value = pl.coalesce([from_label, pl.when(in_range).then(from_number).otherwise(None).cast(pl.Int8)])
+    failures = {
+        "rating_out_of_range": s.is_not_null() & from_label.is_null() & ~(is_number & in_range).fill_null(False),
+        "rating_direction_undeclared": s.is_not_null() & from_label.is_null() & vcol(name).is_null(),
+    }
+    return Parsed(value, failures)
+
+
+def parse_column(col: Column, options: SourceOptions) -> Parsed:
+    if col.type == "list":
+        return parse_list(col.name, col.enum)
+    if col.enum is not None:
+        return parse_enum(col.name, col.enum)
+    parser = {
+        "datetime": parse_datetime,
+        "date": parse_date,
+        "month": parse_month,
+        "time": parse_time,
+        "bool": parse_bool,
+        "int": parse_int,
+        "float": parse_float,
+    }.get(col.type)
+    if col.type == "rating":
+        return parse_rating(col.name, options)
+    if parser is not None:
+        return parser(col.name)
+    return Parsed(text(col.name), {})
+
+
+# ------------------------------------------------------------------ recorded_at
+
+# A re-delivered row whose follow-up got filled in is an update: date it by its latest time.
+RECORDED_AT_DEFAULT = {
+    "transactions": ("event_time",),
+    "evaluations": ("evaluated_at", "verified_at", "rectified_at", "callback_at"),
+    "video_flags": ("flagged_at", "reviewed_at"),
+}
+
+
+def recorded_at_default(feed: Feed) -> pl.Expr | None:
+    sources = RECORDED_AT_DEFAULT.get(feed.name)
+    if not sources:
+        return None
+    return pl.max_horizontal([vcol(c) for c in sources])
+
+
+# ------------------------------------------------------------------ value shapes for error details
+
+
+def shape(expr: pl.Expr, max_len: int = 40) -> pl.Expr:
+    """A PII-free description of a value: digits become 9, latin letters a/A, other letters 字."""
+    s = expr.cast(pl.String)
+    out = (
+        s.str.replace_all(r"[0-9]", "9")
+        .str.replace_all(r"[a-z]", "a")
+        .str.replace_all(r"[A-Z]", "A")
+        .str.replace_all(r"[^\x00-\x7F]", "字")
+    )
+    return pl.when(out.str.len_chars() > max_len).then(out.str.slice(0, max_len) + pl.lit("…")).otherwise(out)
+

@@ -1,0 +1,230 @@
+"""`windowwatch ingest`: land every configured source and print the reconciliation.
+
+    ingest_all(home, sources_file, inbox)   every source (reference feeds land first)
+    ingest_source(home, source, inbox)      one source (Airflow maps one task per source)
+
+Reconciliation: per delivery and per feed, rows in = rows landed + rows quarantined. It is
+printed and stored as runs/ingest-<timestamp>.json and runs/ingest-latest.json. Exit code 0
+when every row landed or was quarantined; 1 when a file was unreadable, a folder named no
+feed, or a connector is not built (the rest still lands).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.delivery import Delivery
+from ingest.landing import DeliveryResult, Lander, ensure_empty_files, now_local, remove_leftovers, staging_root
+from ingest.sources.files import scan_inbox
+from windowwatch.config import ConfigError, Source, SourcesFile, load_sources
+from windowwatch.feeds import FEEDS
+from windowwatch.paths import Home
+
+FEED_ORDER = {name: i for i, name in enumerate(FEEDS)}  # reference feeds first
+
+
+@dataclass
+class SourceProblem:
+    source: str
+    problem: str  # "connector not built", "unknown feed folder", "source failed", "not in a feed folder"
+    detail: str
+    fails_run: bool = True
+
+
+@dataclass
+class RunReport:
+    started_at: str
+    deliveries: list[DeliveryResult] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+    finished_at: str | None = None
+    saved_to: str | None = None  # runs/ingest-<timestamp>.json
+
+    @property
+    def exit_code(self) -> int:
+        if any(d.status == "unreadable" for d in self.deliveries) or any(p.fails_run for p in self.problems):
+            return 1
+        return 0
+
+    def by_feed(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for d in self.deliveries:
+            row = out.setdefault(d.feed, {"deliveries": 0, "rows_in": 0, "landed": 0, "quarantined": 0, "already_landed": 0, "unreadable": 0})
+            row["deliveries"] += 1
+            row["rows_in"] += d.rows_in
+            row["landed"] += d.landed
+            row["quarantined"] += d.quarantined
+            row["already_landed"] += d.status == "already landed"
+            row["unreadable"] += d.status == "unreadable"
+        return dict(sorted(out.items(), key=lambda kv: FEED_ORDER.get(kv[0], 99)))
+
+    def as_dict(self) -> dict:
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "exit_code": self.exit_code,
+            "by_feed": self.by_feed(),
+            "deliveries": [d.as_dict() for d in self.deliveries],
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+    def extend(self, other: "RunReport") -> None:
+        self.deliveries += other.deliveries
+        self.problems += other.problems
+
+
+# ------------------------------------------------------------------ sources -> deliveries
+
+
+def _connector(kind: str):
+    """The sql/http connector module, or None when it is not built yet."""
+    name = f"ingest.sources.{kind}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name in (name, "ingest.sources"):
+            return None
+        raise
+
+
+def _file_deliveries(home: Home, source: Source, inbox: Path | None, report: RunReport) -> list:
+    folder = Path(source.path) if source.path else inbox
+    if folder is None:
+        report.problems.append(SourceProblem(source.name, "no inbox", "a files source needs `path` or the run's --feeds DIR"))
+        return []
+    try:
+        scan = scan_inbox(folder, source.options, staging_root(home), source.name)
+    except FileNotFoundError as exc:
+        report.problems.append(SourceProblem(source.name, "no inbox", str(exc)))
+        return []
+    for name in scan.unknown_folders:
+        report.problems.append(SourceProblem(source.name, "unknown feed folder",
+                                             f"{folder / name}: not a feed (known: {', '.join(FEEDS)}); rename it or move its files"))
+    for name in scan.loose_files:
+        report.problems.append(SourceProblem(source.name, "not in a feed folder",
+                                             f"{folder / name}: put the file in <inbox>/<feed>/ to land it", fails_run=False))
+    return scan.deliveries
+
+
+def _deliveries(home: Home, source: Source, inbox: Path | None, report: RunReport) -> list[tuple[str, Iterable]]:
+    """(feed, deliveries) groups of one source; iterators of sql/http stay lazy."""
+    if source.kind == "files":
+        groups: dict[str, list] = {}
+        for d in _file_deliveries(home, source, inbox, report):
+            groups.setdefault(d.feed, []).append(d)
+        return list(groups.items())
+    module = _connector(source.kind)
+    if module is None:
+        report.problems.append(SourceProblem(source.name, "connector not built", f"ingest.sources.{source.kind} does not exist yet"))
+        return []
+    assert source.feed is not None
+    return [(source.feed, _guarded(module.fetch_deliveries(source, home), source, report))]
+
+
+def _guarded(it: Iterator[Delivery], source: Source, report: RunReport) -> Iterator[Delivery]:
+    """A connector failing mid-way is reported; what it delivered before stays landed."""
+    try:
+        yield from it
+    except Exception as exc:  # the connectors scrub credentials from their messages
+        report.problems.append(SourceProblem(source.name, "source failed", f"{type(exc).__name__}: {str(exc)[:300]}"))
+
+
+def _land_groups(lander: Lander, groups: list[tuple[str, Iterable]], report: RunReport) -> None:
+    for _, deliveries in sorted(groups, key=lambda g: FEED_ORDER.get(g[0], 99)):
+        for d in deliveries:
+            report.deliveries.append(lander.land(d))
+
+
+def _prepare(home: Home | str | Path) -> tuple[Home, Lander]:
+    h = home if isinstance(home, Home) else Home(Path(home).resolve())
+    lander = Lander(h)
+    remove_leftovers(h)
+    ensure_empty_files(h)
+    return h, lander
+
+
+def ingest_source(home: Home | str | Path, source: Source, inbox: str | Path | None = None) -> RunReport:
+    h, lander = _prepare(home)
+    report = RunReport(started_at=now_local().isoformat())
+    _land_groups(lander, _deliveries(h, source, Path(inbox) if inbox else None, report), report)
+    report.finished_at = now_local().isoformat()
+    report.saved_to = str(save_report(h, report))
+    shutil.rmtree(staging_root(h), ignore_errors=True)
+    return report
+
+
+def ingest_all(home: Home | str | Path, sources_file: SourcesFile | str | Path | None, inbox: str | Path | None = None,
+               only: list[str] | None = None) -> RunReport:
+    cfg = sources_file if isinstance(sources_file, SourcesFile) else load_sources(sources_file)
+    selected = [s for s in cfg.sources if not only or s.name in only]
+    if only:
+        unknown = sorted(set(only) - {s.name for s in cfg.sources})
+        if unknown:
+            raise ConfigError(f"--source: no source named {', '.join(unknown)} (configured: {', '.join(s.name for s in cfg.sources)})")
+    h, lander = _prepare(home)
+    report = RunReport(started_at=now_local().isoformat())
+    groups: list[tuple[str, Iterable]] = []
+    for source in selected:
+        groups += _deliveries(h, source, Path(inbox) if inbox else None, report)
+    _land_groups(lander, groups, report)
+    report.finished_at = now_local().isoformat()
+    report.saved_to = str(save_report(h, report))
+    shutil.rmtree(staging_root(h), ignore_errors=True)
+    return report
+
+
+# ------------------------------------------------------------------ output
+
+
+def save_report(home: Home, report: RunReport) -> Path:
+    from ingest.landing import atomic_write_bytes
+
+    data = json.dumps(report.as_dict(), ensure_ascii=False, indent=1).encode("utf-8")
+    stamp = (report.finished_at or report.started_at).replace(":", "").replace("-", "")
+    path = home.runs / f"ingest-{stamp}-{os.getpid()}.json"  # two runs in one second must not collide
+    atomic_write_bytes(path, data)
+    atomic_write_bytes(home.runs / "ingest-latest.json", data)
+    return path
+
+
+def format_report(report: RunReport) -> str:
+    lines = ["对账 Reconciliation (rows in = landed + quarantined)", ""]
+    head = f"{'feed':<14}{'deliveries':>11}{'rows in':>12}{'landed':>12}{'quarantined':>13}  note"
+    lines += [head, "-" * len(head)]
+    for feed, row in report.by_feed().items():
+        notes = []
+        if row["already_landed"]:
+            notes.append(f"{row['already_landed']} already landed")
+        if row["unreadable"]:
+            notes.append(f"{row['unreadable']} unreadable")
+        lines.append(f"{feed:<14}{row['deliveries']:>11}{row['rows_in']:>12}{row['landed']:>12}{row['quarantined']:>13}  {', '.join(notes)}")
+    lines += ["", "per delivery:"]
+    for d in report.deliveries:
+        rules = ", ".join(f"{r} {n}" for r, n in d.by_rule.items())
+        extra = f"  [{rules}]" if rules else ""
+        if d.status == "landed":
+            lines.append(f"  {d.source}: {d.rows_in} in = {d.landed} landed + {d.quarantined} quarantined{extra}")
+        else:
+            lines.append(f"  {d.source}: {d.status.upper()} — {d.reason}")
+        if d.ignored_columns:
+            lines.append(f"    ignored columns (not in the {d.feed} contract): {', '.join(d.ignored_columns)}")
+    if report.problems:
+        lines += ["", "problems:"]
+        lines += [f"  {p.source}: {p.problem} — {p.detail}" for p in report.problems]
+    return "\n".join(lines)
+
+
+def main(args) -> int:
+    home = Home.from_env()
+    report = ingest_all(home, args.config, args.feeds, only=args.source)
+    print(format_report(report))
+    print(f"\nreport: {report.saved_to}")
+    if report.exit_code:
+        print("ingest: some inputs could not be landed (see above); fix them and re-run — landed deliveries are not repeated.", file=sys.stderr)
+    return report.exit_code
