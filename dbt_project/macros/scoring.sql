@@ -1,0 +1,67 @@
+{#- Scoring rules of SPEC §4.6, each in one place. Every threshold and weight is a dbt var that
+    windowwatch.transform.build fills from the scoring file in force (Scoring.dbt_vars()). -#}
+
+{#- score = 100 × (wT·T + wS·S + wD·D + wI·I + wR·R), rounded to 2 decimals. -#}
+{% macro window_score(t, s, d, i, r) -%}
+    round(100 * (
+        {{ var('weight_t') }} * ({{ t }})
+        + {{ var('weight_s') }} * ({{ s }})
+        + {{ var('weight_d') }} * ({{ d }})
+        + {{ var('weight_i') }} * ({{ i }})
+        + {{ var('weight_r') }} * ({{ r }})
+    ), 2)
+{%- endmacro %}
+
+{#- Stars from a (rounded) score: >= star5_min ★★★★★ … else ★. -#}
+{% macro star_rating(score) -%}
+    case
+        when {{ score }} >= {{ var('star5_min') }} then 5
+        when {{ score }} >= {{ var('star4_min') }} then 4
+        when {{ score }} >= {{ var('star3_min') }} then 3
+        when {{ score }} >= {{ var('star2_min') }} then 2
+        else 1
+    end
+{%- endmacro %}
+
+{#- D = max(0, 1 − penalty × confirmed flags other than private_handover). -#}
+{% macro discipline_component(flags_other_than_handover) -%}
+    greatest(0.0, 1.0 - {{ var('discipline_penalty_per_flag') }} * ({{ flags_other_than_handover }}))
+{%- endmacro %}
+
+{#- I = max(0, 1 − penalty × off_book_rate), the rate taken as 0 when nothing was accepted. -#}
+{% macro integrity_component(off_book_rate) -%}
+    greatest(0.0, 1.0 - {{ var('off_book_penalty') }} * coalesce({{ off_book_rate }}, 0.0))
+{%- endmacro %}
+
+{#- Bayesian adjustment (v·r + m·c)/(v + m); with no ratings it is c. -#}
+{% macro bayesian_adjusted(ratings, rate, prior_rate) -%}
+    case
+        when coalesce({{ ratings }}, 0) = 0 then {{ prior_rate }}
+        else ({{ ratings }} * ({{ rate }}) + {{ var('prior_weight') }} * ({{ prior_rate }}))
+             / ({{ ratings }} + {{ var('prior_weight') }})
+    end
+{%- endmacro %}
+
+{#- ceil(share × n) without the float trap (0.1 × 30 = 3.0000000000000004 would give 4). -#}
+{% macro ceil_share(share, n) -%}
+    ceiling(round({{ share }} * ({{ n }}), 9))
+{%- endmacro %}
+
+{#- Time of day of a timestamp, comparable with the TIME columns of hall_hours. -#}
+{% macro time_of_day(ts) -%}
+    {{ return(adapter.dispatch('time_of_day', 'windowwatch')(ts)) }}
+{%- endmacro %}
+
+{% macro default__time_of_day(ts) -%}
+    cast({{ ts }} as time)
+{%- endmacro %}
+
+{#- A TIME literal from a var ('HH:MM:SS'), or a typed null when the var is null (closed). -#}
+{% macro time_literal(value) -%}
+    {%- if value is none or value == '' -%}cast(null as time){%- else -%}cast('{{ value }}' as time){%- endif -%}
+{%- endmacro %}
+
+{#- Text of a value for evidence strings. -#}
+{% macro as_text(expr) -%}
+    cast({{ expr }} as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -1,0 +1,129 @@
+{#- Timeliness of every accepted case as of the as-of date (SPEC §4.2), one row per case.
+    - The clock starts at `accept`; the acceptance day is not counted (民法典 art. 201).
+    - N = the item's limit (promised, else legal) + Σ extend_days (行政许可法 art. 42 延期)
+      + paused working days (行政许可法 art. 45, int_cases__pauses).
+    - workday items: deadline = end of the N-th working day after the acceptance date;
+      calendar_day items: the N-th calendar day after it, moved to the next working day when it is
+      not one (民法典 art. 203); N = 0 (即办): the end of the acceptance day.
+    - completed: on time iff complete time ≤ deadline; overdue_workdays = working days d with
+      deadline_date < d ≤ completion date (as-of date while open).
+    - open: red 红牌 when as-of date > deadline date; yellow 黄牌 when the working days d with
+      as_of < d ≤ deadline_date are ≤ var yellow_workdays; else green. No card unless open.
+    - same day 当日办结: completion date = acceptance date (null unless completed).
+    The shared base of fct_case and the off-book rules. -#}
+with cases as (
+    select * from {{ ref('int_cases__case_facts') }}
+),
+
+pauses as (
+    select case_id, sum(paused_workdays) as paused_workdays
+    from {{ ref('int_cases__pauses') }}
+    group by case_id
+),
+
+{#- Calendar lookups as equality joins (the same seq arithmetic as macros/calendar.sql, written
+    as joins because a few million cases join faster than they run correlated subqueries). -#}
+calendar as (
+    select date, is_workday, workday_seq, assumed_seq, is_assumed_int
+    from {{ ref('int_calendar__days') }}
+),
+
+workday_by_seq as (
+    {{ calendar_workday_by_seq('calendar') }}
+),
+
+as_of_day as (
+    select workday_seq as as_of_seq
+    from calendar
+    where date = {{ as_of_date() }}
+),
+
+limits as (
+    select
+        cases.*,
+        cast(coalesce(pauses.paused_workdays, 0) as {{ dbt.type_int() }}) as paused_workdays,
+        cast(cases.limit_days + cases.extend_days + coalesce(pauses.paused_workdays, 0) as {{ dbt.type_int() }}) as limit_workdays,
+        case when cases.status = 'completed' then cases.completed_date else {{ as_of_date() }} end as clock_end_date,
+        accepted_day.workday_seq as accepted_seq,
+        accepted_day.assumed_seq - accepted_day.is_assumed_int as assumed_before_acceptance
+    from cases
+    left join pauses on pauses.case_id = cases.case_id
+    left join calendar as accepted_day on accepted_day.date = cases.accepted_date
+),
+
+deadlines as (
+    select
+        limits.*,
+        case
+            when limits.limit_workdays is null then null
+            when limits.limit_workdays = 0 then limits.accepted_date
+            when limits.limit_unit = 'calendar_day'
+                then case when last_calendar_day.is_workday then last_calendar_day.date else next_workday.date end
+            else nth_workday.date
+        end as deadline_date
+    from limits
+    -- workday items: the N-th working day after the acceptance date (民法典 art. 201)
+    left join workday_by_seq as nth_workday
+        on limits.limit_unit <> 'calendar_day'
+        and nth_workday.workday_seq = limits.accepted_seq + limits.limit_workdays
+    -- calendar_day items: the N-th calendar day, or the working day after it (民法典 art. 203)
+    left join calendar as last_calendar_day
+        on limits.limit_unit = 'calendar_day'
+        and last_calendar_day.date = {{ dbt.dateadd('day', 'limits.limit_workdays', 'limits.accepted_date') }}
+    left join workday_by_seq as next_workday
+        on next_workday.workday_seq = last_calendar_day.workday_seq + 1
+),
+
+measured as (
+    select
+        deadlines.*,
+        {{ end_of_day('deadlines.deadline_date') }} as deadline_at,
+        case when deadlines.status = 'open' and deadlines.deadline_date is not null
+            then {{ seq_difference('as_of_day.as_of_seq', 'deadline_day.workday_seq') }} end as remaining_workdays,
+        case when deadlines.status in ('open', 'completed') and deadlines.deadline_date is not null
+            then {{ seq_difference('deadline_day.workday_seq', 'clock_end_day.workday_seq') }} end as overdue_workdays,
+        greatest(coalesce(deadline_day.assumed_seq, 0), coalesce(clock_end_day.assumed_seq, 0))
+            - deadlines.assumed_before_acceptance > 0 as uses_assumed_calendar
+    from deadlines
+    cross join as_of_day
+    left join calendar as deadline_day on deadline_day.date = deadlines.deadline_date
+    left join calendar as clock_end_day on clock_end_day.date = deadlines.clock_end_date
+)
+
+select
+    case_id,
+    accept_event_id,
+    window_id,
+    department_id,
+    center_id,
+    item_code,
+    item_kind,
+    limit_unit,
+    promised_limit,
+    legal_limit,
+    limit_source,
+    status,
+    accepted_at,
+    accepted_date,
+    completed_at,
+    completed_date,
+    rejected_at,
+    withdrawn_at,
+    extend_days,
+    paused_workdays,
+    limit_workdays,
+    deadline_date,
+    deadline_at,
+    case when status = 'completed' and deadline_at is not null then completed_at <= deadline_at end as is_on_time,
+    cast(overdue_workdays as {{ dbt.type_int() }}) as overdue_workdays,
+    cast(remaining_workdays as {{ dbt.type_int() }}) as remaining_workdays,
+    case
+        when status <> 'open' or deadline_date is null then null
+        when {{ as_of_date() }} > deadline_date then 'red'
+        when remaining_workdays <= {{ var('yellow_workdays') }} then 'yellow'
+        else 'green'
+    end as card,
+    case when status = 'completed' then completed_date = accepted_date end as is_same_day,
+    coalesce(uses_assumed_calendar, true) as uses_assumed_calendar,
+    {{ as_of_date() }} as as_of_date
+from measured

@@ -1,0 +1,35 @@
+{#- OB_INSTANT 秒办 (SPEC §4.3): a promised item whose promised_limit ≥ `instant_min_promised_limit`
+    goes from accept to its first complete in less than `instant_minutes` (exactly the threshold
+    does not fire; a complete before the accept is a data error, not a signal).
+    signal_date = the completion date. -#}
+with cases as (
+    select
+        case_id,
+        window_id,
+        department_id,
+        item_code,
+        promised_limit,
+        accepted_at,
+        completed_at,
+        {{ dbt.datediff('accepted_at', 'completed_at', 'microsecond') }} as duration_us
+    from {{ ref('int_cases__accepted') }}
+    where item_kind = 'promised'
+      and promised_limit >= {{ var('instant_min_promised_limit') }}
+      and completed_at is not null
+      and cast(completed_at as date) <= {{ as_of_date() }}
+)
+
+select
+    case_id,
+    'OB_INSTANT' as rule_id,
+    window_id,
+    department_id,
+    cast(completed_at as date) as signal_date,
+    {{ dbt.concat([
+        "'accept '", as_text('accepted_at'), "' complete '", as_text('completed_at'),
+        "' ('", as_text('round(duration_us / 60000000.0, 1)'), "' min; item '", 'item_code',
+        "' promised limit '", as_text('promised_limit'), "')'"
+    ]) }} as evidence
+from cases
+where duration_us >= 0
+  and duration_us < {{ var('instant_minutes') }} * 60000000.0

@@ -1,0 +1,69 @@
+{#- OB_OFF_HOURS 非工作时间 (SPEC §4.3): an accept or complete event outside the opening hours of
+    the window it happened at (int_hall_hours__resolved) for the kind of day it fell on
+    (working / non-working per int_calendar__days): time < open or time > close, or that day kind
+    has no hours. Exactly the opening or closing time is inside. An event at a window unknown to
+    the windows feed gets the default hours. signal_date = the date of the first offending event. -#}
+with events as (
+    select case_id, window_id, department_id, event_id, event_type, event_time, event_date, event_window_id
+    from {{ ref('int_off_book__case_events') }}
+    where event_type in ('accept', 'complete')
+),
+
+days as (
+    select date, is_workday
+    from {{ ref('int_calendar__days') }}
+),
+
+classified as (
+    select
+        events.*,
+        case when days.is_workday then 'workday' else 'non_workday' end as day_kind,
+        {{ time_of_day('events.event_time') }} as event_clock
+    from events
+    left join days on days.date = events.event_date
+),
+
+with_hours as (
+    select
+        classified.*,
+        case
+            when hours.window_id is not null then hours.open_time
+            when classified.day_kind = 'workday' then {{ time_literal(var('default_workday_open')) }}
+            else {{ time_literal(var('default_non_workday_open')) }}
+        end as open_time,
+        case
+            when hours.window_id is not null then hours.close_time
+            when classified.day_kind = 'workday' then {{ time_literal(var('default_workday_close')) }}
+            else {{ time_literal(var('default_non_workday_close')) }}
+        end as close_time
+    from classified
+    left join {{ ref('int_hall_hours__resolved') }} as hours
+        on hours.window_id = classified.event_window_id and hours.day_kind = classified.day_kind
+),
+
+fired as (
+    select
+        *,
+        {{ dbt.concat([
+            'event_type', "' '", 'event_id', "' '", as_text('event_time'), "' at '", 'event_window_id',
+            "' ('", 'day_kind', "' '",
+            "case when open_time is null or close_time is null then 'closed' else "
+                ~ dbt.concat([as_text('open_time'), "'–'", as_text('close_time')]) ~ " end",
+            "')'"
+        ]) }} as evidence_part
+    from with_hours
+    where open_time is null
+       or close_time is null
+       or event_clock < open_time
+       or event_clock > close_time
+)
+
+select
+    case_id,
+    'OB_OFF_HOURS' as rule_id,
+    window_id,
+    department_id,
+    min(event_date) as signal_date,
+    {{ dbt.listagg('evidence_part', "'; '", 'order by event_time, event_id') }} as evidence
+from fired
+group by case_id, window_id, department_id

@@ -1,0 +1,168 @@
+{#- The counts behind every window-month indicator (SPEC §4.2–4.6), one row per window × month
+    from the first data month through the as-of month, for the windows open in that month
+    (opened_on / closed_on of int_reference__windows, the rows of dim_window) plus any window with activity that month.
+    Each count is aligned to its own month: acceptance month (cases_accepted, off_book_cases,
+    the OB_BACKFILL veto), completion month (timeliness, evaluation_rate), evaluation month
+    (ratings), deadline month (rectification), flag month (video). -#}
+with windows as (
+    select window_id, department_id, center_id, opened_on, closed_on
+    from {{ ref('int_reference__windows') }}
+),
+
+cases as (
+    select case_id, window_id, item_kind, status, accepted_at, completed_at, is_on_time, is_same_day,
+        case when uses_assumed_calendar then 1 else 0 end as assumed_int
+    from {{ ref('int_cases__accepted') }}
+),
+
+signalled_cases as (
+    select distinct case_id from {{ ref('int_off_book__case_signals') }}
+),
+
+evaluated_cases as (
+    select distinct case_id from {{ ref('fct_evaluation') }} where case_id is not null
+),
+
+accepted as (
+    select
+        cases.window_id,
+        cast({{ dbt.date_trunc('month', 'cases.accepted_at') }} as date) as month,
+        count(*) as cases_accepted,
+        sum(case when signalled_cases.case_id is not null then 1 else 0 end) as off_book_cases,
+        max(cases.assumed_int) as accepted_assumed_int
+    from cases
+    left join signalled_cases on signalled_cases.case_id = cases.case_id
+    group by cases.window_id, cast({{ dbt.date_trunc('month', 'cases.accepted_at') }} as date)
+),
+
+completed as (
+    select
+        cases.window_id,
+        cast({{ dbt.date_trunc('month', 'cases.completed_at') }} as date) as month,
+        count(*) as cases_completed,
+        sum(case when cases.is_on_time then 1 else 0 end) as on_time_cases,
+        sum(case when cases.is_same_day then 1 else 0 end) as same_day_cases,
+        sum(case when cases.item_kind = 'immediate' then 1 else 0 end) as immediate_completed,
+        sum(case when cases.item_kind = 'immediate' and cases.is_on_time then 1 else 0 end) as immediate_on_time,
+        sum(case when evaluated_cases.case_id is not null then 1 else 0 end) as evaluated_cases,
+        max(cases.assumed_int) as completed_assumed_int
+    from cases
+    left join evaluated_cases on evaluated_cases.case_id = cases.case_id
+    where cases.status = 'completed' and cases.completed_at is not null
+    group by cases.window_id, cast({{ dbt.date_trunc('month', 'cases.completed_at') }} as date)
+),
+
+ratings as (
+    select
+        window_id,
+        evaluated_month as month,
+        count(*) as evaluations,
+        sum(case when is_good then 1 else 0 end) as good_reviews,
+        sum(case when is_bad then 1 else 0 end) as bad_reviews
+    from {{ ref('fct_evaluation') }}
+    group by window_id, evaluated_month
+),
+
+rectification as (
+    select
+        window_id,
+        rectification_month as month,
+        sum(case when is_rectification_due then 1 else 0 end) as rectification_due,
+        sum(case when is_rectification_due and is_rectified_on_time then 1 else 0 end) as rectified_on_time,
+        sum(case when is_rectification_late then 1 else 0 end) as rectification_late
+    from {{ ref('fct_evaluation') }}
+    where needs_rectification and rectification_month is not null
+    group by window_id, rectification_month
+),
+
+flags as (
+    select
+        window_id,
+        flagged_month as month,
+        sum(case when counts_for_discipline then 1 else 0 end) as video_flags_confirmed,
+        sum(case when counts_for_discipline and flag_type = 'private_handover' then 1 else 0 end) as handover_flags_confirmed,
+        sum(case when is_review_pending then 1 else 0 end) as video_flags_pending,
+        {{ dbt.listagg(
+            "case when counts_for_discipline and flag_type = 'private_handover' then "
+                ~ dbt.concat(['flag_id', "' '", as_text('flagged_at')]) ~ " end",
+            "', '", 'order by flagged_at, flag_id') }} as handover_flag_list
+    from {{ ref('fct_video_flag') }}
+    group by window_id, flagged_month
+),
+
+backfill as (
+    select
+        cases.window_id,
+        cast({{ dbt.date_trunc('month', 'cases.accepted_at') }} as date) as month,
+        count(*) as backfill_cases,
+        {{ dbt.listagg('signals.case_id', "', '", 'order by signals.case_id') }} as backfill_case_list
+    from {{ ref('int_off_book__backfill') }} as signals
+    inner join cases on cases.case_id = signals.case_id
+    group by cases.window_id, cast({{ dbt.date_trunc('month', 'cases.accepted_at') }} as date)
+),
+
+activity as (
+    select window_id, month from accepted
+    union select window_id, month from completed
+    union select window_id, month from ratings
+    union select window_id, month from rectification where rectification_due > 0
+    union select window_id, month from flags
+),
+
+first_month as (
+    select min(month) as month from activity
+),
+
+months as (
+    select days.date as month
+    from {{ ref('int_calendar__days') }} as days
+    cross join first_month
+    where days.date = cast({{ dbt.date_trunc('month', 'days.date') }} as date)
+      and days.date >= first_month.month
+      and days.date <= {{ as_of_date() }}
+),
+
+spine as (
+    select windows.window_id, months.month
+    from windows
+    cross join months
+    where (windows.opened_on is null or windows.opened_on < {{ dbt.dateadd('month', 1, 'months.month') }})
+      and (windows.closed_on is null or windows.closed_on > months.month)
+    union
+    select window_id, month from activity where month <= {{ as_of_date() }}
+)
+
+select
+    spine.month,
+    spine.window_id,
+    windows.department_id,
+    windows.center_id,
+    coalesce(accepted.cases_accepted, 0) as cases_accepted,
+    coalesce(accepted.off_book_cases, 0) as off_book_cases,
+    coalesce(completed.cases_completed, 0) as cases_completed,
+    coalesce(completed.on_time_cases, 0) as on_time_cases,
+    coalesce(completed.same_day_cases, 0) as same_day_cases,
+    coalesce(completed.immediate_completed, 0) as immediate_completed,
+    coalesce(completed.immediate_on_time, 0) as immediate_on_time,
+    coalesce(completed.evaluated_cases, 0) as evaluated_cases,
+    coalesce(ratings.evaluations, 0) as evaluations,
+    coalesce(ratings.good_reviews, 0) as good_reviews,
+    coalesce(ratings.bad_reviews, 0) as bad_reviews,
+    coalesce(rectification.rectification_due, 0) as rectification_due,
+    coalesce(rectification.rectified_on_time, 0) as rectified_on_time,
+    coalesce(rectification.rectification_late, 0) as rectification_late,
+    coalesce(flags.video_flags_confirmed, 0) as video_flags_confirmed,
+    coalesce(flags.handover_flags_confirmed, 0) as handover_flags_confirmed,
+    coalesce(flags.video_flags_pending, 0) as video_flags_pending,
+    flags.handover_flag_list,
+    coalesce(backfill.backfill_cases, 0) as backfill_cases,
+    backfill.backfill_case_list,
+    coalesce(accepted.accepted_assumed_int, 0) + coalesce(completed.completed_assumed_int, 0) > 0 as uses_assumed_calendar
+from spine
+left join windows on windows.window_id = spine.window_id
+left join accepted on accepted.window_id = spine.window_id and accepted.month = spine.month
+left join completed on completed.window_id = spine.window_id and completed.month = spine.month
+left join ratings on ratings.window_id = spine.window_id and ratings.month = spine.month
+left join rectification on rectification.window_id = spine.window_id and rectification.month = spine.month
+left join flags on flags.window_id = spine.window_id and flags.month = spine.month
+left join backfill on backfill.window_id = spine.window_id and backfill.month = spine.month

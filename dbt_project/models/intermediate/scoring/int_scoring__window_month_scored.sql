@@ -1,0 +1,71 @@
+{#- Rates, score components, score, stars and veto per window-month (SPEC §4.4, §4.6).
+    - Rates are null when their denominator is 0, except rectification_rate (1.0 when none due).
+    - c = the satisfaction rate of the window's centre that month (all ratings of its windows).
+    - Components: T = on_time_rate (1.0 when nothing was completed: nothing was late; such a
+      window is not eligible anyway), S = adjusted_satisfaction (c with no ratings; 1.0 when the
+      whole centre had no ratings that month), R = rectification_rate, D = max(0, 1 − p × confirmed
+      flags other than private_handover), I = max(0, 1 − p × off_book_rate) with the rate taken as
+      0 when nothing was accepted.
+    - Veto 一票否决: a confirmed private_handover flag that month or an OB_BACKFILL signal on a case
+      accepted that month caps the stars at ★; the reason is stored. -#}
+with base as (
+    select * from {{ ref('int_scoring__window_month_base') }}
+),
+
+rates as (
+    select
+        base.*,
+        case when cases_completed > 0 then 1.0 * on_time_cases / cases_completed end as on_time_rate,
+        case when cases_completed > 0 then 1.0 * same_day_cases / cases_completed end as same_day_rate,
+        case when immediate_completed > 0 then 1.0 * immediate_on_time / immediate_completed end as immediate_on_time_rate,
+        case when cases_accepted > 0 then 1.0 * off_book_cases / cases_accepted end as off_book_rate,
+        case when evaluations > 0 then 1.0 * good_reviews / evaluations end as satisfaction_rate,
+        case when rectification_due > 0 then 1.0 * rectified_on_time / rectification_due else 1.0 end as rectification_rate,
+        case when cases_completed > 0 then 1.0 * evaluated_cases / cases_completed end as evaluation_rate,
+        sum(good_reviews) over (partition by center_id, month) as center_good_reviews,
+        sum(evaluations) over (partition by center_id, month) as center_evaluations
+    from base
+),
+
+adjusted as (
+    select
+        rates.*,
+        case when center_evaluations > 0 then 1.0 * center_good_reviews / center_evaluations end
+            as center_satisfaction_rate
+    from rates
+),
+
+components as (
+    select
+        adjusted.*,
+        {{ bayesian_adjusted('evaluations', 'satisfaction_rate', 'center_satisfaction_rate') }} as adjusted_satisfaction,
+        coalesce(on_time_rate, 1.0) as component_t,
+        coalesce({{ bayesian_adjusted('evaluations', 'satisfaction_rate', 'center_satisfaction_rate') }}, 1.0) as component_s,
+        rectification_rate as component_r,
+        {{ discipline_component('video_flags_confirmed - handover_flags_confirmed') }} as component_d,
+        {{ integrity_component('off_book_rate') }} as component_i
+    from adjusted
+),
+
+scored as (
+    select
+        components.*,
+        {{ window_score('component_t', 'component_s', 'component_d', 'component_i', 'component_r') }} as score,
+        case
+            when handover_flags_confirmed > 0 and backfill_cases > 0 then
+                {{ dbt.concat(["'私下收件 private_handover flag confirmed: '", 'handover_flag_list',
+                               "'; 补录 OB_BACKFILL on cases accepted this month: '", 'backfill_case_list']) }}
+            when handover_flags_confirmed > 0 then
+                {{ dbt.concat(["'私下收件 private_handover flag confirmed: '", 'handover_flag_list']) }}
+            when backfill_cases > 0 then
+                {{ dbt.concat(["'补录 OB_BACKFILL on cases accepted this month: '", 'backfill_case_list']) }}
+        end as veto_reason,
+        cases_completed >= {{ var('min_completed_cases') }} as is_eligible
+    from components
+)
+
+select
+    scored.*,
+    {{ star_rating('score') }} as stars_before_veto,
+    case when veto_reason is not null then 1 else {{ star_rating('score') }} end as stars
+from scored

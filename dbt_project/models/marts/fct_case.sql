@@ -1,0 +1,40 @@
+{#- One row per accepted case with its timeliness (SPEC §4.2, §5) and the number of case-level
+    off-book signals (SPEC §4.3, int_off_book__case_signals). -#}
+with cases as (
+    select * from {{ ref('int_cases__accepted') }}
+),
+
+signals as (
+    select case_id, count(*) as off_book_signals
+    from {{ ref('int_off_book__case_signals') }}
+    where case_id is not null
+    group by case_id
+)
+
+select
+    cases.case_id,
+    cases.window_id,
+    cases.department_id,
+    cases.item_code,
+    cases.item_kind,
+    cases.status,
+    cases.accepted_at,
+    cases.completed_at,
+    cases.limit_workdays,
+    cases.paused_workdays,
+    cases.deadline_at,
+    cases.is_on_time,
+    cases.overdue_workdays,
+    cases.card,
+    cases.is_same_day,
+    cast(coalesce(signals.off_book_signals, 0) as {{ dbt.type_int() }}) as off_book_signals,
+    cases.as_of_date,
+    cases.center_id,
+    cases.limit_unit,
+    cases.limit_source,
+    cases.extend_days,
+    cases.deadline_date,
+    cases.remaining_workdays,
+    cases.uses_assumed_calendar
+from cases
+left join signals on signals.case_id = cases.case_id

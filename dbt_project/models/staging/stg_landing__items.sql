@@ -1,0 +1,46 @@
+{#- items: typed landing rows, one per item_code.
+    Reference snapshot: per item_code, the row of the latest delivery that has it
+    (latest _ingested_at, then _delivery_id, _line - deterministic). -#}
+with source as (
+    select * from {{ source('landing', 'items') }}
+),
+
+typed as (
+    select
+        {{ dbt.safe_cast('item_code', dbt.type_string()) }} as item_code,
+        {{ dbt.safe_cast('item_name', dbt.type_string()) }} as item_name,
+        {{ dbt.safe_cast('department_id', dbt.type_string()) }} as department_id,
+        {{ dbt.safe_cast('item_kind', dbt.type_string()) }} as item_kind,
+        {{ dbt.safe_cast('legal_limit', dbt.type_bigint()) }} as legal_limit,
+        {{ dbt.safe_cast('promised_limit', dbt.type_bigint()) }} as promised_limit,
+        {{ dbt.safe_cast('limit_unit', dbt.type_string()) }} as limit_unit,
+        {{ dbt.safe_cast('fee_required', dbt.type_boolean()) }} as fee_required,
+        {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
+        {{ dbt.safe_cast('_source', dbt.type_string()) }} as _source,
+        {{ dbt.safe_cast('_line', dbt.type_bigint()) }} as _line,
+        {{ dbt.safe_cast('_ingested_at', dbt.type_timestamp()) }} as _ingested_at
+    from source
+),
+
+ranked as (
+    select
+        typed.*,
+        row_number() over (partition by item_code order by _ingested_at desc, _delivery_id desc, _line desc) as _row_rank
+    from typed
+)
+
+select
+    item_code,
+    item_name,
+    department_id,
+    item_kind,
+    legal_limit,
+    promised_limit,
+    limit_unit,
+    fee_required,
+    _delivery_id,
+    _source,
+    _line,
+    _ingested_at
+from ranked
+where _row_rank = 1

@@ -1,0 +1,130 @@
+"""Generate the staging layer from the feed contract (windowwatch/feeds.py).
+
+    uv run python dbt_project/scripts/make_staging.py
+
+Writes models/staging/_sources.yml (source `landing`: one table per feed over its landing
+Parquet, plus `quarantine`), stg_landing__<feed>.sql (typed, deduplicated) and
+_stg_landing.yml (descriptions from the contract, key/required/enum/range tests). Run it after
+changing feeds.py; tests/test_dbt_timeliness_contract.py fails while they disagree.
+"""
+
+from pathlib import Path
+
+from windowwatch.feeds import FEEDS
+from windowwatch.transform import landing_schema
+import polars as pl
+
+SQLT = {pl.String(): "dbt.type_string()", pl.Int64(): "dbt.type_bigint()", pl.Float64(): "dbt.type_float()",
+        pl.Boolean(): "dbt.type_boolean()", pl.Date(): "'date'", pl.Datetime("us"): "dbt.type_timestamp()",
+        pl.Time(): "'time'", pl.Int8(): "'tinyint'"}
+YT = {pl.String(): "varchar", pl.Int64(): "bigint", pl.Float64(): "double", pl.Boolean(): "boolean",
+      pl.Date(): "date", pl.Datetime("us"): "timestamp", pl.Time(): "time", pl.Int8(): "tinyint"}
+META_DESC = {"_delivery_id": "SHA-256 of the delivery's content (which delivery the row came from).",
+             "_source": "Where the delivery came from: the inbox file path, or sql:<name> / http:<name>.",
+             "_line": "1-based line of the row in its source file (CSV/XLSX header = line 1).",
+             "_ingested_at": "When the delivery landed (local time)."}
+root = Path(__file__).resolve().parent.parent / "models" / "staging"
+src = ["version: 2", "", "sources:", "  - name: landing",
+       "    description: >", "      Landing Parquet written by ingest (SPEC §2): one folder per feed, partitioned by date,",
+       "      each delivery once. Every feed folder holds `_empty.parquet` with the full schema so the",
+       "      glob never fails; `union_by_name` lets older deliveries lack newer optional columns.",
+       "    tables:"]
+stg_yml = ["version: 2", "", "models:"]
+def coldesc(feed, c, name):
+    if name in META_DESC:
+        return META_DESC[name]
+    col = FEEDS[feed].by_name.get(c)
+    bits = []
+    if col is not None:
+        if col.aliases: bits.append("(" + " / ".join(col.aliases) + ")")
+        if col.description: bits.append(col.description)
+        if col.enum: bits.append("One of: " + ", ".join(f"{k} {v[0]}" for k, v in col.enum.items()) + ".")
+        if col.pii == "hash": bits.append("PII: keyed HMAC-SHA256 of the raw value (SPEC §8); never the raw value.")
+        if col.pii == "scrub": bits.append("PII scrubbed: ID-card and phone numbers removed at ingest (SPEC §8).")
+        if col.type == "rating": bits.append("5 = 非常满意 … 1 = 非常不满意.")
+        if col.type == "list": bits.append("Canonical values joined by ';'.")
+    elif name in META_DESC:
+        bits.append(META_DESC[name])
+    return (name.replace("_", " ") + " " + " ".join(bits)).strip().replace('"', "'")
+for feed, f in FEEDS.items():
+    schema = landing_schema(feed)
+    src += [f"      - name: {feed}",
+            f"        description: \"{(f.description or feed).replace(chr(34), chr(39))} ({f.kind} feed; key {', '.join(f.key)})\"",
+            "        config:",
+            "          meta:",
+            f"            external_location: \"read_parquet('{{{{ env_var('WINDOWWATCH_HOME', 'var') }}}}/landing/{feed}/**/*.parquet', union_by_name=true, hive_partitioning=false)\"",
+            "        columns:"]
+    for name, t in schema.items():
+        base = name[:-5] if name.endswith("_hmac") else name
+        src += [f"          - name: {name}", f"            data_type: {YT[t]}",
+                f"            description: \"{coldesc(feed, base, name)}\""]
+    sel = ",\n".join(f"        {{{{ dbt.safe_cast('{n}', {SQLT[t]}) }}}} as {n}" for n, t in schema.items())
+    keys = ", ".join(f.key)
+    if f.kind == "event":
+        order = f"coalesce(recorded_at, {f.time_column}) desc, _ingested_at desc, _delivery_id desc, _line desc"
+        rule = f"Events: re-delivery of the same {keys} with a later recorded_at is an update, so the row with\n    the latest recorded_at is kept (tie: latest _ingested_at, then _delivery_id, _line - deterministic)."
+    else:
+        order = "_ingested_at desc, _delivery_id desc, _line desc"
+        rule = f"Reference snapshot: per {keys}, the row of the latest delivery that has it\n    (latest _ingested_at, then _delivery_id, _line - deterministic)."
+    sql = f"""{{#- {feed}: typed landing rows, one per {keys}.
+    {rule} -#}}
+with source as (
+    select * from {{{{ source('landing', '{feed}') }}}}
+),
+
+typed as (
+    select
+{sel}
+    from source
+),
+
+ranked as (
+    select
+        typed.*,
+        row_number() over (partition by {keys} order by {order}) as _row_rank
+    from typed
+)
+
+select
+{",".join(chr(10) + "    " + n for n in schema).lstrip(chr(10))}
+from ranked
+where _row_rank = 1
+"""
+    (root / f"stg_landing__{feed}.sql").write_text(sql)
+    kind_note = "latest recorded_at wins" if f.kind == "event" else "latest delivery that has the key wins"
+    stg_yml += [f"  - name: stg_landing__{feed}",
+                f"    description: \"{(f.description or feed).replace(chr(34), chr(39))} Staging view: typed landing rows, one per {keys} ({kind_note}).\"",
+                "    columns:"]
+    for name, t in schema.items():
+        base = name[:-5] if name.endswith("_hmac") else name
+        stg_yml += [f"      - name: {name}", f"        description: \"{coldesc(feed, base, name)}\""]
+        col = f.by_name.get(base)
+        tests = []
+        if len(f.key) == 1 and name == f.key[0]:
+            tests += ["          - unique", "          - not_null"]
+        elif col is not None and col.required:
+            tests += ["          - not_null"]
+        if col is not None and col.enum and col.type != "list":
+            tests += ["          - accepted_values:", "              arguments:",
+                      f"                values: [{', '.join(col.enum)}]"]
+        if col is not None and col.type == "rating":
+            tests += ["          - accepted_range:", "              arguments: {min_value: 1, max_value: 5}"]
+        if name == "confidence":
+            tests += ["          - accepted_range:", "              arguments: {min_value: 0, max_value: 1}"]
+        if tests:
+            stg_yml += ["        data_tests:"] + tests
+    if len(f.key) > 1:
+        stg_yml += ["    data_tests:", "      - unique_combination:", "          arguments:",
+                    f"            columns: [{', '.join(f.key)}]"]
+src += ["      - name: quarantine",
+        "        description: \"Every row ever quarantined by ingest (SPEC §3), one Parquet per delivery under quarantine/<feed>/.\"",
+        "        config:", "          meta:",
+        "            external_location: \"read_parquet('{{ env_var('WINDOWWATCH_HOME', 'var') }}/quarantine/**/*.parquet', union_by_name=true, hive_partitioning=false)\"",
+        "        columns:"]
+for n, t, d in [("feed", "varchar", "Feed the row was meant for."), ("source_file", "varchar", "Delivery the row came from (inbox path or sql:/http: source)."),
+                ("line", "bigint", "1-based line in the source file."), ("rule", "varchar", "Quarantine rule id (windowwatch.feeds.QUARANTINE_RULES)."),
+                ("detail", "varchar", "What is wrong, for a person."), ("raw", "varchar", "The raw row as delivered (PII columns hashed or dropped)."),
+                ("quarantined_at", "timestamp", "When the row was quarantined (local time).")]:
+    src += [f"          - name: {n}", f"            data_type: {t}", f"            description: \"{d}\""]
+(root / "_sources.yml").write_text("\n".join(src) + "\n")
+(root / "_stg_landing.yml").write_text("\n".join(stg_yml) + "\n")

@@ -1,0 +1,299 @@
+"""Run the dbt project (landing -> staging -> intermediate -> marts) in-process.
+
+`build()` is the one entry point the CLI, the Airflow DAG and the tests use. It passes the
+scoring file as dbt vars (plus `as_of_date`), keeps a copy of the scoring file it used next to
+the warehouse (`state/scoring-used.yaml` + its hash in `marts.run_config`), and makes sure
+every feed has its `_empty.parquet` in landing (and quarantine one file) so the source globs
+never fail on a fresh home.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from windowwatch.feeds import FEEDS, LANDING_METADATA
+from windowwatch.paths import REPO_ROOT, Home
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+_POLARS_TYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "time": pl.Time(),
+    "month": pl.Date(),
+    "rating": pl.Int8(),
+    "list": pl.String(),
+}
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "feed": pl.String(),
+    "source_file": pl.String(),
+    "line": pl.Int64(),
+    "rule": pl.String(),
+    "detail": pl.String(),
+    "raw": pl.String(),
+    "quarantined_at": pl.Datetime("us"),
+}
+
+
+def landing_schema(feed: str) -> dict[str, pl.DataType]:
+    """The exact landing Parquet schema of a feed (feeds.py docstring), metadata last."""
+    f = FEEDS[feed]
+    schema: dict[str, pl.DataType] = {}
+    for c in f.columns:
+        if c.pii == "drop":
+            continue
+        if c.pii == "hash":
+            schema[f"{c.name}_hmac"] = pl.String()
+        else:
+            schema[c.name] = _POLARS_TYPES[c.type]
+    meta = {"String": pl.String(), "Int64": pl.Int64(), "Datetime": pl.Datetime("us")}
+    for name, type_name in LANDING_METADATA.items():
+        schema[name] = meta[type_name]
+    return schema
+
+
+def ensure_empty_files(home: Home) -> None:
+    """landing/<feed>/_empty.parquet for every feed and quarantine/_empty.parquet.
+
+    The dbt sources glob `**/*.parquet`; an empty file with the full schema keeps the glob
+    from failing and pins every column's type even when no delivery has that column.
+    """
+    for feed in FEEDS:
+        path = home.landing / feed / "_empty.parquet"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pl.DataFrame(schema=landing_schema(feed)).write_parquet(path)
+    qpath = home.quarantine / "_empty.parquet"
+    if not qpath.exists():
+        qpath.parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(schema=QUARANTINE_SCHEMA).write_parquet(qpath)
+
+
+# ------------------------------------------------------------------ build
+
+
+@dataclass
+class NodeStatus:
+    unique_id: str
+    name: str
+    resource_type: str  # model, test, seed, unit_test
+    status: str  # success, pass, warn, error, fail, skipped
+    message: str | None = None
+    failures: int | None = None  # failing rows of a test
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    nodes: list[NodeStatus] = field(default_factory=list)
+    elapsed: float = 0.0
+    as_of: str | None = None
+    warehouse: Path | None = None
+    scoring_hash: str | None = None
+    error: str | None = None  # a failure outside any node (parse error, bad project)
+    assumed_calendar_cases: int | None = None  # cases whose arithmetic used an assumed day
+
+    @property
+    def failures(self) -> list[NodeStatus]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+    @property
+    def warnings(self) -> list[NodeStatus]:
+        return [n for n in self.nodes if n.status == "warn"]
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            counts[n.status] = counts.get(n.status, 0) + 1
+        parts = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+        head = "dbt build ok" if self.success else "dbt build FAILED"
+        lines = [f"{head} as of {self.as_of} in {self.elapsed:.1f}s ({parts})"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        for n in self.failures:
+            lines.append(f"  {n.status}: {n.unique_id}: {(n.message or '').strip()}")
+        if self.assumed_calendar_cases:
+            lines.append(
+                f"  WARNING: {self.assumed_calendar_cases} case(s) used days outside the official calendar "
+                "(Mon–Fri assumed): deliver the `calendar` feed for those years"
+            )
+        return "\n".join(lines)
+
+
+def _store_scoring(home: Home, scoring_path: Path | None):
+    from windowwatch.config import DEFAULT_SCORING, load_scoring
+
+    path = Path(scoring_path or os.environ.get("WINDOWWATCH_SCORING", DEFAULT_SCORING))
+    scoring = load_scoring(path)
+    home.state.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, home.state / "scoring-used.yaml")
+    (home.state / "scoring-used.json").write_text(
+        json.dumps({"path": str(path), "sha256": scoring.content_hash(), "scoring": json.loads(scoring.canonical_json())},
+                   ensure_ascii=False, indent=2),
+        encoding="utf-8",
+    )
+    return scoring
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one environment per process (DuckDBConnectionManager._ENV, private); while
+    it lives, the warehouse file stays locked for writing and a read-only connect in this
+    process fails ("different configuration"). Closing it also checkpoints the WAL.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if env is not None:
+        env.close()
+
+
+def _count_assumed(warehouse: Path) -> int | None:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.sql("select count(*) from marts.fct_case where uses_assumed_calendar").fetchall()[0][0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def build(
+    home: Home | str | Path | None = None,
+    as_of: dt.date | str | None = None,
+    full_refresh: bool = False,
+    select: str | list[str] | None = None,
+    target: str = "duckdb",
+    warehouse: str | Path | None = None,
+    scoring_path: str | Path | None = None,
+    exclude: str | list[str] | None = None,
+) -> BuildResult:
+    """Run `dbt build` on the project as of `as_of` (default: today in Asia/Shanghai) for `home`
+    (default: WINDOWWATCH_HOME).
+
+    Never raises for a failing model or test: the result says what failed (per node, with
+    dbt's message); a bad scoring file raises ConfigError (it names the file and key).
+    """
+    from dbt.cli.main import dbtRunner
+
+    if home is None:
+        h = Home.from_env()
+    elif isinstance(home, Home):
+        h = home
+    else:
+        h = Home(Path(home).resolve())
+    h.ensure()
+    ensure_empty_files(h)
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # SPEC §1: dates are local
+    as_of_text = (as_of if isinstance(as_of, str) else (as_of or today).isoformat())[:10]
+    dt.date.fromisoformat(as_of_text)  # fail early on a bad date
+    scoring = _store_scoring(h, Path(scoring_path) if scoring_path else None)
+    dbt_vars = {**scoring.dbt_vars(), "as_of_date": as_of_text, "scoring_hash": scoring.content_hash()}
+    # an explicit warehouse, else WINDOWWATCH_WAREHOUSE (what profiles.yml and the pipeline read), else the home's
+    wh = Path(warehouse or os.environ.get("WINDOWWATCH_WAREHOUSE") or h.warehouse).resolve()
+
+    args = [
+        "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target", target,
+        "--target-path", str(h.root / "dbt" / "target"),
+        "--log-path", str(h.root / "dbt" / "logs"),
+        "--vars", json.dumps(dbt_vars),
+        "--quiet",
+    ]
+    if full_refresh:
+        args.append("--full-refresh")
+    for flag, value in (("--select", select), ("--exclude", exclude)):
+        if value:
+            args += [flag, *([value] if isinstance(value, str) else value)]
+
+    env = {"WINDOWWATCH_HOME": str(h.root), "WINDOWWATCH_WAREHOUSE": str(wh)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    (h.root / "duckdb_tmp").mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        res = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    elapsed = time.monotonic() - started
+
+    nodes: list[NodeStatus] = []
+    for r in getattr(res.result, "results", None) or []:
+        node = r.node
+        nodes.append(NodeStatus(
+            unique_id=node.unique_id,
+            name=node.name,
+            resource_type=str(getattr(node.resource_type, "value", node.resource_type)),
+            status=str(getattr(r.status, "value", r.status)),
+            message=r.message,
+            failures=r.failures,
+            seconds=float(r.execution_time or 0.0),
+        ))
+    error = None
+    if res.exception is not None:
+        error = f"{type(res.exception).__name__}: {res.exception}"
+    result = BuildResult(
+        success=bool(res.success) and error is None,
+        nodes=nodes,
+        elapsed=elapsed,
+        as_of=as_of_text,
+        warehouse=wh,
+        scoring_hash=scoring.content_hash(),
+        error=error,
+    )
+    if wh.exists():
+        result.assumed_calendar_cases = _count_assumed(wh)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m windowwatch.transform [--as-of DATE] [--full-refresh] [--select ...]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m windowwatch.transform", description=main.__doc__)
+    parser.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
+    parser.add_argument("--full-refresh", action="store_true")
+    parser.add_argument("--select", nargs="*")
+    parser.add_argument("--exclude", nargs="*")
+    parser.add_argument("--scoring", help="scoring file (default: WINDOWWATCH_SCORING or the packaged one)")
+    args = parser.parse_args(argv)
+    result = build(as_of=args.as_of, full_refresh=args.full_refresh, select=args.select,
+                   exclude=args.exclude, scoring_path=args.scoring)
+    print(result.summary())
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
