@@ -1,0 +1,94 @@
+"""星级窗口排名 rankings: stars, score, components, movement, vetoes, 红旗 and 末位 lists."""
+
+import plotly.graph_objects as go
+import streamlit as st
+import yaml
+
+from dashboards import common as c
+from dashboards import queries as q
+from dashboards.i18n import t
+from windowwatch.config import ConfigError, load_scoring
+
+ctx = c.ctx()
+st.title(t("rankings.title"))
+path = c.require_snapshot()
+month = c.require_month(path)
+st.caption(t("overview.month", month=month.strftime("%Y-%m")))
+
+try:
+    scoring = load_scoring()
+except ConfigError as exc:
+    scoring = None
+    st.error(str(exc))
+
+df = q.ranking(path, ctx.filters, month)
+if df.empty:
+    st.info(t("common.empty"))
+    st.stop()
+
+# components of SPEC §4.6 from the mart's own indicators
+pen_d = scoring.score.discipline_penalty_per_flag if scoring else 0.1
+pen_i = scoring.score.off_book_penalty if scoring else 5
+weights = scoring.score.weights.model_dump() if scoring else dict(T=0.3, S=0.3, D=0.15, I=0.15, R=0.1)
+df["T"] = df.on_time_rate.fillna(0)
+df["S"] = df.adjusted_satisfaction
+df["D"] = (1 - pen_d * (df.video_flags_confirmed - df.handover_flags_confirmed)).clip(lower=0)
+df["I"] = (1 - pen_i * df.off_book_rate.fillna(0)).clip(lower=0)
+df["R"] = df.rectification_rate
+
+red = df[df.is_red_flag.fillna(False).astype(bool)]
+bottom = df[df.is_bottom.fillna(False).astype(bool)]
+a, b, v = st.columns(3)
+with a:
+    st.subheader(t("rankings.red_flag"))
+    if red.empty:
+        st.caption(t("rankings.none"))
+    for r in red.itertuples():
+        st.markdown(f":material/flag: **{r.window_name}** · {c.stars(r.stars)} · {c.fmt_score(r.score)}")
+with b:
+    st.subheader(t("rankings.bottom"))
+    if bottom.empty:
+        st.caption(t("rankings.none"))
+    for r in bottom.itertuples():
+        st.markdown(f":material/warning: **{r.window_name}** · {c.fmt_score(r.score)} · {t('rankings.talk')}")
+with v:
+    st.subheader(t("rankings.vetoes"))
+    vetoed = df[df.veto_reason.notna()]
+    if vetoed.empty:
+        st.caption(t("rankings.none"))
+    for r in vetoed.itertuples():
+        st.markdown(f":material/block: **{r.window_name}** · {c.label('veto', r.veto_reason)}")
+
+
+def movement(m) -> str:
+    if c.is_missing(m):
+        return "—"
+    m = int(m)
+    return f"▲{m}" if m > 0 else (f"▼{-m}" if m < 0 else "＝")
+
+
+table = df.assign(
+    rank=df["rank"].map(lambda x: "—" if c.is_missing(x) else str(int(x))),
+    movement=df.movement.map(movement),
+    stars=df.stars.map(c.stars),
+    score=df.score.map(c.fmt_score),
+    veto_reason=df.veto_reason.map(lambda x: "" if c.is_missing(x) else c.label("veto", x)),
+    is_eligible=df.is_eligible.map(lambda x: "✓" if x else t("rankings.ineligible")),
+    **{k: df[k].map(c.fmt_pct) for k in ("T", "S", "D", "I", "R")},
+)[["rank", "movement", "window_name", "department_name", "stars", "score", "T", "S", "D", "I", "R",
+   "cases_completed", "is_eligible", "veto_reason"]]
+st.subheader(t("rankings.table"))
+st.dataframe(c.rename(table), hide_index=True, key="rk_table")
+
+st.subheader(t("rankings.breakdown"))
+fig = go.Figure()
+for comp in ("T", "S", "D", "I", "R"):
+    fig.add_bar(y=df.window_name, x=100 * weights[comp] * df[comp].fillna(0), orientation="h",
+                name=t(f"rankings.component.{comp}"))
+fig.update_layout(barmode="stack", yaxis_autorange="reversed")
+c.chart(fig, "rk_breakdown", height=max(300, 28 * len(df) + 120))
+
+with st.expander(t("rankings.config")):
+    if scoring:
+        st.caption(t("rankings.config_hash", hash=scoring.content_hash()[:16]))
+        st.code(yaml.safe_dump(scoring.model_dump(mode="json"), allow_unicode=True, sort_keys=False), language="yaml")

@@ -1,0 +1,73 @@
+"""超时监控 timeliness: open cases by card, working days remaining/overdue, exports, overdue trends."""
+
+import plotly.express as px
+import streamlit as st
+
+from dashboards import common as c
+from dashboards import exports
+from dashboards import queries as q
+from dashboards.i18n import t
+
+ctx = c.ctx()
+st.title(t("timeliness.title"))
+path = c.require_snapshot()
+month = c.require_month(path)
+f = ctx.filters
+
+cards_now = q.open_cards(path, f)
+cols = st.columns(3)
+for col, card in zip(cols, ("red", "yellow", "green")):
+    col.metric(c.label("card", card), c.fmt_int(cards_now.get(card, 0)), border=True)
+
+left, right = st.columns([2, 3])
+card_labels = {v: c.label("card", v) for v in ("red", "yellow", "green")}
+cards = left.multiselect(t("timeliness.cards"), list(card_labels), default=["red", "yellow"],
+                         format_func=card_labels.__getitem__, key="tl_cards")
+items = q.items(path)
+if f.dept:
+    items = items[items.department_id == f.dept]
+item_labels = {"": t("filter.all"), **dict(zip(items.item_code, items.item_name))}
+item = right.selectbox(t("timeliness.item"), ["", *items.item_code], format_func=lambda v: item_labels.get(v, v),
+                       key="tl_item") or None
+
+total = q.open_cases_count(path, f, tuple(cards), item)
+rows = q.open_cases(path, f, tuple(cards), item)
+st.markdown(t("timeliness.count", total=c.fmt_int(total), shown=c.fmt_int(len(rows))))
+CARD_COLOURS = {"red": "background-color: #fdecea", "yellow": "background-color: #fff8e1"}
+row_colours = [CARD_COLOURS.get(v, "") for v in rows.card]
+shown = c.rename(rows.assign(card=rows.card.map(lambda v: c.label("card", v))))
+marked = [t("col.card"), t("col.case_id"), t("col.deadline_at")]  # few styled cells: fast to serialise
+st.dataframe(shown.style.apply(lambda col: row_colours, subset=marked, axis=0), hide_index=True, key="tl_open")
+
+
+def export_frame():
+    full = q.open_cases(path, f, tuple(cards), item, limit=q.EXPORT_LIMIT)
+    return c.rename(full.assign(card=full.card.map(lambda v: c.label("card", v))))
+
+
+d1, d2, _ = st.columns([1, 1, 4])
+d1.download_button(t("timeliness.csv"), lambda: exports.to_csv(export_frame()), file_name="open_cases.csv",
+                   mime="text/csv", key="tl_csv", on_click="ignore")
+d2.download_button(t("timeliness.xlsx"), lambda: exports.to_xlsx(export_frame(), "open_cases"),
+                   file_name="open_cases.xlsx", key="tl_xlsx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader(t("timeliness.trend_dept"))
+trend = q.overdue_by_department(path, f)
+if trend.empty:
+    st.info(t("common.empty"))
+else:
+    fig = px.bar(trend.assign(month=c.ym(trend.month)), x="month", y="overdue", color="department_name", barmode="group",
+                 labels={"month": t("col.month"), "overdue": t("col.overdue"), "department_name": t("col.department_name")})
+    fig.update_layout(xaxis_type="category")
+    c.chart(fig, "tl_dept")
+
+st.subheader(t("timeliness.trend_item", month=month.strftime("%Y-%m")))
+by_item = q.overdue_by_item(path, f, month)
+if by_item.empty:
+    st.info(t("timeliness.no_overdue"))
+else:
+    fig = px.bar(by_item, x="overdue", y="item_name", orientation="h",
+                 labels={"overdue": t("col.overdue"), "item_name": t("col.item_name")})
+    fig.update_layout(yaxis_autorange="reversed")
+    c.chart(fig, "tl_item_chart", height=max(260, 30 * len(by_item) + 100))

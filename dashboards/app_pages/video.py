@@ -1,0 +1,48 @@
+"""视频巡查 video: confirmed flags by type, window × hour heatmap, the pending review backlog."""
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import common as c
+from dashboards import queries as q
+from dashboards.i18n import t
+
+ctx = c.ctx()
+st.title(t("video.title"))
+path = c.require_snapshot()
+month = c.require_month(path)
+f = ctx.filters
+st.caption(t("overview.month", month=month.strftime("%Y-%m")))
+
+by_type = q.flags_by_type(path, f, month)
+pending = q.pending_flags(path, f)
+cols = st.columns(2)
+cols[0].metric(t("video.confirmed"), c.fmt_int(by_type.n.sum() if len(by_type) else 0), border=True)
+cols[1].metric(t("video.pending"), c.fmt_int(q.pending_video(path, f)), border=True)
+
+left, right = st.columns(2)
+if len(by_type):
+    fig = px.bar(by_type.assign(flag=by_type.flag_type.map(lambda v: c.label("flag", v))), x="flag", y="n",
+                 labels={"flag": t("col.flag_type"), "n": t("col.n")})
+    fig.update_layout(title=t("video.by_type"))
+    with left:
+        c.chart(fig, "vid_type")
+else:
+    left.info(t("video.no_confirmed"))
+heat = q.flags_heatmap(path, f, month)
+if len(heat):
+    grid = heat.pivot_table(index="window_name", columns="hour", values="n", fill_value=0)
+    grid = grid.reindex(columns=range(7, 21), fill_value=0)
+    fig = go.Figure(go.Heatmap(z=grid.values, x=[f"{h}:00" for h in grid.columns], y=grid.index,
+                               colorscale="Reds", hovertemplate="%{y} %{x}: %{z}<extra></extra>"))
+    fig.update_layout(title=t("video.heatmap"))
+    with right:
+        c.chart(fig, "vid_heat")
+
+st.subheader(t("video.backlog"))
+if pending.empty:
+    st.success(t("video.no_pending"))
+else:
+    st.dataframe(c.rename(pending.assign(flag_type=pending.flag_type.map(lambda v: c.label("flag", v)))),
+                 hide_index=True, key="vid_pending")

@@ -1,0 +1,110 @@
+"""Login for the dashboards (SPEC §8).
+
+Offline default: the argon2 accounts file managed by `windowwatch users add`, with a
+persisted lock-out after repeated failures. When `.streamlit/secrets.toml` has an `[auth]`
+section, `st.login` (OIDC) is offered and the signed-in e-mail is looked up in the accounts
+file for its role (unknown e-mails get the viewer role). A session expires after
+WINDOWWATCH_SESSION_MINUTES (default 30) without activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import streamlit as st
+
+from dashboards.i18n import t
+from windowwatch import accounts
+from windowwatch.paths import Home
+
+SESSION_KEY = "_auth"
+
+
+def session_minutes() -> float:
+    return float(os.environ.get("WINDOWWATCH_SESSION_MINUTES", "30"))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def current_user(h: Home) -> dict | None:
+    """The signed-in user {name, role, via} or None; enforces the inactivity timeout."""
+    user = st.session_state.get(SESSION_KEY)
+    now = _now()
+    if user:
+        if now - user["last_seen"] > dt.timedelta(minutes=session_minutes()):
+            st.session_state.pop(SESSION_KEY, None)
+            st.session_state["_auth_expired"] = True
+            return None
+        user["last_seen"] = now
+        return user
+    if oidc_configured() and getattr(st.user, "is_logged_in", False):
+        email = str(st.user.get("email") or "")
+        entry = accounts.load_accounts(h).get(email)
+        user = {"name": email, "role": entry["role"] if entry else "viewer", "via": "oidc", "last_seen": now}
+        st.session_state[SESSION_KEY] = user
+        return user
+    return None
+
+
+def logout() -> None:
+    user = st.session_state.pop(SESSION_KEY, None)
+    if user and user.get("via") == "oidc":
+        st.logout()
+
+
+def try_login(h: Home, name: str, password: str) -> str | None:
+    """Sign in; returns None on success or the message to show."""
+    name = name.strip()
+    if not name or not password:
+        return t("login.missing")
+    until = accounts.locked_until(name, h)
+    if until:
+        minutes = max(1, int((until - _now()).total_seconds() // 60) + 1)
+        return t("login.locked", minutes=minutes)
+    account = accounts.verify(name, password, h)
+    if account is None:
+        if accounts.locked_until(name, h):
+            return t("login.locked", minutes=int(accounts.LOCK_MINUTES))
+        return t("login.failed")
+    st.session_state[SESSION_KEY] = {"name": account.name, "role": account.role, "via": "local", "last_seen": _now()}
+    st.session_state.pop("_auth_expired", None)
+    return None
+
+
+def login_page(h: Home) -> None:
+    st.title(t("app.title"))
+    st.subheader(t("login.title"))
+    if st.session_state.get("_auth_expired"):
+        st.info(t("login.expired"))
+    if oidc_configured():
+        if st.button(t("login.sso"), key="login_sso"):
+            st.login()
+        st.divider()
+    try:
+        has_accounts = bool(accounts.load_accounts(h))
+    except accounts.AccountError as exc:
+        st.error(str(exc))
+        return
+    if not has_accounts:
+        st.warning(t("login.no_accounts"))
+        st.code("uv run windowwatch users add NAME --role inspector", language="bash")
+    with st.form("login", clear_on_submit=False):
+        name = st.text_input(t("login.user"), key="login_user")
+        password = st.text_input(t("login.password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("login.submit"))
+    if submitted:
+        error = try_login(h, name, password)
+        if error:
+            st.error(error)
+        else:
+            st.rerun()

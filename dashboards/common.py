@@ -1,0 +1,238 @@
+"""What every page shares: the snapshot in use, the sidebar filters (kept in the URL),
+formatting, PII masking and chart styling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import queries as q
+from dashboards.i18n import t
+from windowwatch.paths import Home, home as default_home
+from windowwatch.snapshot import NoSnapshot, current_snapshot
+
+ALL = ""  # the "all" choice of a filter
+FILTER_KEYS = ("center", "dept", "window", "month")
+CJK_FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Handed from app.py to the page being run (via session state)."""
+
+    home: Home
+    snapshot: str | None  # path of the published snapshot, None when nothing is published
+    snapshot_error: str | None
+    filters: q.Filters
+    user: str
+    role: str
+
+
+def ctx() -> Ctx:
+    return st.session_state["_ctx"]
+
+
+def resolve_snapshot(h: Home) -> tuple[str | None, str | None]:
+    try:
+        return str(current_snapshot(h)), None
+    except NoSnapshot as exc:
+        return None, str(exc)
+
+
+def require_snapshot() -> str:
+    c = ctx()
+    if c.snapshot is None:
+        st.warning(t("common.no_snapshot"))
+        st.caption(c.snapshot_error or "")
+        st.stop()
+    return c.snapshot
+
+
+def latest_run(h: Home) -> dict | None:
+    path = h.runs / "latest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+RUN_OK = ("success", "succeeded")
+
+
+def run_summary(run: dict) -> dict:
+    """The run record's essentials, whichever shape it has: flat failed_task/reason, or a
+    `failure` {task, reason}; data_docs as one path or {gate: path}."""
+    failure = run.get("failure") or {}
+    docs = run.get("data_docs") or {}
+    if isinstance(docs, str):
+        docs = {"": docs}
+    return {
+        "ok": str(run.get("status")) in RUN_OK,
+        "status": str(run.get("status", "—")),
+        "run_id": run.get("run_id", "—"),
+        "finished": run.get("finished_at") or "—",
+        "task": run.get("failed_task") or failure.get("task") or "—",
+        "reason": run.get("reason") or failure.get("reason") or "—",
+        "failed_sources": run.get("failed_sources") or [],
+        "docs": {k: v for k, v in docs.items() if v},
+    }
+
+
+# ---------------------------------------------------------------- filters in the URL
+
+
+def _qp(name: str) -> str | None:
+    v = st.query_params.get(name)
+    return v if v else None
+
+
+def _select(container, name: str, label: str, options: list[str], labels: dict[str, str],
+            default: str | None = None) -> str:
+    store = st.session_state.setdefault("_filters", {})
+    key = f"flt_{name}"
+    if key not in st.session_state:
+        st.session_state[key] = store.get(name, _qp(name) or default or (options[0] if options else ALL))
+    if st.session_state[key] not in options:
+        st.session_state[key] = options[0] if options else ALL
+    value = container.selectbox(label, options, key=key, format_func=lambda v: labels.get(v, v))
+    store[name] = value
+    return value
+
+
+def sidebar_filters(snapshot: str | None) -> q.Filters:
+    """Centre → department → window → month pickers; the choice is mirrored in st.query_params."""
+    if snapshot is None:
+        return q.Filters()
+    box = st.sidebar.container()
+    box.markdown(f"**{t('filter.title')}**")
+    win = q.windows(snapshot)
+    all_label = {ALL: t("filter.all")}
+    centers = win.drop_duplicates("center_id")
+    center = _select(box, "center", t("filter.center"), [ALL, *centers.center_id],
+                     {**all_label, **dict(zip(centers.center_id, centers.center_name))})
+    scoped = win if not center else win[win.center_id == center]
+    depts = scoped.drop_duplicates("department_id")
+    dept = _select(box, "dept", t("filter.department"), [ALL, *depts.department_id],
+                   {**all_label, **dict(zip(depts.department_id, depts.department_name))})
+    scoped = scoped if not dept else scoped[scoped.department_id == dept]
+    window = _select(box, "window", t("filter.window"), [ALL, *scoped.window_id],
+                     {**all_label, **dict(zip(scoped.window_id, scoped.window_name))})
+    month_list = [m.isoformat()[:7] for m in q.months(snapshot)]
+    active = q.active_month(snapshot)
+    month = _select(box, "month", t("filter.month"), month_list, {},
+                    default=active.isoformat()[:7] if active else None) if month_list else None
+    values = {"center": center, "dept": dept, "window": window, "month": month}
+    for k, v in values.items():
+        if v and st.query_params.get(k) != v:
+            st.query_params[k] = v
+        elif not v and k in st.query_params:
+            del st.query_params[k]
+    return q.Filters(center=center or None, dept=dept or None, window=window or None,
+                     month=dt.date.fromisoformat(month + "-01") if month else None)
+
+
+def require_month(snapshot: str) -> dt.date:
+    month = ctx().filters.month
+    if month is None:
+        st.info(t("common.no_months"))
+        st.stop()
+    return month
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT
+
+
+def fmt_int(v) -> str:
+    return "—" if is_missing(v) else f"{int(v):,}"
+
+
+def fmt_pct(v, digits: int = 1) -> str:
+    return "—" if is_missing(v) else f"{100 * float(v):.{digits}f}%"
+
+
+def fmt_score(v) -> str:
+    return "—" if is_missing(v) else f"{float(v):.2f}"
+
+
+def stars(n) -> str:
+    return "—" if is_missing(n) else "★" * int(n) + "☆" * (5 - int(n))
+
+
+def delta_pct_points(cur, prev) -> str | None:
+    if is_missing(cur) or is_missing(prev):
+        return None
+    return f"{100 * (float(cur) - float(prev)):+.1f} pp"
+
+
+def delta_int(cur, prev) -> str | None:
+    if is_missing(cur) or is_missing(prev):
+        return None
+    return f"{int(cur) - int(prev):+,}"
+
+
+_ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?\d{7,8}(?!\d)")
+
+
+def mask_pii(text) -> str:
+    """Defence in depth: comments are scrubbed upstream (SPEC §8); mask any ID or phone left."""
+    if is_missing(text):
+        return ""
+    s = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(2)[-1:], str(text))
+    s = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), s)
+    return _LANDLINE.sub(lambda m: m.group(1) + "-********", s)
+
+
+def label(kind: str, value) -> str:
+    """Translate an enum value (card, rule, flag type, status …) through the catalogue."""
+    if is_missing(value):
+        return "—"
+    key = f"enum.{kind}.{value}"
+    text = t(key)
+    return str(value) if text == key else text
+
+
+def rename(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
+    """Column headers through the catalogue (`col.<name>`)."""
+    return df.rename(columns={c: t(f"{prefix}.{c}") for c in df.columns})
+
+
+# ---------------------------------------------------------------- charts
+
+
+def style(fig: go.Figure, height: int = 340) -> go.Figure:
+    # legend under the plot so it never collides with the title
+    fig.update_layout(
+        font=dict(family=CJK_FONT, size=13),
+        template="plotly_white",
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, title_text=""),
+    )
+    return fig
+
+
+def chart(fig: go.Figure, key: str, height: int = 340) -> None:
+    st.plotly_chart(style(fig, height), key=key, config={"displaylogo": False})
+
+
+def ym(months: pd.Series) -> pd.Series:
+    """Months as 'YYYY-MM' labels: a category axis, so two months do not get half-month ticks."""
+    return pd.to_datetime(months).dt.strftime("%Y-%m")
+
+
+def snapshot_label(path: str | None) -> str:
+    return Path(path).name if path else "—"

@@ -1,0 +1,488 @@
+"""Every query of the dashboards, run inside DuckDB on the published snapshot.
+
+The snapshot is opened read-only once per published file (`st.cache_resource` keyed on its
+path, so a new publication is picked up by the next rerun and old readers keep their file);
+each query gets its own cursor, and its (small, aggregated or LIMITed) result is cached with
+`st.cache_data`. User-chosen values only ever reach SQL as bound parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+ROW_LIMIT = 500  # rows shown in a table; exports take all rows
+EXPORT_LIMIT = 200_000
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(path, read_only=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)
+def fetch(path: str, sql: str, params: tuple = ()) -> pd.DataFrame:
+    cur = _connection(path).cursor()
+    try:
+        return cur.execute(sql, list(params)).df()
+    finally:
+        cur.close()
+
+
+def scalar(path: str, sql: str, params: tuple = ()):
+    df = fetch(path, sql, params)
+    return None if df.empty else df.iat[0, 0]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Centre / department / window / month chosen in the sidebar (and kept in the URL)."""
+
+    center: str | None = None
+    dept: str | None = None
+    window: str | None = None
+    month: dt.date | None = None
+
+    def where(self, w: str = "w") -> tuple[str, tuple]:
+        """SQL conditions on dim_window alias `w` (always starts with 'true')."""
+        sql, params = ["true"], []
+        for col, value in (("center_id", self.center), ("department_id", self.dept), ("window_id", self.window)):
+            if value:
+                sql.append(f"{w}.{col} = ?")
+                params.append(value)
+        return " and ".join(sql), tuple(params)
+
+
+def prev_month(month: dt.date) -> dt.date:
+    return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+# ---------------------------------------------------------------- reference
+
+
+def windows(path: str) -> pd.DataFrame:
+    return fetch(path, "select window_id, window_name, department_id, department_name, center_id, center_name, "
+                       "window_kind from marts.dim_window order by center_id, department_id, window_id")
+
+
+def months(path: str) -> list[dt.date]:
+    df = fetch(path, "select distinct month from marts.fct_window_month order by month desc")
+    return [pd.Timestamp(m).date() for m in df["month"]]
+
+
+def active_month(path: str) -> dt.date | None:
+    """The latest month with any case accepted or completed (the as-of month may be empty)."""
+    v = scalar(path, "select max(month) from marts.fct_window_month where cases_accepted > 0 or cases_completed > 0")
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+def items(path: str) -> pd.DataFrame:
+    return fetch(path, "select item_code, item_name, department_id from marts.dim_item order by item_code")
+
+
+def has_table(path: str, name: str) -> bool:
+    return bool(scalar(path, "select count(*) from information_schema.tables where table_schema = 'marts' "
+                             "and table_name = ?", (name,)))
+
+
+def as_of(path: str) -> dt.date | None:
+    v = scalar(path, "select max(as_of_date) from marts.fct_case")
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+# ---------------------------------------------------------------- overview
+
+
+def kpis(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    """One row per month (the chosen one and the one before) of summed window-month indicators."""
+    cond, params = f.where()
+    return fetch(path, f"""
+        select m.month,
+               sum(m.cases_accepted) as cases_accepted,
+               sum(m.cases_completed) as cases_completed,
+               sum(m.on_time_rate * m.cases_completed) / nullif(sum(m.cases_completed) filter (where m.on_time_rate is not null), 0) as on_time_rate,
+               sum(m.same_day_rate * m.cases_completed) / nullif(sum(m.cases_completed) filter (where m.same_day_rate is not null), 0) as same_day_rate,
+               sum(m.good_reviews) / nullif(sum(m.evaluations), 0) as satisfaction_rate,
+               sum(m.evaluations) as evaluations,
+               sum(m.off_book_cases) as off_book_cases,
+               sum(m.video_flags_pending) as video_flags_pending,
+               sum(m.video_flags_confirmed) as video_flags_confirmed
+        from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
+        where {cond} and m.month in (?, ?)
+        group by m.month order by m.month""", params + (month, prev_month(month)))
+
+
+def open_cards(path: str, f: Filters) -> dict[str, int]:
+    cond, params = f.where()
+    df = fetch(path, f"""
+        select c.card, count(*) as n from marts.fct_case c join marts.dim_window w on w.window_id = c.window_id
+        where {cond} and c.status = 'open' group by c.card""", params)
+    return {str(r.card): int(r.n) for r in df.itertuples()}
+
+
+def pending_video(path: str, f: Filters) -> int:
+    cond, params = f.where()
+    return int(scalar(path, f"""
+        select count(*) from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id
+        where {cond} and v.review_status = 'pending'""", params) or 0)
+
+
+def monthly_trend(path: str, f: Filters) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select m.month, sum(m.cases_accepted) as cases_accepted, sum(m.cases_completed) as cases_completed,
+               sum(m.on_time_rate * m.cases_completed) / nullif(sum(m.cases_completed) filter (where m.on_time_rate is not null), 0) as on_time_rate,
+               sum(m.good_reviews) / nullif(sum(m.evaluations), 0) as good_rate,
+               sum(m.bad_reviews) / nullif(sum(m.evaluations), 0) as bad_rate,
+               sum(m.off_book_cases) as off_book_cases
+        from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
+        where {cond} group by m.month order by m.month""", params)
+
+
+def assumed_calendar(path: str) -> pd.DataFrame:
+    """Assumed (not official) calendar days inside the span the marts' cases use (SPEC §4.1)."""
+    return fetch(path, """
+        with span as (select min(accepted_at)::date as lo, greatest(max(deadline_at)::date, max(as_of_date)) as hi
+                      from marts.fct_case)
+        select count(*) as days, min(d.date) as first_day, max(d.date) as last_day
+        from marts.dim_date d, span where d.is_assumed and d.date between span.lo and span.hi""")
+
+
+def quarantine_rows(path: str, limit: int = 200) -> pd.DataFrame:
+    """Where each quarantined row came from; never its raw content (it may hold PII)."""
+    return fetch(path, "select feed, source_file, line, rule, quarantined_at from marts.fct_quarantine "
+                       "order by quarantined_at desc, feed, source_file, line limit ?", (limit,))
+
+
+def quarantine_summary(path: str) -> pd.DataFrame:
+    return fetch(path, "select feed, rule, count(*) as rows, max(quarantined_at) as last_at "
+                       "from marts.fct_quarantine group by all order by rows desc limit 50")
+
+
+# ---------------------------------------------------------------- rankings
+
+
+def ranking(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select m.window_id, w.window_name, w.department_name, m.score, m.stars, m.rank, p.rank as prev_rank,
+               p.rank - m.rank as movement, m.is_eligible, m.is_red_flag, m.is_bottom, m.veto_reason,
+               m.cases_completed, m.on_time_rate, m.adjusted_satisfaction, m.satisfaction_rate,
+               m.rectification_rate, m.off_book_rate, m.video_flags_confirmed, m.handover_flags_confirmed
+        from marts.fct_window_month m
+        join marts.dim_window w on w.window_id = m.window_id
+        left join marts.fct_window_month p on p.window_id = m.window_id and p.month = ?
+        where {cond} and m.month = ?
+        order by m.rank nulls last, m.score desc nulls last, m.window_id""", (prev_month(month),) + params + (month,))
+
+
+# ---------------------------------------------------------------- timeliness
+
+
+_WORKDAY_INDEX = """wd as (select date, sum(is_workday::int) over (order by date) as idx from marts.dim_date)"""
+
+
+def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None) -> tuple[str, tuple]:
+    extra, params = "", tuple(cards)
+    if item:
+        extra = " and c.item_code = ?"
+        params += (item,)
+    sql = f"""
+        with {_WORKDAY_INDEX}
+        select c.case_id, w.window_name, w.department_name, i.item_name, c.card, c.accepted_at, c.deadline_at,
+               (case when c.card = 'red' then 0 else dl.idx - ao.idx end)::integer as remaining_workdays,
+               c.overdue_workdays
+        from marts.fct_case c
+        join marts.dim_window w on w.window_id = c.window_id
+        left join marts.dim_item i on i.item_code = c.item_code
+        left join wd dl on dl.date = c.deadline_at::date
+        left join wd ao on ao.date = c.as_of_date
+        where {cond} and c.status = 'open' and c.card in ({", ".join("?" for _ in cards) or "null"}){extra}
+        order by case c.card when 'red' then 0 when 'yellow' then 1 else 2 end, c.overdue_workdays desc,
+                 remaining_workdays, c.case_id"""
+    return sql, params
+
+
+def open_cases(path: str, f: Filters, cards: tuple[str, ...], item: str | None, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    cond, params = f.where()
+    sql, extra = _open_cases_sql(cond, cards, item)
+    return fetch(path, sql + " limit ?", params + extra + (limit,))
+
+
+def open_cases_count(path: str, f: Filters, cards: tuple[str, ...], item: str | None) -> int:
+    cond, params = f.where()
+    sql, extra = _open_cases_sql(cond, cards, item)
+    return int(scalar(path, f"select count(*) from ({sql})", params + extra) or 0)
+
+
+def overdue_by_department(path: str, f: Filters) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select date_trunc('month', c.completed_at)::date as month, w.department_name,
+               count(*) filter (where not c.is_on_time) as overdue, count(*) as completed
+        from marts.fct_case c join marts.dim_window w on w.window_id = c.window_id
+        where {cond} and c.status = 'completed'
+        group by all order by month, w.department_name""", params)
+
+
+def overdue_by_item(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select coalesce(i.item_name, c.item_code) as item_name, count(*) filter (where not c.is_on_time) as overdue,
+               count(*) as completed
+        from marts.fct_case c join marts.dim_window w on w.window_id = c.window_id
+        left join marts.dim_item i on i.item_code = c.item_code
+        where {cond} and c.status = 'completed' and date_trunc('month', c.completed_at)::date = ?
+        group by all having count(*) filter (where not c.is_on_time) > 0
+        order by overdue desc limit 15""", params + (month,))
+
+
+# ---------------------------------------------------------------- off-book
+
+
+def _signal_scope(w: str = "w") -> str:
+    # department-level signals (OB_VOLUME_GAP) have no window: match them on department
+    return f"left join marts.dim_window {w} on {w}.window_id = s.window_id"
+
+
+def _signal_where(f: Filters) -> tuple[str, tuple]:
+    sql, params = ["true"], []
+    if f.center:
+        sql.append("(w.center_id = ? or (s.window_id is null and s.department_id in "
+                   "(select department_id from marts.dim_window where center_id = ?)))")
+        params += [f.center, f.center]
+    if f.dept:
+        sql.append("s.department_id = ?")
+        params.append(f.dept)
+    if f.window:
+        sql.append("s.window_id = ?")
+        params.append(f.window)
+    return " and ".join(sql), tuple(params)
+
+
+def signals_by_rule(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = _signal_where(f)
+    return fetch(path, f"""
+        select s.rule_id, count(*) as signals, count(distinct s.case_id) as cases
+        from marts.fct_off_book_signal s {_signal_scope()}
+        where {cond} and date_trunc('month', s.signal_date)::date = ?
+        group by s.rule_id order by signals desc""", params + (month,))
+
+
+def signals_by_window(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = _signal_where(f)
+    return fetch(path, f"""
+        select w.window_name, s.rule_id, count(*) as signals
+        from marts.fct_off_book_signal s {_signal_scope()}
+        where {cond} and s.window_id is not null and date_trunc('month', s.signal_date)::date = ?
+        group by all order by signals desc limit 60""", params + (month,))
+
+
+def signals_by_month(path: str, f: Filters) -> pd.DataFrame:
+    cond, params = _signal_where(f)
+    return fetch(path, f"""
+        select date_trunc('month', s.signal_date)::date as month, s.rule_id, count(*) as signals
+        from marts.fct_off_book_signal s {_signal_scope()}
+        where {cond} group by all order by month""", params)
+
+
+def signal_list(path: str, f: Filters, month: dt.date, rule: str | None, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    cond, params = _signal_where(f)
+    params += (month,)
+    extra = ""
+    if rule:
+        extra, params = " and s.rule_id = ?", params + (rule,)
+    return fetch(path, f"""
+        select s.case_id, s.rule_id, strftime(s.signal_date, '%Y-%m-%d') as signal_date, w.window_name, s.department_id, s.evidence
+        from marts.fct_off_book_signal s {_signal_scope()}
+        where {cond} and date_trunc('month', s.signal_date)::date = ?{extra}
+        order by s.signal_date desc, s.case_id limit ?""", params + (limit,))
+
+
+def volume_gap(path: str, f: Filters) -> pd.DataFrame:
+    sql, params = ["d.reported_cases is not null"], []
+    if f.center:
+        sql.append("d.department_id in (select department_id from marts.dim_window where center_id = ?)")
+        params.append(f.center)
+    if f.dept:
+        sql.append("d.department_id = ?")
+        params.append(f.dept)
+    return fetch(path, f"""
+        select d.month, d.department_id, any_value(w.department_name) as department_name, d.reported_cases,
+               d.cases_accepted, d.volume_gap, d.reported_cases / nullif(d.cases_accepted, 0) as ratio
+        from marts.fct_department_month d left join marts.dim_window w on w.department_id = d.department_id
+        where {" and ".join(sql)} group by all order by d.month desc, d.department_id""", tuple(params))
+
+
+# ---------------------------------------------------------------- one case
+
+
+def case_row(path: str, case_id: str) -> pd.DataFrame:
+    return fetch(path, """
+        select c.*, w.window_name, w.department_name, w.center_name, i.item_name
+        from marts.fct_case c left join marts.dim_window w on w.window_id = c.window_id
+        left join marts.dim_item i on i.item_code = c.item_code where c.case_id = ?""", (case_id,))
+
+
+def case_events(path: str, case_id: str) -> pd.DataFrame | None:
+    """The case's events from `fct_case_event` when the snapshot has it, else None."""
+    if not has_table(path, "fct_case_event"):
+        return None
+    return fetch(path, """
+        select event_type, event_time, recorded_at,
+               round(date_diff('minute', event_time, recorded_at) / 60.0, 1) as recorded_gap_hours, window_id, staff_id,
+               extend_days
+        from marts.fct_case_event where case_id = ? order by event_time, event_id""", (case_id,))
+
+
+def case_signals(path: str, case_id: str) -> pd.DataFrame:
+    return fetch(path, "select rule_id, strftime(signal_date, '%Y-%m-%d') as signal_date, evidence "
+                       "from marts.fct_off_book_signal where case_id = ? "
+                       "order by signal_date, rule_id", (case_id,))
+
+
+def case_evaluations(path: str, case_id: str) -> pd.DataFrame:
+    return fetch(path, """
+        select evaluation_id, evaluated_at, rating, reason_codes, comment, verdict, rectification_deadline,
+               rectified_at, callback_at from marts.fct_evaluation where case_id = ? order by evaluated_at""",
+                 (case_id,))
+
+
+def case_window_flags(path: str, case_id: str) -> pd.DataFrame:
+    """Video flags at the case's window on the days between acceptance and completion."""
+    return fetch(path, """
+        select v.flagged_at, v.flag_type, v.review_status, v.source, v.clip_ref
+        from marts.fct_case c join marts.fct_video_flag v on v.window_id = c.window_id
+         and v.flagged_at::date between c.accepted_at::date and coalesce(c.completed_at, c.as_of_date::timestamp)::date
+        where c.case_id = ? order by v.flagged_at""", (case_id,))
+
+
+# ---------------------------------------------------------------- one window-month
+
+
+def window_month(path: str, window_id: str, month: dt.date) -> pd.DataFrame:
+    return fetch(path, """
+        select m.*, w.window_name, w.department_name, w.center_name
+        from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
+        where m.window_id = ? and m.month = ?""", (window_id, month))
+
+
+def window_cases(path: str, window_id: str, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    """Cases behind a window-month: accepted or completed in it."""
+    return fetch(path, """
+        select c.case_id, i.item_name, c.status, c.accepted_at, c.completed_at, c.deadline_at, c.is_on_time,
+               c.is_same_day, c.card, c.overdue_workdays, c.off_book_signals
+        from marts.fct_case c left join marts.dim_item i on i.item_code = c.item_code
+        where c.window_id = ? and (date_trunc('month', c.accepted_at)::date = ?
+                                   or date_trunc('month', c.completed_at)::date = ?)
+        order by c.accepted_at limit ?""", (window_id, month, month, limit))
+
+
+def window_flags(path: str, window_id: str, month: dt.date) -> pd.DataFrame:
+    return fetch(path, """
+        select flagged_at, flag_type, review_status, source, clip_ref from marts.fct_video_flag
+        where window_id = ? and date_trunc('month', flagged_at)::date = ? order by flagged_at""", (window_id, month))
+
+
+def window_evaluations(path: str, window_id: str, month: dt.date) -> pd.DataFrame:
+    return fetch(path, """
+        select rating, count(*) as n from marts.fct_evaluation
+        where window_id = ? and date_trunc('month', evaluated_at)::date = ? group by rating order by rating desc""",
+                 (window_id, month))
+
+
+# ---------------------------------------------------------------- satisfaction
+
+
+def rating_distribution(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select e.rating, count(*) as n from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id
+        where {cond} and date_trunc('month', e.evaluated_at)::date = ? group by e.rating order by e.rating desc""",
+                 params + (month,))
+
+
+def bad_reviews(path: str, f: Filters, month: dt.date, outstanding_only: bool, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    cond, params = f.where()
+    scope = ("e.rectified_at is null and coalesce(e.verdict, '') <> 'invalid'" if outstanding_only
+             else "date_trunc('month', e.evaluated_at)::date = ?")
+    if not outstanding_only:
+        params = params + (month,)
+    return fetch(path, f"""
+        with ref as (select max(as_of_date) as d from marts.fct_case)
+        select e.evaluation_id, e.case_id, w.window_name, e.evaluated_at, e.rating, e.reason_codes, e.comment,
+               e.verdict, e.verified_at, e.rectification_deadline, e.rectified_at, e.callback_at,
+               (e.rectified_at > e.rectification_deadline
+                or (e.rectified_at is null and coalesce(e.verdict, '') <> 'invalid'
+                    and e.rectification_deadline::date < ref.d)) as is_late
+        from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id, ref
+        where {cond} and e.is_bad and {scope}
+        order by is_late desc, e.rectification_deadline limit ?""", params + (limit,))
+
+
+def rectification_backlog(path: str, f: Filters) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        with ref as (select max(as_of_date) as d from marts.fct_case)
+        select count(*) as outstanding,
+               count(*) filter (where e.rectification_deadline::date < ref.d) as late
+        from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id, ref
+        where {cond} and e.is_bad and e.rectified_at is null and coalesce(e.verdict, '') <> 'invalid'""", params)
+
+
+# ---------------------------------------------------------------- video
+
+
+def flags_by_type(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select v.flag_type, count(*) as n from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id
+        where {cond} and v.review_status = 'confirmed' and date_trunc('month', v.flagged_at)::date = ?
+        group by v.flag_type order by n desc""", params + (month,))
+
+
+def flags_heatmap(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        select w.window_name, hour(v.flagged_at) as hour, count(*) as n
+        from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id
+        where {cond} and v.review_status = 'confirmed' and date_trunc('month', v.flagged_at)::date = ?
+        group by all order by w.window_name, hour""", params + (month,))
+
+
+def pending_flags(path: str, f: Filters, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        with ref as (select max(as_of_date) as d from marts.fct_case)
+        select v.flag_id, w.window_name, v.flagged_at, v.flag_type, v.source, v.confidence, v.clip_ref,
+               date_diff('day', v.flagged_at::date, ref.d) as age_days
+        from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id, ref
+        where {cond} and v.review_status = 'pending' order by v.flagged_at limit ?""", params + (limit,))
+
+
+# ---------------------------------------------------------------- hall screen
+
+
+def hall_day(path: str) -> dt.date | None:
+    v = scalar(path, """select max(e.evaluated_at)::date from marts.fct_evaluation e
+                        where e.evaluated_at::date <= (select max(as_of_date) from marts.fct_case)""")
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+def hall_board(path: str, f: Filters, day: dt.date) -> pd.DataFrame:
+    cond, params = f.where()
+    return fetch(path, f"""
+        with ev as (select window_id, count(*) as ratings, count(*) filter (where is_good) as good,
+                           count(*) filter (where is_bad) as bad
+                    from marts.fct_evaluation where evaluated_at::date = ? group by window_id),
+             red as (select window_id, count(*) as red_cards from marts.fct_case
+                     where status = 'open' and card = 'red' group by window_id)
+        select w.window_name, w.department_name, coalesce(ev.ratings, 0) as ratings,
+               ev.good / nullif(ev.ratings, 0) as satisfaction_rate, coalesce(ev.bad, 0) as bad,
+               coalesce(red.red_cards, 0) as red_cards
+        from marts.dim_window w left join ev on ev.window_id = w.window_id left join red on red.window_id = w.window_id
+        where {cond} order by satisfaction_rate desc nulls last, w.window_id""", (day,) + params)

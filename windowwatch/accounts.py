@@ -1,0 +1,209 @@
+"""Local dashboard accounts (SPEC §8): `$WINDOWWATCH_HOME/accounts.yaml` with argon2 hashes.
+
+The offline default when no OIDC provider is configured. The file maps a user name to its
+role and argon2id hash; it never holds a password. Failed logins are counted per name in
+`state/login_failures.json` so that a lock-out survives a restart of the dashboards.
+
+    users:
+      wang.inspector: {role: inspector, password_hash: "$argon2id$...", created_at: "..."}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from windowwatch.paths import Home, home as default_home
+
+ROLES = ("inspector", "auditor", "viewer")
+MIN_PASSWORD_LENGTH = 8
+NAME_RE = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
+MAX_FAILURES = int(os.environ.get("WINDOWWATCH_LOGIN_MAX_FAILURES", "5"))
+LOCK_MINUTES = float(os.environ.get("WINDOWWATCH_LOGIN_LOCK_MINUTES", "15"))
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class AccountError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o600)  # hashes are still secrets worth guarding
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_accounts(h: Home | None = None) -> dict[str, dict]:
+    path = (h or default_home()).accounts
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise AccountError(f"{path}: not valid YAML ({exc}); fix or delete it and re-add the users") from exc
+    users = data.get("users") or {}
+    if not isinstance(users, dict):
+        raise AccountError(f"{path}: 'users' must be a mapping of name -> {{role, password_hash}}")
+    for name, entry in users.items():
+        if not isinstance(entry, dict) or entry.get("role") not in ROLES or not entry.get("password_hash"):
+            raise AccountError(f"{path}: user {name!r} needs a role ({'/'.join(ROLES)}) and a password_hash")
+    return users
+
+
+def add_user(name: str, role: str, password: str, h: Home | None = None) -> bool:
+    """Add or reset an account; returns True when it already existed."""
+    h = h or default_home()
+    if not NAME_RE.match(name):
+        raise AccountError(f"user name {name!r}: use 1–64 letters, digits, '_', '.', '@' or '-'")
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    users = load_accounts(h)
+    existed = name in users
+    users[name] = {
+        "role": role,
+        "password_hash": _hasher.hash(password),
+        "created_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    _atomic_write(h.accounts, yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
+    clear_failures(name, h)
+    return existed
+
+
+# ---------------------------------------------------------------- failed logins
+
+
+def _failures_path(h: Home) -> Path:
+    return h.state / "login_failures.json"
+
+
+def _load_failures(h: Home) -> dict[str, dict]:
+    try:
+        return json.loads(_failures_path(h).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def locked_until(name: str, h: Home | None = None, now: dt.datetime | None = None) -> dt.datetime | None:
+    h = h or default_home()
+    entry = _load_failures(h).get(name)
+    if not entry or not entry.get("locked_until"):
+        return None
+    until = dt.datetime.fromisoformat(entry["locked_until"])
+    return until if until > (now or dt.datetime.now().astimezone()) else None
+
+
+def record_failure(name: str, h: Home | None = None, now: dt.datetime | None = None) -> int:
+    """Count a failed login; lock the name after MAX_FAILURES. Returns the failures so far."""
+    h = h or default_home()
+    now = now or dt.datetime.now().astimezone()
+    data = _load_failures(h)
+    entry = data.get(name) or {"count": 0}
+    if entry.get("locked_until") and dt.datetime.fromisoformat(entry["locked_until"]) <= now:
+        entry = {"count": 0}  # the lock expired: start counting again
+    entry["count"] = int(entry.get("count", 0)) + 1
+    entry["last_failure"] = now.isoformat(timespec="seconds")
+    if entry["count"] >= MAX_FAILURES:
+        entry["locked_until"] = (now + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
+    data[name] = entry
+    _atomic_write(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1))
+    return entry["count"]
+
+
+def clear_failures(name: str, h: Home | None = None) -> None:
+    h = h or default_home()
+    data = _load_failures(h)
+    if data.pop(name, None) is not None:
+        _atomic_write(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1))
+
+
+# A hash to verify against when the name is unknown, so that both cases take the same time.
+_DUMMY_HASH = _hasher.hash("windowwatch-no-such-user")
+
+
+def verify(name: str, password: str, h: Home | None = None) -> Account | None:
+    """The account when name and password match and the name is not locked, else None.
+
+    Callers check `locked_until` first to tell the user why; a locked name never verifies.
+    """
+    h = h or default_home()
+    if locked_until(name, h):
+        return None
+    entry = load_accounts(h).get(name)
+    try:
+        _hasher.verify(entry["password_hash"] if entry else _DUMMY_HASH, password)
+        ok = entry is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        record_failure(name, h)
+        return None
+    clear_failures(name, h)
+    return Account(name=name, role=entry["role"])
+
+
+def ensure_demo_user(h: Home | None = None) -> tuple[str, str] | None:
+    """For `windowwatch demo`: when no account exists yet, create inspector `demo` with a random
+    password and return (name, password) so the demo can print it once; else None."""
+    import secrets
+
+    h = h or default_home()
+    if load_accounts(h):
+        return None
+    password = secrets.token_urlsafe(12)
+    add_user("demo", "inspector", password, h)
+    return "demo", password
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    first = getpass.getpass("密码 / password: ")
+    second = getpass.getpass("再次输入 / repeat: ")
+    if first != second:
+        raise AccountError("the two passwords differ")
+    return first
+
+
+def add_main(args) -> int:
+    """`windowwatch users add NAME --role … [--password-stdin]`."""
+    h = default_home()
+    try:
+        password = _read_password(args.password_stdin)
+        existed = add_user(args.name, args.role, password, h)
+    except AccountError as exc:
+        print(f"windowwatch users add: {exc}", file=sys.stderr)
+        return 2
+    verb = "reset" if existed else "added"
+    print(f"{verb} {args.name} ({args.role}) in {h.accounts}")
+    return 0

@@ -1,0 +1,49 @@
+"""`windowwatch serve [--port N]`: the dashboards, `streamlit run dashboards/app.py` headless.
+
+The process is replaced by Streamlit (exec), so signals sent to `windowwatch serve` reach the
+server directly and stopping it leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from windowwatch.paths import REPO_ROOT, home
+from windowwatch.snapshot import NoSnapshot, current_snapshot
+
+APP = REPO_ROOT / "dashboards" / "app.py"
+
+
+def streamlit_argv(port: int, address: str | None = None) -> list[str]:
+    argv = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.runOnSave", "false",
+        "--server.fileWatcherType", "none",  # no reloads in production, and no inotify load
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
+        "--client.showErrorDetails", "false",  # tracebacks can carry data: keep them in the log
+        "--theme.font", "Noto Sans CJK SC, sans-serif",
+    ]
+    if address:
+        argv += ["--server.address", address]
+    return argv
+
+
+def main(args) -> int:
+    h = home()
+    try:
+        print(f"windowwatch serve: snapshot {current_snapshot(h).name}", file=sys.stderr)
+    except NoSnapshot as exc:
+        print(f"windowwatch serve: {exc} (the dashboards start anyway and say so)", file=sys.stderr)
+    if not h.accounts.exists():
+        print("windowwatch serve: no accounts yet: create one with "
+              "`windowwatch users add NAME --role inspector`", file=sys.stderr)
+    argv = streamlit_argv(args.port, getattr(args, "address", None))
+    print(f"windowwatch serve: http://localhost:{args.port}/  (WINDOWWATCH_HOME={h.root})", file=sys.stderr)
+    sys.stderr.flush()
+    os.chdir(REPO_ROOT)  # .streamlit/ (secrets for OIDC) is looked up in the working directory
+    os.execv(argv[0], argv)
+    return 0  # not reached
