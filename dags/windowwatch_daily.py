@@ -1,0 +1,138 @@
+"""WindowWatch daily pipeline (SPEC §2): ingest every source → GE raw gate → dbt build →
+GE marts gate → publish → run summary.
+
+Thin on purpose: every task calls one `windowwatch.pipeline.step_*` function. One ingest task
+per configured source (dynamic task mapping) with retries and exponential back-off, so one
+broken source does not stop the others; the raw gate runs whatever their outcome
+(trigger rule all_done) and the failed sources are recorded. One writer at a time:
+max_active_runs=1 and the one-slot pool `windowwatch_duckdb` on every task that writes DuckDB.
+The final `run_summary` task (all_done) writes runs/latest.json and fails the DAG run when a
+critical step failed; the last published snapshot then stays live.
+
+conf / params: feeds (the inbox folder of files sources), as_of (YYYY-MM-DD, default: the
+run's logical date in Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from windowwatch.pipeline import DAG_ID, POOL
+
+RETRIES = int(os.environ.get("WINDOWWATCH_SOURCE_RETRIES", 2))
+RETRY_DELAY = dt.timedelta(seconds=float(os.environ.get("WINDOWWATCH_SOURCE_RETRY_DELAY_S", 30)))
+
+
+def _home():
+    from windowwatch.paths import Home
+
+    return Home.from_env()
+
+
+def _run_id() -> str:
+    return get_current_context()["run_id"]
+
+
+def _conf() -> dict:
+    ctx = get_current_context()
+    params = dict(ctx["params"] or {})
+    conf = dict(getattr(ctx.get("dag_run"), "conf", None) or {})
+    merged = {**params, **{k: v for k, v in conf.items() if v is not None}}
+    if not merged.get("as_of"):
+        from windowwatch.pipeline import LOCAL_TZ
+
+        logical = ctx.get("logical_date") or ctx.get("data_interval_end")
+        merged["as_of"] = (logical.astimezone(LOCAL_TZ).date() if logical else dt.date.today()).isoformat()
+    return merged
+
+
+def _record_failure(context) -> None:
+    """on_failure_callback: a task that died outside its step wrapper is still recorded."""
+    from windowwatch.runs import RunRecord
+
+    ti = context.get("ti") or context.get("task_instance")
+    task_id = getattr(ti, "task_id", "unknown")
+    rec = RunRecord(_home(), context["run_id"])
+    if task_id == "ingest":  # the step wrapper records each source, under its name
+        return
+    name = task_id
+    prev = rec.read_step(name) or {}
+    if prev.get("status") != "failed":
+        rec.write_step(name, {**prev, "status": "failed", "reason": str(context.get("exception") or "task failed")[:2000]})
+        rec.assemble()
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule="@daily",
+    start_date=dt.datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"on_failure_callback": _record_failure},
+    params={
+        "feeds": Param(None, type=["null", "string"], description="inbox folder of files sources"),
+        "as_of": Param(None, type=["null", "string"], description="build as of this date (YYYY-MM-DD)"),
+    },
+    tags=["windowwatch"],
+    doc_md=__doc__,
+)
+def windowwatch_daily():
+    @task
+    def list_sources() -> list[str]:
+        from windowwatch.pipeline import step_list_sources
+
+        return step_list_sources(_home(), _run_id(), _conf())
+
+    @task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_exponential_backoff=True, max_retry_delay=dt.timedelta(minutes=10))
+    def ingest(source: str) -> dict:
+        from windowwatch.pipeline import step_ingest
+
+        ti = get_current_context()["ti"]
+        return step_ingest(_home(), _run_id(), source, _conf().get("feeds"), try_number=ti.try_number)
+
+    @task(trigger_rule="all_done")
+    def raw_gate() -> dict:
+        from windowwatch.pipeline import step_raw_gate
+
+        return step_raw_gate(_home(), _run_id())
+
+    @task(pool=POOL)
+    def dbt_build() -> dict:
+        from windowwatch.pipeline import step_build
+
+        return step_build(_home(), _run_id(), _conf().get("as_of"))
+
+    @task(pool=POOL)
+    def marts_gate() -> dict:
+        from windowwatch.pipeline import step_marts_gate
+
+        return step_marts_gate(_home(), _run_id())
+
+    @task(pool=POOL)
+    def publish() -> str:
+        from windowwatch.pipeline import step_publish
+
+        return step_publish(_home(), _run_id())
+
+    @task(trigger_rule="all_done")
+    def run_summary() -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from windowwatch.pipeline import step_summary
+
+        record = step_summary(_home(), _run_id())
+        if record["status"] == "failed":
+            f = record["failure"]
+            raise AirflowFailException(f"run failed at {f['task']}: {f['reason']}")
+
+    sources = list_sources()
+    landed = ingest.expand(source=sources)
+    gate = raw_gate()
+    landed >> gate
+    gate >> dbt_build() >> marts_gate() >> publish() >> run_summary()
+
+
+windowwatch_daily()

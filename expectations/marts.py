@@ -1,0 +1,280 @@
+"""The marts gate: Great Expectations suites on the published-to-be marts, run as SQL in DuckDB.
+
+Never loads a mart into pandas: every asset is a DuckDB query (through the workaround in
+expectations/duckdb_workaround.py), and checks that relate rows or tables are computed in
+that query as a boolean `ok` column or a count, so GE evaluates them with the metric SQL it
+sends to DuckDB. The rules come from SPEC §4–5:
+
+critical: keys unique and not null; one row per window-month and department-month; rates in
+[0, 1]; stars 1..5; score 0..100; every red card past its deadline; cards only on open cases;
+ranks per §4.6 (competition ranking 1,2,2,4 by score among eligible windows, min rank 1, no
+rank for ineligible windows); red flag only for eligible, unvetoed, >= red_flag_min_stars;
+veto caps at one star; fct_case has no more cases than landed distinct accepted case ids.
+warning: evaluation_rate in [0, 1]; rows in quarantine (reported, never silent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from expectations import duckdb_workaround
+from expectations.gx_run import GateResult, check, collect, data_docs_action, index_path, new_context
+
+MARTS = (
+    "dim_date",
+    "dim_window",
+    "dim_item",
+    "fct_case",
+    "fct_off_book_signal",
+    "fct_evaluation",
+    "fct_video_flag",
+    "fct_window_month",
+    "fct_department_month",
+    "fct_quarantine",
+)
+RATES = (
+    "on_time_rate",
+    "same_day_rate",
+    "immediate_on_time_rate",
+    "off_book_rate",
+    "satisfaction_rate",
+    "adjusted_satisfaction",
+    "rectification_rate",
+)
+
+
+@dataclass(frozen=True)
+class MartSuite:
+    name: str  # marts.<what>.<severity>
+    query: str
+    expectations: tuple
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def suites(landing: Path) -> list[MartSuite]:
+    import great_expectations.expectations as gxe
+
+    def ok(name: str, why: str, query: str) -> MartSuite:
+        return MartSuite(
+            f"marts.{name}.critical",
+            query,
+            (check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), why),
+             check("critical", gxe.ExpectColumnValuesToNotBeNull(column="ok"), why)),
+        )
+
+    from windowwatch.config import load_scoring
+
+    min_stars = int(load_scoring().score.red_flag_min_stars)
+    tx_glob = _sql_str(str(landing / "transactions" / "**" / "*.parquet"))
+    out: list[MartSuite] = []
+    out.append(
+        MartSuite(
+            "marts.fct_case.critical",
+            "select case_id, status, card from marts.fct_case",
+            (
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="case_id"), "every case has its id"),
+                check("critical", gxe.ExpectColumnValuesToBeUnique(column="case_id"), "fct_case has one row per case"),
+                check(
+                    "critical",
+                    gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["open", "completed", "rejected", "withdrawn"]),
+                    "status per SPEC §4.2",
+                ),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="card", value_set=["red", "yellow", "green"]), "cards are red/yellow/green"),
+            ),
+        )
+    )
+    out.append(
+        ok(
+            "fct_case_cards",
+            "a card only on open cases, and every red card is past its deadline at the as-of date (SPEC §4.2)",
+            "select case_id, card, (card is null) = (status <> 'open') "
+            "and (card is distinct from 'red' or cast(deadline_at as date) < as_of_date) as ok from marts.fct_case",
+        )
+    )
+    out.append(
+        ok(
+            "fct_case_on_time",
+            "is_on_time is set for completed cases only",
+            "select case_id, (is_on_time is null) = (status <> 'completed') as ok from marts.fct_case",
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.fct_case_reconcile.critical",
+            "select (select count(*) from marts.fct_case) as cases, "
+            f"(select count(distinct case_id) from read_parquet({tx_glob}, union_by_name=true) "
+            "where event_type = 'accept') as landed_accepted_cases",
+            (
+                check(
+                    "critical",
+                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="landed_accepted_cases", column_B="cases", or_equal=True),
+                    "fct_case cannot hold more cases than landing has distinct accepted case ids (quarantined rows never land)",
+                ),
+            ),
+        )
+    )
+    wm_exps = [
+        check(
+            "critical",
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "window_id"]),
+            "fct_window_month has one row per window-month",
+        ),
+        check("critical", gxe.ExpectColumnValuesToBeBetween(column="stars", min_value=1, max_value=5), "stars are 1..5"),
+        check("critical", gxe.ExpectColumnValuesToBeBetween(column="score", min_value=0, max_value=100), "score is 0..100"),
+        check("critical", gxe.ExpectColumnValuesToBeBetween(column="rank", min_value=1), "ranks start at 1"),
+    ]
+    wm_exps += [
+        check("critical", gxe.ExpectColumnValuesToBeBetween(column=r, min_value=0, max_value=1), f"{r} is a rate in [0, 1]")
+        for r in RATES
+    ]
+    out.append(MartSuite("marts.fct_window_month.critical", "select * from marts.fct_window_month", tuple(wm_exps)))
+    out.append(
+        MartSuite(
+            "marts.fct_window_month.warning",
+            "select month, window_id, evaluation_rate from marts.fct_window_month",
+            (check("warning", gxe.ExpectColumnValuesToBeBetween(column="evaluation_rate", min_value=0, max_value=1), "evaluation_rate is a rate in [0, 1]"),),
+        )
+    )
+    out.append(
+        ok(
+            "fct_window_month_ranks",
+            "ranks per SPEC §4.6: only eligible windows are ranked, by score with ties sharing a rank (1,2,2,4)",
+            "select month, window_id, case when is_eligible then rank is not distinct from "
+            "(rank() over (partition by month, is_eligible order by score desc)) else rank is null end as ok "
+            "from marts.fct_window_month",
+        )
+    )
+    out.append(
+        ok(
+            "fct_window_month_min_rank",
+            "every month with eligible windows has a rank 1",
+            "select month, min(rank) = 1 as ok from marts.fct_window_month where is_eligible group by month",
+        )
+    )
+    out.append(
+        ok(
+            "fct_window_month_honours",
+            f"a red flag only for an eligible, unvetoed window with >= {min_stars} stars; a veto caps the window "
+            "at one star; 末位 only among eligible windows (SPEC §4.6)",
+            "select month, window_id, (not coalesce(is_red_flag, false) "
+            f"or (is_eligible and veto_reason is null and stars >= {min_stars})) "
+            "and (veto_reason is null or stars = 1) "
+            "and (not coalesce(is_bottom, false) or is_eligible) as ok from marts.fct_window_month",
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.fct_department_month.critical",
+            "select * from marts.fct_department_month",
+            tuple(
+                [check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "department_id"]), "one row per department-month")]
+                + [
+                    check("critical", gxe.ExpectColumnValuesToBeBetween(column=r, min_value=0, max_value=1), f"{r} is a rate in [0, 1]")
+                    for r in RATES
+                ]
+            ),
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.fct_evaluation.critical",
+            "select evaluation_id, rating from marts.fct_evaluation",
+            (
+                check("critical", gxe.ExpectColumnValuesToBeUnique(column="evaluation_id"), "one row per evaluation"),
+                check("critical", gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5), "ratings are 1..5"),
+            ),
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.fct_video_flag.critical",
+            "select flag_id, confidence, review_status from marts.fct_video_flag",
+            (
+                check("critical", gxe.ExpectColumnValuesToBeUnique(column="flag_id"), "one row per flag"),
+                check("critical", gxe.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1), "confidence is 0..1"),
+                check(
+                    "critical",
+                    gxe.ExpectColumnValuesToBeInSet(column="review_status", value_set=["pending", "confirmed", "dismissed"]),
+                    "review status per SPEC §3",
+                ),
+            ),
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.dim_date.critical",
+            "select date from marts.dim_date",
+            (check("critical", gxe.ExpectColumnValuesToBeUnique(column="date"), "one row per calendar day"),),
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.fct_quarantine.warning",
+            "select feed, rule from marts.fct_quarantine",
+            (
+                check(
+                    "warning",
+                    gxe.ExpectTableRowCountToEqual(value=0),
+                    "rows were quarantined: see the quarantine page / fct_quarantine for file, line and rule",
+                ),
+            ),
+        )
+    )
+    return out
+
+
+def missing_marts(warehouse: Path) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    finally:
+        con.close()
+    return [m for m in MARTS if m not in have]
+
+
+def check_marts(warehouse: Path, landing: Path, docs_dir: Path) -> GateResult:
+    import great_expectations as gx
+
+    gate = GateResult(gate="marts", success=True)
+    if not warehouse.is_file():
+        gate.success = False
+        gate.notes.append(f"{warehouse}: no warehouse — the dbt build did not produce it")
+        return gate
+    missing = missing_marts(warehouse)
+    if missing:
+        gate.success = False
+        gate.notes.append(f"{warehouse}: marts missing from schema marts: {', '.join(missing)} (SPEC §5) — check the dbt build log")
+        return gate
+    duckdb_workaround.apply()
+    ctx = new_context(docs_dir)
+    ds = ctx.data_sources.add_sql(
+        name="warehouse",
+        connection_string=f"duckdb:///{warehouse}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    vds = []
+    for s in suites(landing):
+        asset = duckdb_workaround.query_asset(ds, s.name, s.query)
+        bd = asset.add_batch_definition_whole_table("all")
+        suite = ctx.suites.add(gx.ExpectationSuite(name=s.name, expectations=list(s.expectations)))
+        vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=s.name, data=bd, suite=suite)))
+    cp = ctx.checkpoints.add(
+        gx.Checkpoint(
+            name="marts",
+            validation_definitions=vds,
+            actions=[data_docs_action()],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    try:
+        collect(cp.run(), gate)
+    finally:
+        duckdb_workaround.release(ds)
+    gate.data_docs_index = index_path(docs_dir)
+    return gate

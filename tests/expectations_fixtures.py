@@ -1,0 +1,47 @@
+"""A small but complete marts warehouse (the columns the GE marts suites read), built with SQL,
+and landing deliveries for the raw gate — so the gates can be tested without dbt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+RATES = ("on_time_rate", "same_day_rate", "immediate_on_time_rate", "off_book_rate", "satisfaction_rate",
+         "adjusted_satisfaction", "rectification_rate", "evaluation_rate")
+
+
+def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", rank_of_w2: int = 2,
+               rating: int = 5, quarantined: int = 0) -> None:
+    """Good marts unless an argument corrupts them (as_of_date 2025-10-31)."""
+    rates = ", ".join(f"0.9 as {r}" for r in RATES)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema if not exists marts")
+        con.execute("create or replace table marts.dim_date as select cast(d as date) as date from range(date '2025-01-01', date '2026-01-01', interval 1 day) t(d)")
+        con.execute("create or replace table marts.dim_window as select * from (values ('W01'), ('W02'), ('W03')) t(window_id)")
+        con.execute("create or replace table marts.dim_item as select * from (values ('WD5')) t(item_code)")
+        con.execute(f"""
+            create or replace table marts.fct_case as select * from (values
+              ('C1', 'open', 'red', timestamp '{red_card_deadline}', null::boolean),
+              ('C2', 'open', 'green', timestamp '2025-11-20 23:59:59', null),
+              ('C3', 'completed', null, timestamp '2025-10-20 23:59:59', true)
+            ) t(case_id, status, card, deadline_at, is_on_time), (select date '2025-10-31' as as_of_date)
+        """)
+        con.execute("create or replace table marts.fct_off_book_signal as select 'C1' as case_id, 'OB_BACKFILL' as rule_id")
+        con.execute(f"create or replace table marts.fct_evaluation as select 'E1' as evaluation_id, {rating}::tinyint as rating")
+        con.execute("create or replace table marts.fct_video_flag as select 'F1' as flag_id, 0.9 as confidence, 'confirmed' as review_status")
+        con.execute(f"""
+            create or replace table marts.fct_window_month as select * from (values
+              (date '2025-10-01', 'W01', 5, 96.5, 1, true, true, false, null),
+              (date '2025-10-01', 'W02', 4, 91.0, {rank_of_w2}, true, false, false, null),
+              (date '2025-10-01', 'W03', 1, 70.0, 3, true, false, true, 'OB_BACKFILL'),
+              (date '2025-10-01', 'W04', 3, 88.0, null, false, false, false, null)
+            ) t(month, window_id, stars, score, rank, is_eligible, is_red_flag, is_bottom, veto_reason), (select {rates})
+        """)
+        con.execute(f"create or replace table marts.fct_department_month as select date '2025-10-01' as month, 'D01' as department_id, {rates}")
+        con.execute(
+            f"create or replace table marts.fct_quarantine as select 'transactions' as feed, 'bad_timestamp' as rule from range({quarantined})"
+        )
+    finally:
+        con.close()

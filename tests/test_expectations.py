@@ -1,0 +1,157 @@
+"""Great Expectations gates (expectations/) on real landing Parquet and a real DuckDB warehouse."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from expectations_fixtures import make_marts  # noqa: E402
+from landing_fixtures import ITEMS, WINDOWS, event, write_landing  # noqa: E402
+
+from expectations.marts import check_marts  # noqa: E402
+from expectations.raw import check_raw  # noqa: E402
+from windowwatch.paths import Home  # noqa: E402
+
+DELIVERED = "2025-10-31 20:00:00"
+
+
+def good_deliveries(h: Home) -> list[Path]:
+    tx = [
+        event("E1", "C1", "accept", "2025-10-09 10:00:00"),
+        event("E2", "C1", "complete", "2025-10-10 11:00:00"),
+        event("E3", "C2", "accept", "2025-10-20 09:00:00", window_id="W02"),
+        event("E4", "C3", "accept", "2025-10-21 09:00:00", window_id="W03"),
+    ]
+    return [
+        write_landing(h, "windows", WINDOWS, ingested_at=DELIVERED),
+        write_landing(h, "items", ITEMS, ingested_at=DELIVERED),
+        write_landing(h, "transactions", tx, ingested_at=DELIVERED),
+        write_landing(
+            h,
+            "video_flags",
+            [{"flag_id": "F1", "window_id": "W01", "flagged_at": "2025-10-09 10:00:00", "flag_type": "phone",
+              "source": "ai", "confidence": 0.8, "review_status": "confirmed"}],
+            ingested_at=DELIVERED,
+        ),
+    ]
+
+
+def test_raw_gate_passes_good_deliveries_and_builds_data_docs(ww_home):
+    h = Home(ww_home)
+    gate = check_raw(good_deliveries(h), h.landing, h.data_docs / "raw")
+    assert gate.success, gate.summary()
+    assert gate.critical == []
+    assert gate.suites >= 8 and gate.expectations > 30  # 4 feeds × (critical + warning)
+    assert gate.data_docs_index and Path(gate.data_docs_index).is_file()
+    assert "raw.transactions.critical" in Path(gate.data_docs_index).read_text(encoding="utf-8")
+
+
+def test_raw_gate_stops_on_corrupted_delivery(ww_home):
+    h = Home(ww_home)
+    files = good_deliveries(h)
+    files.append(
+        write_landing(
+            h,
+            "transactions",
+            [
+                event("E9", "C9", "accept", "2099-01-01 10:00:00"),  # after its delivery
+                event("E10", "C9", "extend", "2025-10-10 10:00:00", extend_days=-3, recorded_at="2025-10-01 00:00:00"),
+            ],
+            ingested_at=DELIVERED,
+        )
+    )
+    files.append(
+        write_landing(
+            h,
+            "video_flags",
+            [{"flag_id": "F2", "window_id": "W01", "flagged_at": "2025-10-09 10:00:00", "flag_type": "phone",
+              "source": "ai", "confidence": 7.5, "review_status": "maybe"}],
+            ingested_at=DELIVERED,
+        )
+    )
+    gate = check_raw(files, h.landing, h.data_docs / "raw")
+    assert not gate.success
+    failed = {(f.suite, f.column) for f in gate.critical}
+    assert ("raw.transactions.critical", "_gx_delivery_lag_s") in failed  # event after delivery
+    assert ("raw.transactions.critical", "_gx_recorded_ahead_s") in failed  # recorded far in the future
+    assert ("raw.transactions.critical", "_gx_recorded_lag_s") in failed  # recorded before the event
+    assert ("raw.transactions.critical", "extend_days") in failed
+    assert ("raw.video_flags.critical", "confidence") in failed
+    assert ("raw.video_flags.critical", "review_status") in failed
+    assert "maybe" in " ".join(e for f in gate.critical for e in f.examples)
+    # the good feeds are not blamed
+    assert not [f for f in gate.critical if f.suite.startswith(("raw.windows", "raw.items"))]
+
+
+def test_raw_gate_checks_the_landed_schema(ww_home):
+    import polars as pl
+
+    h = Home(ww_home)
+    path = write_landing(h, "windows", WINDOWS, ingested_at=DELIVERED)
+    pl.read_parquet(path).drop("window_kind").write_parquet(path)
+    gate = check_raw([path], h.landing, h.data_docs / "raw")
+    assert not gate.success
+    assert "expect_table_columns_to_match_set" in [f.expectation for f in gate.critical]
+
+
+def test_raw_gate_with_nothing_new(ww_home):
+    h = Home(ww_home)
+    gate = check_raw([], h.landing, h.data_docs / "raw")
+    assert gate.success and gate.expectations == 0
+    assert "nothing to check" in gate.notes[0]
+
+
+def test_marts_gate_passes_consistent_marts(ww_home):
+    h = Home(ww_home)
+    good_deliveries(h)
+    make_marts(h.warehouse, quarantined=2)
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert gate.success, gate.summary()
+    assert gate.expectations >= 30
+    # quarantined rows are reported as a warning, never silently
+    assert [f.suite for f in gate.warnings] == ["marts.fct_quarantine.warning"]
+    assert gate.data_docs_index and Path(gate.data_docs_index).is_file()
+    index = Path(gate.data_docs_index).read_text(encoding="utf-8")
+    assert "marts.fct_case_cards.critical" in index and "marts.fct_window_month_ranks.critical" in index
+    # the gate let go of the warehouse: the publish step (same process under `dags test`) can open it
+    import duckdb
+
+    duckdb.connect(str(h.warehouse)).execute("checkpoint").close()
+
+
+def test_marts_gate_stops_on_broken_rules(ww_home):
+    """One warehouse with four broken rules: exactly those four suites fail (each check is
+    specific), and nothing is quietly passed."""
+    h = Home(ww_home)
+    # landing has only 2 accepted case ids, fct_case holds 3
+    write_landing(h, "transactions", [event("E1", "C1", "accept", "2025-10-09 10:00:00"),
+                                       event("E3", "C2", "accept", "2025-10-20 09:00:00")], ingested_at=DELIVERED)
+    make_marts(
+        h.warehouse,
+        red_card_deadline="2025-11-05 23:59:59",  # a red card not yet past its deadline
+        rank_of_w2=3,  # a rank that skips without a tie (1, 3, 3)
+        rating=9,  # a rating off the five-level scale
+    )
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert not gate.success
+    assert {f.suite for f in gate.critical} == {
+        "marts.fct_case_cards.critical",
+        "marts.fct_window_month_ranks.critical",
+        "marts.fct_evaluation.critical",
+        "marts.fct_case_reconcile.critical",
+    }, gate.summary()
+
+
+def test_marts_gate_names_missing_marts(ww_home):
+    import duckdb
+
+    h = Home(ww_home)
+    make_marts(h.warehouse)
+    con = duckdb.connect(str(h.warehouse))
+    con.execute("drop table marts.fct_window_month")
+    con.close()
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert not gate.success and "fct_window_month" in gate.notes[0]

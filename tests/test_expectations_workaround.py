@@ -1,0 +1,50 @@
+"""Tells when Great Expectations fixes SQL on DuckDB upstream (STACK.md), so the workaround in
+expectations/duckdb_workaround.py can go."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from expectations import duckdb_workaround
+
+
+def _validate(db_path) -> object:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    ctx = gx.get_context(mode="ephemeral")
+    ds = ctx.data_sources.add_sql(name="wh", connection_string=f"duckdb:///{db_path}")
+    asset = duckdb_workaround.query_asset(ds, "t", "select * from marts.t")
+    bd = asset.add_batch_definition_whole_table("all")
+    suite = ctx.suites.add(gx.ExpectationSuite(name="s", expectations=[gxe.ExpectColumnValuesToBeBetween(column="rate", min_value=0, max_value=1)]))
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name="v", data=bd, suite=suite))
+    return vd.run()
+
+
+def test_duckdb_sql_still_needs_the_workaround(tmp_path):
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema marts; create table marts.t as select range / 100.0 as rate from range(100)")
+    con.close()
+
+    was_applied = duckdb_workaround.is_applied()
+    duckdb_workaround.remove()
+    try:
+        broken = _validate(db)
+    finally:
+        if was_applied:
+            duckdb_workaround.apply()
+    if broken.success:
+        raise AssertionError(
+            "upstream fixed: Great Expectations now validates DuckDB SQL without the persisted-connection patch — "
+            "remove the workaround (expectations/duckdb_workaround.py) and this test"
+        )
+    # exception_info maps each failed metric to its exception (message, traceback)
+    messages = " ".join(json.dumps(r.exception_info, default=str) for r in broken.results)
+    assert "list index out of range" in messages, messages
+
+    duckdb_workaround.apply()
+    fixed = _validate(db)
+    assert fixed.success, [r.exception_info for r in fixed.results]

@@ -1,0 +1,99 @@
+"""`windowwatch demo`: demo feeds (if absent) → the pipeline through Airflow → the latest full
+month's report → the dashboards.
+
+The demo feeds are generated once into `$WINDOWWATCH_HOME/demo_feeds` (scale small, fixed
+seed), so a second `windowwatch demo` re-runs on the same data (landing is idempotent).
+`--no-serve` stops after publishing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from windowwatch.paths import Home
+
+DEMO_SEED = 20251101
+DEMO_SCALE = "small"
+
+
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def ensure_demo_feeds(h: Home) -> tuple[Path, str | None]:
+    """Generate the demo feeds unless present; returns (folder, last generated day)."""
+    out = h.demo_feeds
+    truth = out / "_truth" / "ground_truth.json"
+    if not truth.exists():
+        if not _exists("windowwatch.generate.core"):
+            raise RuntimeError("the demo data generator is not built yet (windowwatch.generate does not exist)")
+        from windowwatch.generate.core import generate
+
+        print(f"demo: generating {DEMO_SCALE} demo feeds (seed {DEMO_SEED}) into {out} …", flush=True)
+        generate(str(out), scale=DEMO_SCALE, seed=DEMO_SEED, as_of=None)
+    else:
+        print(f"demo: using the demo feeds in {out}", flush=True)
+    try:
+        end = json.loads(truth.read_text(encoding="utf-8"))["period"]["end"]
+    except (OSError, KeyError, json.JSONDecodeError):
+        end = None
+    return out, end
+
+
+def latest_full_month(as_of: dt.date) -> str:
+    """The last month that ended on or before as_of."""
+    first = as_of.replace(day=1)
+    nxt = (as_of + dt.timedelta(days=1))
+    if nxt.month != as_of.month:  # as_of is the last day of its month
+        return as_of.strftime("%Y-%m")
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def main(args) -> int:
+    from windowwatch.pipeline import run_dag, today_local
+    from windowwatch.runs import format_summary
+
+    h = Home.from_env()
+    h.ensure()
+    try:
+        feeds, end = ensure_demo_feeds(h)
+    except RuntimeError as exc:
+        print(f"windowwatch demo: {exc}", file=sys.stderr)
+        return 3
+    # Build as of the end of the generated period, so the demo looks the same on any day.
+    as_of = end or today_local().isoformat()
+    print(f"demo: running the daily pipeline through Airflow as of {as_of} …", flush=True)
+    rc, record = run_dag(h, str(feeds), as_of)
+    if record is not None:
+        print(format_summary(record))
+    if rc or record is None or record["status"] == "failed":
+        print("windowwatch demo: the pipeline failed (see above); nothing new was published.", file=sys.stderr)
+        return rc or 1
+
+    month = latest_full_month(dt.date.fromisoformat(as_of))
+    if _exists("windowwatch.reports.publish"):
+        from windowwatch.reports.publish import publish_month
+
+        r = publish_month(month, h)
+        state = "published" if r.created else "unchanged"
+        print(f"demo: monthly report {month} v{r.version} {state}: {r.path}")
+    else:
+        print(f"demo: the monthly report is not built yet (windowwatch.reports.publish does not exist): {month} not published")
+
+    if getattr(args, "no_serve", False):
+        print("demo: --no-serve: stopping before the dashboards. Start them with `windowwatch serve`.")
+        return 0
+    if not _exists("windowwatch.serve"):
+        print("demo: the dashboards are not built yet (windowwatch.serve does not exist)")
+        return 0
+    import windowwatch.serve as serve
+
+    print(f"demo: serving the dashboards on http://localhost:{args.port}/ (Ctrl-C stops)", flush=True)
+    return int(serve.main(args) or 0)

@@ -1,0 +1,373 @@
+"""The daily pipeline: the steps the Airflow DAG runs, and `windowwatch run`.
+
+dags/windowwatch_daily.py is thin: each task calls one `step_*` function here, which calls
+ingest/, expectations/, windowwatch.transform and windowwatch.publish and records what it did
+in the run record (windowwatch/runs.py). `windowwatch run` runs that DAG through Airflow
+(`airflow dags test` with conf) — the same tasks a scheduler runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from windowwatch.paths import REPO_ROOT, Home
+from windowwatch.runs import RunRecord, format_summary, latest
+
+DAG_ID = "windowwatch_daily"
+MONTHLY_DAG_ID = "windowwatch_monthly"
+POOL = "windowwatch_duckdb"
+DAGS_FOLDER = REPO_ROOT / "dags"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class NotBuiltYet(RuntimeError):
+    """A stage another part of the project provides does not exist yet."""
+
+
+class GateFailed(RuntimeError):
+    pass
+
+
+def _require(module: str, what: str):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise NotBuiltYet(f"{what} is not built yet ({module} does not exist)") from None
+        raise
+
+
+def today_local() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+def step_list_sources(home: Home, run_id: str, conf: dict, dag_id: str = DAG_ID) -> list[str]:
+    from windowwatch.config import load_sources
+
+    home.ensure()
+    rec = RunRecord(home, run_id)
+    rec.set_meta(
+        dag_id=dag_id,
+        as_of=conf.get("as_of"),
+        feeds=conf.get("feeds"),
+        invocation=conf.get("invocation"),
+        started_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        started_epoch=time.time(),
+    )
+    with rec.step("list_sources") as out:
+        names = [s.name for s in load_sources().sources]
+        if not names:
+            raise ValueError("the sources file lists no source: nothing to run")
+        out["counts"] = {"sources": len(names)}
+        out["sources"] = names
+    return names
+
+
+def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, try_number: int = 1) -> dict:
+    """Land one source. Raises when the source cannot be landed (Airflow retries it)."""
+    from windowwatch.config import load_sources
+
+    rec = RunRecord(home, run_id)
+    with rec.step(f"ingest.{source_name}", try_number=try_number) as out:
+        run_mod = _require("ingest.run", "ingest")
+        source = next((s for s in load_sources().sources if s.name == source_name), None)
+        if source is None:
+            raise ValueError(f"source {source_name!r} is no longer in the sources file")
+        inbox = source.path or inbox
+        if source.kind == "files" and not inbox:
+            raise ValueError(f"source {source_name}: a files source needs an inbox: pass --feeds DIR (conf 'feeds')")
+        report = run_mod.ingest_source(home, source, inbox)
+        totals = {"deliveries": 0, "rows_in": 0, "landed": 0, "quarantined": 0, "already_landed": 0, "unreadable": 0}
+        files: list[str] = []
+        for d in report.deliveries:
+            totals["deliveries"] += 1
+            totals["rows_in"] += d.rows_in
+            totals["landed"] += d.landed
+            totals["quarantined"] += d.quarantined
+            totals["already_landed"] += d.status == "already landed"
+            totals["unreadable"] += d.status == "unreadable"
+            if d.status == "landed" and d.content_id:
+                files += [str(p) for p in sorted((home.landing / d.feed).glob(f"part_date=*/{d.content_id}.parquet"))]
+        out["counts"] = totals
+        out["landed_files"] = files
+        out["problems"] = [f"{p.source}: {p.problem} — {p.detail}" for p in report.problems]
+        out["unreadable"] = [f"{d.source}: {d.reason}" for d in report.deliveries if d.status == "unreadable"]
+        # An unreadable file is reported (counts, run record) but does not fail the source:
+        # a retry cannot fix it, and the other deliveries landed. A source that could not be
+        # read at all (connector error, missing connector, bad folder) fails and is retried.
+        failing = [f"{p.source}: {p.problem} — {p.detail}" for p in report.problems if p.fails_run]
+        if failing:
+            raise RuntimeError(f"source {source_name} failed: {'; '.join(failing)[:1500]}")
+    return out["counts"]
+
+
+def landed_this_run(home: Home, rec: RunRecord) -> list[Path]:
+    """This run's landed delivery files, as reported by its ingest tasks.
+
+    A failed source may have landed some deliveries before failing; they are in its step file
+    only if it got that far, so files modified since the run started are added as well.
+    """
+    files: set[Path] = set()
+    for name, s in rec.steps().items():
+        if name.startswith("ingest."):
+            files |= {Path(p) for p in s.get("landed_files") or []}
+    started = rec.meta().get("started_epoch")
+    if started is not None:
+        for p in home.landing.glob("*/part_date=*/*.parquet"):
+            if p.stat().st_mtime >= started - 1:
+                files.add(p)
+    return sorted(f for f in files if f.exists())
+
+
+def step_raw_gate(home: Home, run_id: str) -> dict:
+    from expectations.raw import check_raw
+
+    rec = RunRecord(home, run_id)
+    with rec.step("raw_gate") as out:
+        listed = rec.read_step("list_sources") or {}
+        if listed.get("status") != "succeeded":
+            raise GateFailed("the sources could not be listed (see list_sources): nothing was ingested")
+        sources = {k: v for k, v in rec.steps().items() if k.startswith("ingest.")}
+        ok = [k for k, v in sources.items() if v.get("status") == "succeeded"]
+        if sources and not ok:
+            raise GateFailed(f"every source failed ({', '.join(k.split('.', 1)[1] for k in sources)}): nothing to build on")
+        files = landed_this_run(home, rec)
+        gate = check_raw(files, home.landing, home.data_docs / "raw", batch_dir=rec.dir)
+        _store_gate(rec, gate)
+        out["counts"] = {"files": len(files), "expectations": gate.expectations, "critical_failures": len(gate.critical), "warnings": len(gate.warnings)}
+        out["data_docs_index"] = gate.data_docs_index
+        out["failures"] = [f.line() for f in gate.failures]
+        print(gate.summary())
+        if not gate.success:
+            raise GateFailed(
+                "raw data failed critical expectations — the run stops before dbt and the last published snapshot "
+                "stays live. Fix the source feeds named below (or their delivery) and re-run:\n"
+                + "\n".join(f.line() for f in gate.critical)
+            )
+    return out["counts"]
+
+
+def _store_gate(rec: RunRecord, gate) -> None:
+    path = rec.dir / f"gate-{gate.gate}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gate.to_json(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def step_build(home: Home, run_id: str, as_of: str | None) -> dict:
+    rec = RunRecord(home, run_id)
+    with rec.step("dbt_build", as_of=as_of) as out:
+        transform = _require("windowwatch.transform", "the dbt build")
+        if not hasattr(transform, "build"):
+            raise NotBuiltYet("the dbt build is not built yet (windowwatch.transform.build does not exist)")
+        result = transform.build(home, as_of or today_local().isoformat())
+        counts: dict[str, int] = {}
+        for n in result.nodes:
+            counts[n.status] = counts.get(n.status, 0) + 1
+        out["counts"] = {"nodes": len(result.nodes), **counts, "seconds": round(result.elapsed, 1)}
+        out["summary"] = result.summary()
+        print(result.summary())
+        if not result.success:
+            raise RuntimeError(f"dbt build failed — the last published snapshot stays live:\n{result.summary()[:3000]}")
+    return out["counts"]
+
+
+def step_marts_gate(home: Home, run_id: str) -> dict:
+    from expectations.marts import check_marts
+
+    rec = RunRecord(home, run_id)
+    warehouse = Path(os.environ.get("WINDOWWATCH_WAREHOUSE") or home.warehouse)
+    with rec.step("marts_gate") as out:
+        gate = check_marts(warehouse, home.landing, home.data_docs / "marts")
+        _store_gate(rec, gate)
+        out["counts"] = {"expectations": gate.expectations, "critical_failures": len(gate.critical), "warnings": len(gate.warnings)}
+        out["data_docs_index"] = gate.data_docs_index
+        out["failures"] = [f.line() for f in gate.failures] + gate.notes
+        print(gate.summary())
+        if not gate.success:
+            raise GateFailed(
+                "marts failed critical expectations — nothing is published, the last snapshot stays live:\n"
+                + "\n".join([*(f.line() for f in gate.critical), *gate.notes])
+            )
+    return out["counts"]
+
+
+def step_publish(home: Home, run_id: str) -> str:
+    from windowwatch.publish import publish
+
+    rec = RunRecord(home, run_id)
+    with rec.step("publish") as out:
+        res = publish(run_id, home)
+        out["snapshot"] = res.path.name
+        out["previous"] = res.previous
+        out["counts"] = {"bytes": res.path.stat().st_size, "pruned": len(res.pruned)}
+    return res.path.name
+
+
+def step_summary(home: Home, run_id: str) -> dict:
+    rec = RunRecord(home, run_id)
+    record = rec.assemble(final=True)
+    if not os.environ.get("WINDOWWATCH_RUN_CLI"):  # `windowwatch run` prints it itself, with the wall time
+        print(format_summary(record))
+    return record
+
+
+# ---------------------------------------------------------------------------- Airflow
+
+
+def airflow_env(home: Home, base: dict | None = None) -> dict[str, str]:
+    """Environment for the airflow CLI: its home under WINDOWWATCH_HOME, our DAG folder."""
+    env = dict(base if base is not None else os.environ)
+    env["WINDOWWATCH_HOME"] = str(home.root)
+    env["AIRFLOW_HOME"] = str(home.airflow_home)
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
+    env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    env.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "120")
+    # SQLite metadata by default; AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (e.g. PostgreSQL) wins.
+    env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home.airflow_home / 'airflow.db'}")
+    conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if conn.startswith("postgresql+psycopg://"):
+        # Airflow derives its async URL with asyncpg, which we do not ship; psycopg 3 is async too.
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", conn)
+    # The repo must be importable by tasks (ingest/, expectations/, windowwatch/).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    # Byte-compile caches make each Airflow/GE process start in seconds instead of tens of seconds.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _airflow_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("airflow")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "airflow"]
+
+
+def _run_airflow(args: list[str], env: dict, log: Path | None = None, stream: bool = False) -> int:
+    cmd = _airflow_cmd() + args
+    if stream:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        assert proc.stdout
+        with open(log, "a", encoding="utf-8") if log else open(os.devnull, "w") as fh:
+            for line in proc.stdout:
+                fh.write(line)
+                if _interesting(line):
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+        return proc.wait()
+    with open(log, "a", encoding="utf-8") if log else open(os.devnull, "w") as fh:
+        return subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
+
+
+def _interesting(line: str) -> bool:
+    """Stream what a person follows (task starts/ends, our prints, errors), not Airflow's debug chatter."""
+    if "[DAG TEST]" in line or "DagRun Finished" in line:
+        return True
+    if line.startswith("20") and ("[info " in line or "[debug " in line) and "loc=" in line:
+        return False
+    if "[warning  ]" in line and "py.warnings" in line:
+        return False
+    noise = ("Skipping registering", "nanobind:", " - leaked ", " - ... skipped", "You might need to install the graphviz",
+             "Run `pip install graphviz`")
+    return not any(n in line for n in noise)
+
+
+def ensure_airflow(home: Home, env: dict, log: Path) -> None:
+    """Migrate the metadata DB (idempotent; skipped when already current) and create the pool."""
+    home.airflow_home.mkdir(parents=True, exist_ok=True)
+    conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    marker = migrated_marker(home, conn)
+    stamp = migration_stamp(conn)
+    if not marker.exists() or marker.read_text() != stamp:
+        rc = _run_airflow(["db", "migrate"], env, log)
+        if rc:
+            raise RuntimeError(f"`airflow db migrate` failed (exit {rc}) on {_redact(conn)}: see {log}")
+        rc = _run_airflow(["pools", "set", POOL, "1", "WindowWatch: one DuckDB writer at a time"], env, log)
+        if rc:
+            raise RuntimeError(f"`airflow pools set {POOL}` failed (exit {rc}): see {log}")
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(stamp)
+
+
+def _airflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("apache-airflow")
+
+
+def migration_stamp(conn: str) -> str:
+    """What the marker holds: the Airflow version and the URL's hash (the URL may hold a password)."""
+    return f"{_airflow_version()} {hashlib.sha256(conn.encode()).hexdigest()}"
+
+
+def migrated_marker(home: Home, conn: str) -> Path:
+    """Where we note that a metadata DB is migrated and has our pool (skips a slow CLI call).
+
+    Next to a SQLite file (so runs sharing one DB share the note), else in the Airflow home
+    keyed by the URL."""
+    if conn.startswith("sqlite:///"):
+        return Path(conn[len("sqlite:///"):] + ".windowwatch-migrated")
+    return home.airflow_home / f".migrated-{hashlib.sha256(conn.encode()).hexdigest()[:16]}"
+
+
+def _redact(url: str) -> str:
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def run_dag(home: Home, feeds: str | None, as_of: str, stream: bool = True) -> tuple[int, dict | None]:
+    """Run the daily DAG once through Airflow; returns (exit code, run record)."""
+    home.ensure()
+    env = airflow_env(home)
+    log = home.airflow_home / "logs" / f"windowwatch-run-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    ensure_airflow(home, env, log)
+    env["WINDOWWATCH_RUN_CLI"] = "1"
+    invocation = uuid.uuid4().hex
+    conf = {"feeds": str(Path(feeds).resolve()) if feeds else None, "as_of": as_of, "invocation": invocation}
+    rc = _run_airflow(["dags", "test", DAG_ID, as_of, "--conf", json.dumps(conf)], env, log, stream=stream)
+    record = latest(home)
+    if record and record.get("invocation") == invocation:
+        if record.get("status") == "running":  # the summary task never ran: finish the record
+            record = RunRecord(home, record["run_id"]).assemble(final=True)
+    else:
+        record = None
+    return rc, record
+
+
+def run_main(args) -> int:
+    home = Home.from_env()
+    as_of = args.as_of or today_local().isoformat()
+    feeds = args.feeds
+    if feeds and not Path(feeds).is_dir():
+        print(f"windowwatch run: --feeds {feeds}: no such folder (it should hold one sub-folder per feed)", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    rc, record = run_dag(home, feeds, as_of)
+    wall = time.monotonic() - started
+    print()
+    if record is None:
+        print(
+            f"windowwatch run: Airflow exited {rc} before the run recorded anything — see the log under "
+            f"{home.airflow_home / 'logs'}",
+            file=sys.stderr,
+        )
+        return rc or 1
+    print(format_summary(record))
+    print(f"wall time {wall:.1f}s; run record {home.runs / (record['run_key'] + '.json')}")
+    if record["status"] == "failed":
+        return rc or 1
+    if record["status"] == "partial":
+        print("windowwatch run: some sources failed (see above); the others were published.", file=sys.stderr)
+    return rc
