@@ -94,6 +94,12 @@ def main(args) -> int:
         print("demo: the dashboards are not built yet (windowwatch.serve does not exist)")
         return 0
     import windowwatch.serve as serve
+    from windowwatch.accounts import ensure_demo_user
 
+    created = ensure_demo_user(h)
+    if created:
+        name, password = created
+        print(f"demo: created the inspector account {name!r} with password {password!r} (shown once; "
+              f"add your own with `windowwatch users add NAME --role inspector`)", flush=True)
     print(f"demo: serving the dashboards on http://localhost:{args.port}/ (Ctrl-C stops)", flush=True)
     return int(serve.main(args) or 0)

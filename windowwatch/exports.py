@@ -6,13 +6,15 @@ neutralised with a leading apostrophe; numbers, dates and booleans are written a
 values, never as text, so they need no escaping. Use these writers for every CSV/XLSX export.
 
 Tables are given as (columns, rows) with rows a sequence of dicts or sequences, or as a
-polars DataFrame.
+polars or pandas DataFrame. `write_*` write files atomically; `*_bytes` return the content
+(for download buttons).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -33,6 +35,11 @@ def _table(data: Any, columns: Sequence[str] | None) -> tuple[list[str], list[li
     if hasattr(data, "columns") and hasattr(data, "iter_rows"):  # polars DataFrame
         cols = list(columns or data.columns)
         return cols, [list(r) for r in data.select(cols).iter_rows()]
+    if hasattr(data, "columns") and hasattr(data, "itertuples"):  # pandas DataFrame
+        cols = [str(c) for c in (columns or data.columns)]
+        frame = data[list(columns)] if columns else data
+        frame = frame.astype(object).where(frame.notna(), None)  # NaN/NaT/NA -> empty cell
+        return cols, [[_from_pandas(v) for v in r] for r in frame.itertuples(index=False, name=None)]
     rows = list(data)
     if columns is None:
         if rows and isinstance(rows[0], Mapping):
@@ -42,6 +49,16 @@ def _table(data: Any, columns: Sequence[str] | None) -> tuple[list[str], list[li
     cols = list(columns)
     out = [[r.get(c) for c in cols] if isinstance(r, Mapping) else list(r) for r in rows]
     return cols, out
+
+
+def _from_pandas(value: Any) -> Any:
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp; Excel has no time zones, ours are local
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalar
+        value = value.item()
+    return value
 
 
 def _csv_text(value: Any) -> str:
@@ -67,6 +84,21 @@ def _atomic_target(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def _write_csv_rows(fh, cols: list[str], rows: list[list[Any]]) -> None:
+    w = csv.writer(fh)
+    w.writerow([neutralize(c) for c in cols])
+    for r in rows:
+        w.writerow([_csv_text(v) for v in r])
+
+
+def csv_bytes(data: Any, columns: Sequence[str] | None = None) -> bytes:
+    """The CSV of write_csv as bytes (UTF-8 with BOM)."""
+    cols, rows = _table(data, columns)
+    buf = io.StringIO(newline="")
+    _write_csv_rows(buf, cols, rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
 def write_csv(path: str | Path, data: Any, columns: Sequence[str] | None = None) -> Path:
     """UTF-8 with BOM (Excel opens Chinese text correctly), written atomically."""
     path = Path(path)
@@ -74,10 +106,7 @@ def write_csv(path: str | Path, data: Any, columns: Sequence[str] | None = None)
     fd, tmp = _atomic_target(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow([neutralize(c) for c in cols])
-            for r in rows:
-                w.writerow([_csv_text(v) for v in r])
+            _write_csv_rows(fh, cols, rows)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -98,30 +127,11 @@ def write_xlsx(
     write_string / write_number / write_datetime / write_boolean, with formula and URL
     conversion switched off as a second guard.
     """
-    import xlsxwriter
-
     path = Path(path)
-    columns = columns or {}
     fd, tmp = _atomic_target(path)
     os.close(fd)
     try:
-        wb = xlsxwriter.Workbook(
-            tmp, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-        )
-        header = wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
-        date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-        time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        for name, data in sheets.items():
-            cols, rows = _table(data, columns.get(name))
-            ws = wb.add_worksheet(name[:31])
-            for j, c in enumerate(cols):
-                ws.write_string(0, j, str(neutralize(str(c))), header)
-                ws.set_column(j, j, max(10, min(40, len(str(c)) * 2 + 2)))
-            for i, r in enumerate(rows, start=1):
-                for j, v in enumerate(r):
-                    _write_cell(ws, i, j, v, date_fmt, time_fmt)
-            ws.freeze_panes(1, 0)
-        wb.close()
+        _write_workbook(tmp, sheets, columns or {})
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -129,6 +139,36 @@ def write_xlsx(
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def xlsx_bytes(sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]] | None = None) -> bytes:
+    """The workbook of write_xlsx as bytes."""
+    buf = io.BytesIO()
+    _write_workbook(buf, sheets, columns or {})
+    return buf.getvalue()
+
+
+def _write_workbook(target: Any, sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]]) -> None:
+    import xlsxwriter
+
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    if isinstance(target, io.BytesIO):
+        options["in_memory"] = True
+    wb = xlsxwriter.Workbook(target, options)
+    header = wb.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for name, data in sheets.items():
+        cols, rows = _table(data, columns.get(name))
+        ws = wb.add_worksheet(name[:31])
+        for j, c in enumerate(cols):
+            ws.write_string(0, j, str(neutralize(str(c))), header)
+            ws.set_column(j, j, max(10, min(40, len(str(c)) * 2 + 2)))
+        for i, r in enumerate(rows, start=1):
+            for j, v in enumerate(r):
+                _write_cell(ws, i, j, v, date_fmt, time_fmt)
+        ws.freeze_panes(1, 0)
+    wb.close()
 
 
 def _write_cell(ws, i: int, j: int, v: Any, date_fmt, time_fmt) -> None:
