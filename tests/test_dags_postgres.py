@@ -75,7 +75,6 @@ def test_corrupted_feed_stops_run_and_previous_snapshot_stays_live(airflow_pg_ho
     assert tis["run_summary"] == "failed"
 
 
-@pytest.mark.slow
 def test_daily_dag_publishes_on_postgresql_metadata(airflow_pg_home, airflow_pg_db, tmp_path):
     h = airflow_pg_home
     inbox = write_tiny_inbox(tmp_path / "inbox")

@@ -1,5 +1,5 @@
 """`windowwatch run` end to end on small generated data, through Airflow with its default
-SQLite metadata DB under WINDOWWATCH_HOME — exactly what a user runs. Slow (minutes)."""
+SQLite metadata DB under WINDOWWATCH_HOME — exactly what a user runs. Minutes, not seconds: CI runs it because it is what `make demo` does."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from windowwatch.paths import REPO_ROOT, Home
 from windowwatch.snapshot import current_snapshot
 
 
-@pytest.mark.slow
 def test_windowwatch_run_small_generated(ww_home, tmp_path):
     from windowwatch.generate.core import generate
 
@@ -59,7 +58,6 @@ def test_windowwatch_run_small_generated(ww_home, tmp_path):
     assert record["data_docs"]["raw"] and record["data_docs"]["marts"]
 
 
-@pytest.mark.slow
 def test_demo_without_serving(ww_home):
     """`windowwatch demo --no-serve` (what `make demo` runs, minus the server): demo feeds made
     once, the pipeline through Airflow, the latest full month's report published."""
