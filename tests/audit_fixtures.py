@@ -84,6 +84,7 @@ def build_snapshot(
     scores: dict[str, tuple] | None = None,
     window_names: dict[str, str] | None = None,
     extra_inspectors: list[tuple] = (),
+    inspectors: list[tuple] | None = None,
     as_of: dt.date = dt.date(2026, 10, 31),
     assumed_calendar: set[str] = frozenset(),
 ) -> Path:
@@ -168,7 +169,8 @@ def build_snapshot(
                 "department_id varchar, qualifications varchar, active boolean)"
             )
             con.executemany(
-                "insert into marts.dim_inspector values (?, ?, ?, null, ?)", list(INSPECTORS) + list(extra_inspectors)
+                "insert into marts.dim_inspector values (?, ?, ?, null, ?)",
+                list(INSPECTORS if inspectors is None else inspectors) + list(extra_inspectors),
             )
         con.execute("checkpoint")
     finally:

@@ -29,6 +29,7 @@ from windowwatch.audit import (
     load_plan,
     verify,
 )
+from windowwatch.audit.pools import PoolError
 from windowwatch.cli import main as cli_main
 
 
@@ -184,21 +185,21 @@ def test_unstaffed_when_only_own_department_inspectors(ww_home, tmp_path):
     r = draw(plan, "e")
     # the pool still has D02/D03/D09 inspectors, so all D01 cases get two
     assert not r.unstaffed
-    build_snapshot(ww_home, run_id="r2", with_dim_inspector=False)  # fallback: landing feed, D01 only
-    feed = ww_home / "landing" / "inspectors" / "part_date=2026-10-01"
-    feed.mkdir(parents=True)
-    pl.DataFrame(
-        {"inspector_id": ["I01", "I02", "I01"], "inspector_name": ["张明", "李华", "张明"],
-         "department_id": ["D01", "D01", "D02"], "qualifications": [None, None, None],
-         "active": [True, True, True], "_delivery_id": ["a", "a", "b"], "_source": ["x", "x", "y"],
-         "_line": [2, 3, 2], "_ingested_at": [dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 2)]}
-    ).write_parquet(feed / "d.parquet")
-    # landing keeps an empty schema file at the feed root (seen in a real landing): no hive mismatch
-    pl.read_parquet(feed / "d.parquet").clear().write_parquet(feed.parent / "_empty.parquet")
+    # the inspector pool is the snapshot's marts.dim_inspector (built from the feed's latest rows)
+    build_snapshot(ww_home, run_id="r2", inspectors=[("I01", "张明", "D02", True), ("I02", "李华", "D01", True)])
     r = draw(plan, "e")
     # latest row of I01 is in D02 now: I01 can check D01 cases but one inspector is not enough
     assert len(r.unstaffed) == len(r.sample) == 3
     assert {i["inspector_id"]: i["department_id"] for i in r.entry["pools"]["inspectors"]} == {"I01": "D02", "I02": "D01"}
+
+
+def test_a_snapshot_without_the_inspector_pool_cannot_be_drawn_from(ww_home, tmp_path):
+    # the pool comes from the snapshot only: no silent fallback to the landing feed
+    build_snapshot(ww_home, with_dim_inspector=False)
+    plan = load_plan(write_plan(tmp_path / "p.yaml", risk_boost=None))
+    with pytest.raises(PoolError, match="marts.dim_inspector"):
+        draw(plan, "e")
+    assert not [e for e in AuditLog().entries() if e.get("kind") == "draw"], "no draw may be logged"
 
 
 def test_plan_validation_names_the_key(tmp_path):

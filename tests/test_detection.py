@@ -17,6 +17,7 @@ import pytest
 
 from ingest.run import ingest_all
 from windowwatch.generate.core import generate
+from windowwatch.detection import RULES, RuleQuality, compare, detection_table, format_table
 from windowwatch.paths import Home
 from windowwatch.transform import build
 
@@ -24,8 +25,6 @@ from windowwatch.transform import build
 # run by `make test-slow` or `uv run pytest tests/test_detection.py`
 pytestmark = pytest.mark.slow
 
-RULES = ["OB_BACKFILL", "OB_INSTANT", "OB_OFF_HOURS", "OB_HANDOVER", "OB_RUNAROUND", "OB_VOLUME_GAP"]
-KEY = ["rule_id", "case_id", "window_id", "department_id", "month"]
 
 
 @pytest.fixture(scope="module")
@@ -55,39 +54,35 @@ def _truth_csv(small: dict, name: str) -> pl.DataFrame:
     return pl.read_csv(small["truth_dir"] / name, infer_schema=False)
 
 
-def _keys(df: pl.DataFrame) -> set[tuple]:
-    return set(df.select(KEY).rows())
-
-
 @pytest.fixture(scope="module")
-def signals(small) -> tuple[set[tuple], set[tuple]]:
-    truth = _truth_csv(small, "signals.csv").with_columns(
-        pl.col(c).replace("", None) for c in KEY
-    )
-    found = _query(small["home"], """
-        select rule_id, case_id, window_id, department_id,
-               case when case_id is null then strftime(signal_date, '%Y-%m') end as month
-        from marts.fct_off_book_signal
-    """)
-    return _keys(truth), _keys(found)
+def quality(small) -> list[RuleQuality]:
+    return detection_table(small["home"].warehouse, small["truth_dir"])
 
 
 @pytest.mark.parametrize("rule", RULES)
-def test_precision_and_recall_are_one(signals, rule):
-    truth, found = ({k for k in s if k[0] == rule} for s in signals)
-    assert truth, f"the generator injected no {rule}: the test would prove nothing"
-    missed, extra = truth - found, found - truth
-    recall = (len(truth) - len(missed)) / len(truth)
-    precision = (len(found) - len(extra)) / len(found) if found else 0.0
-    assert (precision, recall) == (1.0, 1.0), (
-        f"{rule}: precision {precision:.3f} recall {recall:.3f}; "
-        f"missed {sorted(missed, key=str)[:5]} extra {sorted(extra, key=str)[:5]}"
+def test_precision_and_recall_are_one(quality, rule):
+    q = next(r for r in quality if r.rule_id == rule)
+    assert q.truth, f"the generator injected no {rule}: the test would prove nothing"
+    assert (q.precision, q.recall) == (1.0, 1.0), (
+        f"{rule}: precision {q.precision} recall {q.recall}; missed {q.missed[:5]} extra {q.extra[:5]}"
     )
 
 
-def test_no_rule_outside_the_spec_fires(signals):
-    _, found = signals
-    assert {k[0] for k in found} <= set(RULES)
+def test_no_rule_outside_the_spec_fires(quality):
+    assert [r.rule_id for r in quality] == RULES, format_table(quality)
+
+
+def test_detection_table_counts_misses_and_extras():
+    # the comparison itself: one missed, one extra, one outside the spec
+    truth = {("OB_INSTANT", "K1", "W1", "D1", None), ("OB_INSTANT", "K2", "W1", "D1", None),
+             ("OB_VOLUME_GAP", None, None, "D1", "2025-10")}
+    found = {("OB_INSTANT", "K1", "W1", "D1", None), ("OB_INSTANT", "K3", "W1", "D1", None),
+             ("OB_VOLUME_GAP", None, None, "D1", "2025-10"), ("OB_MADE_UP", "K1", "W1", "D1", None)}
+    rows = {r.rule_id: r for r in compare(truth, found)}
+    assert (rows["OB_INSTANT"].precision, rows["OB_INSTANT"].recall) == (0.5, 0.5)
+    assert rows["OB_VOLUME_GAP"].precision == rows["OB_VOLUME_GAP"].recall == 1.0
+    assert rows["OB_BACKFILL"].recall is None and rows["OB_MADE_UP"].precision == 0.0
+    assert "| OB_INSTANT | 2 | 2 | 1 | 0.5000 | 0.5000 |" in format_table(list(rows.values()))
 
 
 def test_vetoes_match_the_truth(small):

@@ -67,7 +67,7 @@ def landing_schema(feed: str) -> dict[str, pl.DataType]:
 
 
 def ensure_empty_files(home: Home) -> None:
-    """landing/<feed>/_empty.parquet for every feed and quarantine/_empty.parquet.
+    """landing/<feed>/_empty.parquet for every feed, quarantine/_empty.parquet, audit/findings.parquet.
 
     The dbt sources glob `**/*.parquet`; an empty file with the full schema keeps the glob
     from failing and pins every column's type even when no delivery has that column.
@@ -81,6 +81,27 @@ def ensure_empty_files(home: Home) -> None:
     if not qpath.exists():
         qpath.parent.mkdir(parents=True, exist_ok=True)
         pl.DataFrame(schema=QUARANTINE_SCHEMA).write_parquet(qpath)
+    ensure_findings_file(home)
+
+
+def ensure_findings_file(home: Home) -> None:
+    """audit/findings.parquet, the source of fct_audit_finding, when it is missing.
+
+    windowwatch/audit/findings.py rewrites it from the hash-chained audit log on every finding;
+    when it is missing (fresh home, or deleted) it is rebuilt the same way from the log — empty,
+    with the full schema, when the log holds no finding. A tampered log raises LogError (it
+    names the line) rather than publishing findings that cannot be trusted.
+    """
+    from windowwatch.audit.findings import FINDINGS_PARQUET, write_findings_parquet
+    from windowwatch.audit.log import AuditLog
+
+    if (home.audit / FINDINGS_PARQUET).exists():
+        return
+    log = AuditLog(home)
+    log.dir.mkdir(parents=True, exist_ok=True)
+    with log.locked():
+        if not (home.audit / FINDINGS_PARQUET).exists():
+            write_findings_parquet(log.entries(), log)
 
 
 # ------------------------------------------------------------------ build

@@ -54,7 +54,15 @@
 
 {#- End of a day (23:59:59): deadlines are the end of their last day. -#}
 {% macro end_of_day(date_expr) -%}
+    {{ return(adapter.dispatch('end_of_day', 'windowwatch')(date_expr)) }}
+{%- endmacro %}
+{% macro default__end_of_day(date_expr) -%}
     {{ dbt.dateadd('second', 86399, 'cast((' ~ date_expr ~ ') as ' ~ dbt.type_timestamp() ~ ')') }}
+{%- endmacro %}
+{#- dbt-spark's dateadd for seconds goes through to_unix_timestamp, which yields NULL for the
+    wall-clock (TIMESTAMP_NTZ) timestamps we use; timestampadd keeps the type. -#}
+{% macro spark__end_of_day(date_expr) -%}
+    timestampadd(SECOND, 86399, cast(({{ date_expr }}) as timestamp))
 {%- endmacro %}
 
 {#- ISO weekday 1 = Monday … 7 = Sunday (engine-specific). -#}

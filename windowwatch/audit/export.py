@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from windowwatch.audit.findings import findings_rows
 from windowwatch.audit.log import AuditLog
-from windowwatch.audit.pools import _has_table, read_landed_inspectors
+from windowwatch.audit.pools import _has_table
 from windowwatch.exports import write_csv, write_xlsx
 from windowwatch.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
@@ -71,8 +71,8 @@ def _names(h: Home) -> tuple[dict[str, str], dict[str, str]]:
         windows = dict(con.execute("select window_id, window_name from marts.dim_window").fetchall())
         if _has_table(con, "marts", "dim_inspector"):
             insp = dict(con.execute("select inspector_id, inspector_name from marts.dim_inspector").fetchall())
-        else:
-            insp = {r["inspector_id"]: r.get("inspector_name") for r in read_landed_inspectors(h)}
+        else:  # a snapshot from before dim_inspector: ids without names
+            insp = {}
     finally:
         con.close()
     return windows, insp

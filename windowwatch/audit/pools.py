@@ -2,9 +2,11 @@
 
 - object pool: marts.fct_case filtered by the plan's population, with each case's stratum;
   plus the risk flags of the population month's windows (fct_window_month).
-- inspector pool: marts.dim_inspector when the snapshot has it; otherwise the `inspectors`
-  reference feed in landing (latest row per inspector_id). `active` null counts as active
-  (the 名录库 lists serving inspectors; only an explicit false retires one).
+- inspector pool: marts.dim_inspector of the same snapshot (the `inspectors` feed, latest row
+  per inspector_id, built by dbt), so a draw is a function of one snapshot file. `active` null
+  counts as active (the 名录库 lists serving inspectors; only an explicit false retires one).
+  A snapshot without dim_inspector cannot be drawn from (PoolError); verify re-derives an old
+  draw from such a snapshot with an empty inspector pool and compares only the case pool.
 Every user value reaches SQL as a parameter.
 """
 
@@ -19,8 +21,12 @@ import duckdb
 
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.plan import Plan
-from windowwatch.paths import Home, home as default_home
-from windowwatch.snapshot import current_snapshot
+from windowwatch.paths import Home
+from windowwatch.snapshot import NoSnapshot, current_snapshot
+
+
+class PoolError(NoSnapshot):
+    """The published snapshot lacks a pool (the CLI reports it like a missing snapshot)."""
 
 
 @dataclass
@@ -114,11 +120,14 @@ def read_boosted_windows(con, plan: Plan) -> dict[str, dict[str, Any]]:
     return out
 
 
-def read_inspector_pool(con, h: Home | None = None) -> list[dict[str, Any]]:
-    if _has_table(con, "marts", "dim_inspector"):
-        rows = _rows(con, "select inspector_id, inspector_name, department_id, active from marts.dim_inspector", [])
-    else:
-        rows = read_landed_inspectors(h)
+def read_inspector_pool(con, path: Path) -> list[dict[str, Any]]:
+    if not _has_table(con, "marts", "dim_inspector"):
+        raise PoolError(
+            f"{path}: the published snapshot has no marts.dim_inspector (the inspector pool 名录库): "
+            "deliver the `inspectors` feed, run the pipeline (`windowwatch run`) so a new snapshot is "
+            "published, then draw again"
+        )
+    rows = _rows(con, "select inspector_id, inspector_name, department_id, active from marts.dim_inspector", [])
     out = []
     for r in sorted(rows, key=lambda r: r["inspector_id"]):
         out.append(
@@ -131,25 +140,6 @@ def read_inspector_pool(con, h: Home | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def read_landed_inspectors(h: Home | None = None) -> list[dict[str, Any]]:
-    """Fallback until the snapshot carries marts.dim_inspector: the latest landed row per id."""
-    h = h or default_home()
-    root = h.landing / "inspectors"
-    if not any(root.rglob("*.parquet")):
-        return []
-    con = duckdb.connect()
-    try:
-        return _rows(
-            con,
-            "select inspector_id, inspector_name, department_id, active from read_parquet(?, union_by_name=true, "
-            "hive_partitioning=false) qualify row_number() over (partition by inspector_id "
-            "order by _ingested_at desc, _line desc) = 1",
-            [str(root / "**" / "*.parquet")],
-        )
-    finally:
-        con.close()
-
-
 def read_pools(plan: Plan, h: Home | None = None, snapshot: Path | None = None) -> Pools:
     """The pools of the current snapshot (or of a given snapshot file, for re-derivation)."""
     if snapshot is None:
@@ -159,7 +149,12 @@ def read_pools(plan: Plan, h: Home | None = None, snapshot: Path | None = None) 
     try:
         cases = read_case_pool(con, plan)
         boosted = read_boosted_windows(con, plan)
-        inspectors = read_inspector_pool(con, h)
+        try:
+            inspectors = read_inspector_pool(con, path)
+        except PoolError:
+            if snapshot is None:  # a new draw needs the inspector pool
+                raise
+            inspectors = []  # re-deriving a draw made before snapshots carried dim_inspector
     finally:
         con.close()
     return Pools(cases=cases, inspectors=inspectors, boosted_windows=boosted, snapshot=snapshot_identity(path))

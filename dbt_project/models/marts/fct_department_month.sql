@@ -12,6 +12,7 @@ with windows as (
         sum(cases_accepted) as cases_accepted,
         sum(off_book_cases) as off_book_cases,
         sum(cases_completed) as cases_completed,
+        sum(timed_completed) as timed_completed,
         sum(on_time_cases) as on_time_cases,
         sum(same_day_cases) as same_day_cases,
         sum(immediate_completed) as immediate_completed,
@@ -55,6 +56,7 @@ joined as (
         coalesce(windows.cases_accepted, 0) as cases_accepted,
         coalesce(windows.off_book_cases, 0) as off_book_cases,
         coalesce(windows.cases_completed, 0) as cases_completed,
+        coalesce(windows.timed_completed, 0) as timed_completed,
         coalesce(windows.on_time_cases, 0) as on_time_cases,
         coalesce(windows.same_day_cases, 0) as same_day_cases,
         coalesce(windows.immediate_completed, 0) as immediate_completed,
@@ -80,15 +82,15 @@ joined as (
 rates as (
     select
         joined.*,
-        case when cases_completed > 0 then 1.0 * on_time_cases / cases_completed end as on_time_rate,
-        case when cases_completed > 0 then 1.0 * same_day_cases / cases_completed end as same_day_rate,
-        case when immediate_completed > 0 then 1.0 * immediate_on_time / immediate_completed end as immediate_on_time_rate,
-        case when cases_accepted > 0 then 1.0 * off_book_cases / cases_accepted end as off_book_rate,
-        case when evaluations > 0 then 1.0 * good_reviews / evaluations end as satisfaction_rate,
-        case when rectification_due > 0 then 1.0 * rectified_on_time / rectification_due else 1.0 end as rectification_rate,
-        case when cases_completed > 0 then 1.0 * evaluated_cases / cases_completed end as evaluation_rate,
+        case when timed_completed > 0 then cast(on_time_cases as {{ type_double() }}) / timed_completed end as on_time_rate,
+        case when cases_completed > 0 then cast(same_day_cases as {{ type_double() }}) / cases_completed end as same_day_rate,
+        case when immediate_completed > 0 then cast(immediate_on_time as {{ type_double() }}) / immediate_completed end as immediate_on_time_rate,
+        case when cases_accepted > 0 then cast(off_book_cases as {{ type_double() }}) / cases_accepted end as off_book_rate,
+        case when evaluations > 0 then cast(good_reviews as {{ type_double() }}) / evaluations end as satisfaction_rate,
+        case when rectification_due > 0 then cast(rectified_on_time as {{ type_double() }}) / rectification_due else 1.0 end as rectification_rate,
+        case when cases_completed > 0 then cast(evaluated_cases as {{ type_double() }}) / cases_completed end as evaluation_rate,
         case when sum(evaluations) over (partition by month) > 0
-            then 1.0 * sum(good_reviews) over (partition by month) / sum(evaluations) over (partition by month)
+            then cast(sum(good_reviews) over (partition by month) as {{ type_double() }}) / sum(evaluations) over (partition by month)
         end as overall_satisfaction_rate
     from joined
 ),

@@ -19,7 +19,7 @@ typed as (
         {{ dbt.safe_cast('extend_days', dbt.type_bigint()) }} as extend_days,
         {{ dbt.safe_cast('applicant_id_hmac', dbt.type_string()) }} as applicant_id_hmac,
         {{ dbt.safe_cast('applicant_phone_hmac', dbt.type_string()) }} as applicant_phone_hmac,
-        {{ dbt.safe_cast('fee_amount', dbt.type_float()) }} as fee_amount,
+        {{ dbt.safe_cast('fee_amount', type_double()) }} as fee_amount,
         {{ dbt.safe_cast('fee_paid_at_center', dbt.type_boolean()) }} as fee_paid_at_center,
         {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
         {{ dbt.safe_cast('_source', dbt.type_string()) }} as _source,

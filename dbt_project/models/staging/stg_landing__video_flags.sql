@@ -14,7 +14,7 @@ typed as (
         {{ dbt.safe_cast('recorded_at', dbt.type_timestamp()) }} as recorded_at,
         {{ dbt.safe_cast('flag_type', dbt.type_string()) }} as flag_type,
         {{ dbt.safe_cast('source', dbt.type_string()) }} as source,
-        {{ dbt.safe_cast('confidence', dbt.type_float()) }} as confidence,
+        {{ dbt.safe_cast('confidence', type_double()) }} as confidence,
         {{ dbt.safe_cast('review_status', dbt.type_string()) }} as review_status,
         {{ dbt.safe_cast('reviewed_at', dbt.type_timestamp()) }} as reviewed_at,
         {{ dbt.safe_cast('reviewer_id', dbt.type_string()) }} as reviewer_id,

@@ -40,7 +40,7 @@ data_dates as (
 bounds as (
     select
         least(cast('2004-01-01' as date), min(first_day)) as first_day,
-        {{ dbt.dateadd('day', 400, 'max(last_day)') }} as last_day
+        {{ add_days(400, 'max(last_day)') }} as last_day
     from data_dates
 ),
 

@@ -69,7 +69,7 @@ deadlines as (
     -- calendar_day items: the N-th calendar day, or the working day after it (民法典 art. 203)
     left join calendar as last_calendar_day
         on limits.limit_unit = 'calendar_day'
-        and last_calendar_day.date = {{ dbt.dateadd('day', 'limits.limit_workdays', 'limits.accepted_date') }}
+        and last_calendar_day.date = {{ add_days('limits.limit_workdays', 'limits.accepted_date') }}
     left join workday_by_seq as next_workday
         on next_workday.workday_seq = last_calendar_day.workday_seq + 1
 ),

@@ -11,7 +11,7 @@ with offending as (
         event_time,
         event_date,
         recorded_at,
-        {{ dbt.datediff('event_time', 'recorded_at', 'microsecond') }} as lag_us
+        {{ micros_between('event_time', 'recorded_at') }} as lag_us
     from {{ ref('int_off_book__case_events') }}
     where event_type in ('accept', 'complete')
 ),

@@ -11,7 +11,7 @@ with cases as (
         promised_limit,
         accepted_at,
         completed_at,
-        {{ dbt.datediff('accepted_at', 'completed_at', 'microsecond') }} as duration_us
+        {{ micros_between('accepted_at', 'completed_at') }} as duration_us
     from {{ ref('int_cases__accepted') }}
     where item_kind = 'promised'
       and promised_limit >= {{ var('instant_min_promised_limit') }}

@@ -40,9 +40,12 @@ completed as (
         cases.window_id,
         cast({{ dbt.date_trunc('month', 'cases.completed_at') }} as date) as month,
         count(*) as cases_completed,
+        {#- the on-time denominator: completions with a verdict (a case whose item has no limit
+            at all has is_on_time null and stays out of every timeliness rate) -#}
+        sum(case when cases.is_on_time is not null then 1 else 0 end) as timed_completed,
         sum(case when cases.is_on_time then 1 else 0 end) as on_time_cases,
         sum(case when cases.is_same_day then 1 else 0 end) as same_day_cases,
-        sum(case when cases.item_kind = 'immediate' then 1 else 0 end) as immediate_completed,
+        sum(case when cases.item_kind = 'immediate' and cases.is_on_time is not null then 1 else 0 end) as immediate_completed,
         sum(case when cases.item_kind = 'immediate' and cases.is_on_time then 1 else 0 end) as immediate_on_time,
         sum(case when evaluated_cases.case_id is not null then 1 else 0 end) as evaluated_cases,
         max(cases.assumed_int) as completed_assumed_int
@@ -126,7 +129,7 @@ spine as (
     select windows.window_id, months.month
     from windows
     cross join months
-    where (windows.opened_on is null or windows.opened_on < {{ dbt.dateadd('month', 1, 'months.month') }})
+    where (windows.opened_on is null or windows.opened_on < {{ add_months(1, 'months.month') }})
       and (windows.closed_on is null or windows.closed_on > months.month)
     union
     select window_id, month from activity where month <= {{ as_of_date() }}
@@ -140,6 +143,7 @@ select
     coalesce(accepted.cases_accepted, 0) as cases_accepted,
     coalesce(accepted.off_book_cases, 0) as off_book_cases,
     coalesce(completed.cases_completed, 0) as cases_completed,
+    coalesce(completed.timed_completed, 0) as timed_completed,
     coalesce(completed.on_time_cases, 0) as on_time_cases,
     coalesce(completed.same_day_cases, 0) as same_day_cases,
     coalesce(completed.immediate_completed, 0) as immediate_completed,

@@ -1,5 +1,7 @@
 {#- Rates, score components, score, stars and veto per window-month (SPEC §4.4, §4.6).
     - Rates are null when their denominator is 0, except rectification_rate (1.0 when none due).
+    - on_time_rate and immediate_on_time_rate count only completions with an on-time verdict
+      (timed_completed): a case whose item has no limit at all is in no timeliness rate.
     - c = the satisfaction rate of the window's centre that month (all ratings of its windows).
     - Components: T = on_time_rate (1.0 when nothing was completed: nothing was late; such a
       window is not eligible anyway), S = adjusted_satisfaction (c with no ratings; 1.0 when the
@@ -15,13 +17,13 @@ with base as (
 rates as (
     select
         base.*,
-        case when cases_completed > 0 then 1.0 * on_time_cases / cases_completed end as on_time_rate,
-        case when cases_completed > 0 then 1.0 * same_day_cases / cases_completed end as same_day_rate,
-        case when immediate_completed > 0 then 1.0 * immediate_on_time / immediate_completed end as immediate_on_time_rate,
-        case when cases_accepted > 0 then 1.0 * off_book_cases / cases_accepted end as off_book_rate,
-        case when evaluations > 0 then 1.0 * good_reviews / evaluations end as satisfaction_rate,
-        case when rectification_due > 0 then 1.0 * rectified_on_time / rectification_due else 1.0 end as rectification_rate,
-        case when cases_completed > 0 then 1.0 * evaluated_cases / cases_completed end as evaluation_rate,
+        case when timed_completed > 0 then cast(on_time_cases as {{ type_double() }}) / timed_completed end as on_time_rate,
+        case when cases_completed > 0 then cast(same_day_cases as {{ type_double() }}) / cases_completed end as same_day_rate,
+        case when immediate_completed > 0 then cast(immediate_on_time as {{ type_double() }}) / immediate_completed end as immediate_on_time_rate,
+        case when cases_accepted > 0 then cast(off_book_cases as {{ type_double() }}) / cases_accepted end as off_book_rate,
+        case when evaluations > 0 then cast(good_reviews as {{ type_double() }}) / evaluations end as satisfaction_rate,
+        case when rectification_due > 0 then cast(rectified_on_time as {{ type_double() }}) / rectification_due else 1.0 end as rectification_rate,
+        case when cases_completed > 0 then cast(evaluated_cases as {{ type_double() }}) / cases_completed end as evaluation_rate,
         sum(good_reviews) over (partition by center_id, month) as center_good_reviews,
         sum(evaluations) over (partition by center_id, month) as center_evaluations
     from base
@@ -30,7 +32,7 @@ rates as (
 adjusted as (
     select
         rates.*,
-        case when center_evaluations > 0 then 1.0 * center_good_reviews / center_evaluations end
+        case when center_evaluations > 0 then cast(center_good_reviews as {{ type_double() }}) / center_evaluations end
             as center_satisfaction_rate
     from rates
 ),
