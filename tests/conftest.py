@@ -8,6 +8,8 @@ import pytest
 # asks for it (tests/pg_server.py). Request the fixture; do not import it into a test module
 # (a second import would register a second session fixture and start a second server).
 from pg_server import postgres_url  # noqa: E402,F401
+# `small_pipeline`: generate small -> ingest -> dbt build, once per session (tests/small_pipeline.py).
+from small_pipeline import small_pipeline  # noqa: E402,F401
 
 
 @pytest.fixture()

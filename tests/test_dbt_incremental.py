@@ -17,7 +17,7 @@ from tests.landing_fixtures import case_events, event, write_dataset, write_land
 from windowwatch.paths import Home
 from windowwatch.transform import build
 
-pytestmark = pytest.mark.slow  # three dbt builds: ~1.5 min wall on the shared machine
+
 
 AS_OF = "2025-10-31"
 INCREMENTAL = "int_cases__events_latest"

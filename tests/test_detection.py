@@ -15,31 +15,14 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest.run import ingest_all
-from windowwatch.generate.core import generate
 from windowwatch.detection import RULES, RuleQuality, compare, detection_table, format_table
 from windowwatch.paths import Home
-from windowwatch.transform import build
-
-# ~30 s of CPU (generate 1 s, ingest 12 s, dbt build) but 1.5–2 min wall on the shared machine:
-# run by `make test-slow` or `uv run pytest tests/test_detection.py`
-pytestmark = pytest.mark.slow
-
-
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("detection")
-    feeds = root / "feeds"
-    truth = generate(feeds, scale="small", seed=1, progress=False)
-    home = Home(root / "home")
-    report = ingest_all(home, None, inbox=feeds)
-    assert report.by_feed()["transactions"]["landed"] > 0
-    # dbt unit tests do not read the data (test_dbt_scoring's build runs them); data tests do
-    result = build(home, as_of=truth["as_of"], exclude="resource_type:unit_test")
-    assert result.success, result.summary()
-    assert any(n.resource_type == "test" for n in result.nodes), "the data tests must run on generated data"
-    return {"home": home, "truth_dir": feeds / "_truth", "truth": truth, "build": result}
+def small(small_pipeline) -> dict:
+    p = small_pipeline
+    assert any(n.resource_type == "test" for n in p.build.nodes), "the data tests must run on generated data"
+    return {"home": p.home, "truth_dir": p.truth_dir, "truth": p.truth, "build": p.build}
 
 
 def _query(home: Home, sql: str) -> pl.DataFrame:

@@ -1,33 +1,18 @@
 """The generator's timeliness truth (overdue.csv) against the warehouse's fct_case.
 
-generate -> ingest -> dbt build as of the truth's as-of date; every case the truth lists as
-completed late / open red / open yellow has exactly that outcome and deadline in fct_case,
-and no other case does. Slow (~2 min on a loaded 2-core machine): `pytest -m slow`.
+On the session's generated small centre (tests/small_pipeline.py): every case the truth lists
+as completed late / open red / open yellow has exactly that outcome and deadline in fct_case,
+and no other case does.
 """
 
 from __future__ import annotations
 
 import duckdb
 import polars as pl
-import pytest
-
-from windowwatch.generate import generate
 
 
-@pytest.mark.slow
-def test_overdue_truth_matches_fct_case(tmp_path, monkeypatch):
-    from ingest.run import ingest_all
-    from windowwatch.paths import Home
-    from windowwatch.transform import build
-
-    monkeypatch.setenv("WINDOWWATCH_PII_KEY", "test-key-not-secret")
-    feeds = tmp_path / "feeds"
-    truth = generate(feeds, scale="small", seed=5, progress=False)
-    home = Home(tmp_path / "home")
-    ingest_all(home, None, inbox=feeds)
-    result = build(home, as_of=truth["as_of"])
-    assert result.success, result.summary()
-    con = duckdb.connect(str(home.warehouse))
+def test_overdue_truth_matches_fct_case(small_pipeline):
+    con = duckdb.connect(str(small_pipeline.home.warehouse), read_only=True)
     try:
         found = con.sql("""
             select case_id,
@@ -39,7 +24,7 @@ def test_overdue_truth_matches_fct_case(tmp_path, monkeypatch):
         """).pl().filter(pl.col("kind").is_not_null())
     finally:
         con.close()
-    expected = pl.read_csv(feeds / "_truth" / "overdue.csv", infer_schema=False)
+    expected = pl.read_csv(small_pipeline.truth_dir / "overdue.csv", infer_schema=False)
     exp = set(expected.rows())
     got = set(found.select("case_id", "kind", "deadline_date").rows())
     assert exp, "the generator listed no overdue case"

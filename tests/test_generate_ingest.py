@@ -1,29 +1,26 @@
 """The generator's quarantine truth against the real ingest: every listed line, nothing else.
 
-Slow (~40 s on a loaded 2-core machine): run with `make test-slow` or `pytest -m slow`.
+Uses the session's generated small centre (tests/small_pipeline.py), ingested with the repo's
+windowwatch.yaml.
 """
 
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
-from windowwatch.config import load_sources
-from windowwatch.generate import generate
+from ingest.landing import landing_schema
+from windowwatch.feeds import FEEDS
 
 
-@pytest.mark.slow
-def test_ingest_quarantines_exactly_the_listed_lines(ww_home, tmp_path):
-    from ingest.run import ingest_all
-
-    inbox = tmp_path / "inbox"
-    generate(inbox, scale="small", seed=11, progress=False)
-    report = ingest_all(ww_home, load_sources(), inbox)
-    landed = pl.read_parquet(ww_home / "quarantine" / "**" / "*.parquet").filter(pl.col("rule").is_not_null())
-    rows = landed.select("source_file", "line", "rule").iter_rows()
-    got = {(f.removeprefix("files:"), int(n), r) for f, n, r in rows if r != "unreadable_file"}
-    truth = pl.read_csv(inbox / "_truth" / "quarantine.csv", infer_schema=False)
+def test_ingest_quarantines_exactly_the_listed_lines(small_pipeline):
+    home, report = small_pipeline.home, small_pipeline.ingest_report
+    files = [p for p in home.quarantine.glob("*/*.parquet") if p.name != "_empty.parquet"]
+    quarantined = pl.concat([pl.read_parquet(p) for p in files])
+    got = {(f.removeprefix("files:"), int(n), r)
+           for f, n, r in quarantined.select("source_file", "line", "rule").iter_rows() if r != "unreadable_file"}
+    truth = pl.read_csv(small_pipeline.truth_dir / "quarantine.csv", infer_schema=False)
     expected = {(f, int(n), r) for _, f, n, r in truth.iter_rows() if r != "unreadable_file"}
+    assert expected, "the generator injected no bad rows: the test would prove nothing"
     assert got == expected
     unreadable = {d.source.removeprefix("files:") for d in report.deliveries if d.status == "unreadable"}
     assert unreadable == set(truth.filter(pl.col("rule") == "unreadable_file")["file"])
@@ -31,3 +28,9 @@ def test_ingest_quarantines_exactly_the_listed_lines(ww_home, tmp_path):
     for d in report.deliveries:
         if d.status not in ("unreadable", "already landed"):
             assert d.rows_in == d.landed + d.quarantined, d.source
+
+
+def test_landed_files_have_the_contract_schema(small_pipeline):
+    for feed in FEEDS.values():
+        for p in sorted((small_pipeline.home.landing / feed.name).glob("part_date=*/*.parquet"))[:3]:
+            assert dict(pl.read_parquet(p, hive_partitioning=False).schema) == landing_schema(feed), p

@@ -1,0 +1,51 @@
+"""One generated small centre, ingested and built once per test session.
+
+Several tests check the same chain against the generator's ground truth (quarantine lines,
+overdue cases, off-book detection); building it once keeps `make test` fast enough to run them
+all in CI. Registered in conftest.py; request the `small_pipeline` fixture, don't import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SEED = 1
+
+
+@dataclass(frozen=True)
+class SmallPipeline:
+    feeds: Path
+    truth_dir: Path
+    truth: dict
+    home: object  # windowwatch.paths.Home
+    ingest_report: object  # ingest.run.RunReport
+    build: object  # windowwatch.transform.BuildResult
+
+
+@pytest.fixture(scope="session")
+def small_pipeline(tmp_path_factory) -> SmallPipeline:
+    from ingest.run import ingest_all
+    from windowwatch.config import load_sources
+    from windowwatch.generate.core import generate
+    from windowwatch.paths import Home
+    from windowwatch.transform import build
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WINDOWWATCH_PII_KEY", "test-key-not-secret")
+    try:
+        root = tmp_path_factory.mktemp("small_pipeline")
+        feeds = root / "feeds"
+        truth = generate(feeds, scale="small", seed=SEED, progress=False)
+        home = Home(root / "home")
+        mp.setenv("WINDOWWATCH_HOME", str(home.root))
+        report = ingest_all(home, load_sources(), inbox=feeds)
+        assert report.by_feed()["transactions"]["landed"] > 0
+        # dbt unit tests don't read the data (test_dbt_* builds run them); data tests do
+        result = build(home, as_of=truth["as_of"], exclude="resource_type:unit_test")
+        assert result.success, result.summary()
+    finally:
+        mp.undo()
+    return SmallPipeline(feeds, feeds / "_truth", truth, home, report, result)
