@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 
 import duckdb
-import pytest
 
 from tests.landing_fixtures import case_events, event, write_dataset, write_landing
 from windowwatch.paths import Home
