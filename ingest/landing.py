@@ -18,6 +18,7 @@ and the partitioned write then run in DuckDB over the staged files.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -45,8 +46,8 @@ from ingest.normalize import (
     text,
     vcol,
 )
-from ingest.privacy import apply_privacy, pii_key, scrub
-from ingest.sources.files import DeliveryReadError, FileDelivery
+from ingest.privacy import SCRUB_PATTERNS, SCRUBBED, apply_privacy, pii_key, scrub
+from ingest.sources.files import MAX_VALUE_BYTES, DeliveryReadError, FileDelivery
 from windowwatch.feeds import FEEDS, LANDING_METADATA, QUARANTINE_RULES, Feed
 from windowwatch.paths import Home
 
@@ -189,6 +190,77 @@ def ensure_empty_files(home: Home) -> None:
             atomic_write_parquet(pl.DataFrame(schema=QUARANTINE_SCHEMA), qp)
 
 
+# ------------------------------------------------------------------ a full disk (issue 8)
+
+
+class DiskFullError(OSError):
+    """WINDOWWATCH_HOME ran out of space while landing a delivery. Nothing partial is in the
+    ledger (it is written last), so a re-run once space is back lands exactly what is missing."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text
+
+
+def remove_own_temp_files(home: Home) -> None:
+    """After a failure in this process: its temp files and staging, so they free their space."""
+    for root in (home.landing, home.quarantine, home.runs):
+        if root.is_dir():
+            for p in root.rglob(f"*.{os.getpid()}.tmp"):
+                p.unlink(missing_ok=True)
+    shutil.rmtree(staging_root(home), ignore_errors=True)
+
+
+# ------------------------------------------------------------------ hostile text (issue 8)
+
+CLOCK_SKEW_SECONDS = 3600  # recorded_at may trail the event's own time by at most this
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # tab, LF and CR are text; the rest is binary
+
+
+def _has_control_chars(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.String).str.contains(CONTROL_CHARS).fill_null(False)
+
+
+def _too_long(name: str) -> pl.Expr:
+    return (pl.col(name).cast(pl.String).str.len_bytes() > MAX_VALUE_BYTES).fill_null(False)
+
+
+def _raw_json(cols: list[str]) -> pl.Expr:
+    """The quarantined row as JSON; a value over the limit is cut (a 10 MB field stays 16 KB)."""
+    cut = [pl.when(pl.col(c).str.len_bytes() > MAX_VALUE_BYTES)
+           .then(pl.col(c).str.slice(0, 200) + pl.lit("…[cut: ") + pl.col(c).str.len_bytes().cast(pl.String) + pl.lit(" bytes]"))
+           .otherwise(pl.col(c)).alias(c) for c in cols]
+    return _scrub_bounded(pl.struct(cut).struct.json_encode())
+
+
+def _scrub_bounded(text_expr: pl.Expr) -> pl.Expr:
+    """ID-card/phone numbers typed into the wrong column (a phone as window_id) must not reach
+    quarantine raw either. Bounded by non-alphanumerics so 20-digit case ids and hex hashes
+    stay readable; two passes catch numbers separated by a single character."""
+    for _ in range(2):
+        for pattern in SCRUB_PATTERNS:
+            text_expr = text_expr.str.replace_all(f"(^|[^0-9A-Za-z])(?:{pattern})($|[^0-9A-Za-z])", f"${{1}}{SCRUBBED}${{2}}")
+    return text_expr
+
+
+def _printable(name: str, limit: int = 60) -> str:
+    """A delivered header or value fit for a report: no control characters, no ID/phone."""
+    name = re.sub(CONTROL_CHARS, "?", name)
+    for pattern in SCRUB_PATTERNS:
+        name = re.sub(pattern, SCRUBBED, name)
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
+def _printable_names(names: list[str], limit: int = 50) -> list[str]:
+    out = [_printable(n) for n in names[:limit]]
+    if len(names) > limit:
+        out.append(f"… and {len(names) - limit} more")
+    return out
+
+
 # ------------------------------------------------------------------ validation of one batch
 
 
@@ -213,7 +285,7 @@ def _quoted(value: pl.Expr) -> pl.Expr:
 
 _RULE_TEXT = {
     "unknown_enum": "is not a known value",
-    "bad_timestamp": "is not an accepted timestamp format",
+    "bad_timestamp": "is not an accepted timestamp format or lies outside 2000–2099",
     "bad_value": "cannot be parsed",
     "rating_out_of_range": "is not one of the five rating levels",
     "rating_direction_undeclared": "is a numeric rating but the source declares no rating_direction",
@@ -240,7 +312,17 @@ class BatchValidator:
         self.parsed: dict[str, Parsed] = {}
         for col in feed.columns:
             if col.pii is None or col.pii == "scrub":
-                self.parsed[col.name] = parse_column(col, delivery.options)
+                parsed = parse_column(col, delivery.options)
+                # hostile text (issue 8): NUL/control characters or a 10 MB value never land
+                bad_text = _has_control_chars(col.name) | _too_long(col.name)
+                parsed.failures["bad_value"] = parsed.failures.get("bad_value", pl.lit(False)) | bad_text
+                self.parsed[col.name] = parsed
+        # a recorded_at before the event it records means a skewed clock: it would reorder updates
+        self.skew = None
+        if feed.time_column and "recorded_at" in self.parsed:
+            self.skew = (vcol("recorded_at") < vcol(feed.time_column) - pl.duration(seconds=CLOCK_SKEW_SECONDS)).fill_null(False)
+            rec = self.parsed["recorded_at"]
+            rec.failures["bad_timestamp"] = rec.failures["bad_timestamp"] | self.skew
 
     def text_frame(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Contract-named text columns with PII hashed/dropped/scrubbed: safe to keep anywhere."""
@@ -291,11 +373,20 @@ class BatchValidator:
             pl.col("_line").alias("line"),
             pl.col("_rule").alias("rule"),
             detail_expr.alias("detail"),
-            pl.struct(safe_cols).struct.json_encode().alias("raw"),
+            _raw_json(safe_cols).alias("raw"),
         )
         return good, bad
 
     def _detail(self, rule: str, name: str) -> pl.Expr:
+        if rule == "bad_value" and name in self.parsed:
+            return (pl.when(_has_control_chars(name)).then(pl.lit(f"{name}: holds control characters (NUL or other binary bytes)"))
+                    .when(_too_long(name)).then(pl.lit(f"{name}: value is ") + pl.col(name).str.len_bytes().cast(pl.String)
+                                                + pl.lit(f" bytes, over the {MAX_VALUE_BYTES}-byte limit"))
+                    .otherwise(_detail(rule, name, pl.col(name))))
+        if rule == "bad_timestamp" and name == "recorded_at" and self.skew is not None:
+            return pl.when(self.skew).then(pl.lit(
+                f"recorded_at: more than {CLOCK_SKEW_SECONDS // 3600} h before {self.feed.time_column} (a skewed clock?); fix the source's clock or the value"
+            )).otherwise(_detail(rule, name, pl.col(name)))
         if rule == "unknown_reference":
             ref = self.feed.by_name[name].references
             return pl.lit(f"{name}: ") + _quoted(pl.col(name)) + pl.lit(f" is not in any {ref} delivery")
@@ -309,7 +400,7 @@ class BatchValidator:
             pl.col("_line").alias("line"),
             pl.lit("missing_column").alias("rule"),
             pl.lit(detail).alias("detail"),
-            pl.struct(safe_cols).struct.json_encode().alias("raw"),
+            _raw_json(safe_cols).alias("raw"),
         )
 
 
@@ -382,6 +473,10 @@ class Lander:
             (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
             self._record_unreadable(delivery.feed, delivery.source, str(exc))
             return DeliveryResult(delivery.feed, delivery.source, delivery.content_id, "unreadable", reason=str(exc))
+        except Exception as exc:
+            if is_disk_full(exc):  # polars, pyarrow and DuckDB each word it differently
+                raise DiskFullError(f"{delivery.source}: the disk holding {self.home.root} is full (No space left on device)") from None
+            raise
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         if delivery.on_landed:
@@ -411,6 +506,11 @@ class Lander:
         cid = delivery.content_id
         headers_in = [c for c in delivery.frame.columns if c != "_line"]
         hmap = map_headers(headers_in, feed, delivery.options)
+        if hmap.conflicts:
+            second, target = hmap.conflicts[0]
+            first = next(h for h, t in hmap.mapping.items() if t == target)
+            raise DeliveryReadError(f"duplicate columns: {_printable(first)!r} and {_printable(second)!r} both mean {target}; "
+                                    "which one holds the data is ambiguous — remove one or set a column_mapping")
         ingested_at = self._ingested_at(cid)
         validator = BatchValidator(feed, delivery, hmap, self._references_for(feed) if not hmap.missing_required else {},
                                    self.key() if any(c.pii == "hash" for c in feed.columns) else None)
@@ -473,7 +573,7 @@ class Lander:
             con.close()
         result = DeliveryResult(
             delivery.feed, delivery.source, cid, "landed", rows_in=rows_in, landed=landed, quarantined=quarantined,
-            by_rule=by_rule, ignored_columns=hmap.unknown, partitions=partitions,
+            by_rule=by_rule, ignored_columns=_printable_names(hmap.unknown), partitions=partitions,
         )
         if landed + quarantined != rows_in:  # the reconciliation is an invariant, not a hope
             raise RuntimeError(f"{delivery.source}: rows in {rows_in} != landed {landed} + quarantined {quarantined}")
@@ -538,7 +638,7 @@ class Lander:
             pl.col("_line").alias("line"),
             pl.lit("duplicate_conflict").alias("rule"),
             pl.lit(f"{key_desc}: this id was already delivered with other content and a recorded_at not earlier than this row's").alias("detail"),
-            pl.struct([c for c in rows.columns if c != "_line"]).struct.json_encode().alias("raw"),
+            _scrub_bounded(pl.struct([c for c in rows.columns if c != "_line"]).struct.json_encode()).alias("raw"),
         )
 
     def _write_quarantine(self, con, delivery: Delivery, feed: Feed, bad_files: list[Path], ingested_at: dt.datetime) -> None:

@@ -8,8 +8,9 @@ A parse never raises: a bad value becomes null plus a failure flag naming the ru
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -31,6 +32,9 @@ class HeaderMap:
     mapping: dict[str, str]  # delivered header -> contract column
     unknown: list[str]  # delivered headers that map to nothing (ignored, never landed)
     missing_required: list[str]  # required contract columns the delivery lacks
+    # (second header, contract column) where two delivered columns mean the same column
+    # (e.g. `event_time` and `环节时间`): ambiguous, so landing refuses the delivery
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def map_headers(headers: list[str], feed: Feed, options: SourceOptions) -> HeaderMap:
@@ -43,16 +47,20 @@ def map_headers(headers: list[str], feed: Feed, options: SourceOptions) -> Heade
         lookup[_header_key(src)] = dst
     mapping: dict[str, str] = {}
     unknown: list[str] = []
+    conflicts: list[tuple[str, str]] = []
     for h in headers:
         if h == "_line":
             continue
         target = lookup.get(_header_key(h))
-        if target is None or target in mapping.values():
-            unknown.append(h)  # a second column for the same target is ignored, not merged
+        if target is not None and target in mapping.values():
+            conflicts.append((h, target))
+            unknown.append(h)
+        elif target is None:
+            unknown.append(h)
         else:
             mapping[h] = target
     missing = [c for c in feed.required if c not in mapping.values()]
-    return HeaderMap(mapping, unknown, missing)
+    return HeaderMap(mapping, unknown, missing, conflicts)
 
 
 # ------------------------------------------------------------------ parsed values
@@ -76,7 +84,8 @@ class Parsed:
 
 def text(name: str) -> pl.Expr:
     """The delivered text, stripped; empty or whitespace-only is null."""
-    s = pl.col(name).cast(pl.String).str.strip_chars()
+    # a BOM inside a file (two files concatenated, a BOM before a value) is never data
+    s = pl.col(name).cast(pl.String).str.replace_all("\ufeff", "", literal=True).str.strip_chars()
     return pl.when(s.str.len_chars() == 0).then(None).otherwise(s)
 
 
@@ -126,15 +135,26 @@ def _timestamp_value(s: pl.Expr) -> pl.Expr:
     naive = pl.coalesce([local.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TS_FORMATS])
     sign = pl.when(tz.str.starts_with("-")).then(-1).otherwise(1)
     digits = tz.str.replace_all(r"[^0-9]", "")
-    offset_min = pl.when(tz == "Z").then(0).otherwise(
-        sign * (digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 60 + digits.str.slice(2, 2).str.zfill(2).cast(pl.Int64, strict=False))
-    )
-    return pl.when(tz.is_null()).then(naive).otherwise(naive + pl.duration(minutes=pl.lit(SHANGHAI_OFFSET_MINUTES) - offset_min))
+    hours = digits.str.slice(0, 2).cast(pl.Int64, strict=False)
+    minutes = digits.str.slice(2, 2).str.zfill(2).cast(pl.Int64, strict=False)
+    offset_min = pl.when(tz == "Z").then(0).otherwise(sign * (hours * 60 + minutes))
+    # real offsets run from -12:00 to +14:00; "+99:00" is a typo, not a time zone
+    offset_ok = (tz == "Z") | ((hours <= 14) & (minutes < 60))
+    shifted = pl.when(offset_ok).then(naive + pl.duration(minutes=pl.lit(SHANGHAI_OFFSET_MINUTES) - offset_min)).otherwise(None)
+    return pl.when(tz.is_null()).then(naive).otherwise(shifted)
+
+
+# Times outside this range are typos or device defaults (0001-01-01, 1970-01-01, 9999-12-31),
+# not events of a service hall: they are quarantined as bad_timestamp. Fixed bounds, not
+# "now", so that a re-run decides exactly as the first run did.
+TS_MIN = dt.datetime(2000, 1, 1)
+TS_MAX = dt.datetime(2100, 1, 1)  # exclusive
 
 
 def parse_datetime(name: str) -> Parsed:
     s = text(name)
     value = _timestamp_value(s)
+    value = pl.when(value.is_between(pl.lit(TS_MIN), pl.lit(TS_MAX), closed="left")).then(value).otherwise(None)
     return Parsed(value, {"bad_timestamp": s.is_not_null() & vcol(name).is_null()})
 
 
@@ -188,7 +208,7 @@ def parse_int(name: str) -> Parsed:
 def parse_float(name: str) -> Parsed:
     s = text(name)
     value = s.cast(pl.Float64, strict=False)
-    return Parsed(value, {"bad_value": s.is_not_null() & (vcol(name).is_null() | vcol(name).is_nan())})
+    return Parsed(value, {"bad_value": s.is_not_null() & (vcol(name).is_null() | vcol(name).is_nan() | vcol(name).is_infinite())})
 
 
 def parse_rating(name: str, options: SourceOptions) -> Parsed:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.delivery import Delivery
-from ingest.landing import DeliveryResult, Lander, ensure_empty_files, now_local, remove_leftovers, staging_root
+from ingest.landing import (DeliveryResult, DiskFullError, Lander, ensure_empty_files, is_disk_full, now_local,
+                            remove_leftovers, remove_own_temp_files, staging_root)
 from ingest.sources.files import scan_inbox
 from windowwatch.config import ConfigError, Source, SourcesFile, load_sources
 from windowwatch.feeds import FEEDS
@@ -222,7 +223,17 @@ def format_report(report: RunReport) -> str:
 
 def main(args) -> int:
     home = Home.from_env()
-    report = ingest_all(home, args.config, args.feeds, only=args.source)
+    try:
+        report = ingest_all(home, args.config, args.feeds, only=args.source)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        remove_own_temp_files(home)
+        where = str(exc) if isinstance(exc, DiskFullError) else f"{home.root}: No space left on device"
+        print(f"ingest: {where}.\nNothing partial was recorded as landed (the ledger is written last). "
+              f"Free space on that disk (or point WINDOWWATCH_HOME elsewhere) and re-run: deliveries already landed are not repeated.",
+              file=sys.stderr)
+        return 1
     print(format_report(report))
     print(f"\nreport: {report.saved_to}")
     if report.exit_code:

@@ -11,8 +11,11 @@ and a non-UTF-8 CSV is transcoded chunk by chunk to a temporary UTF-8 copy first
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import re
+import stat
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,11 @@ from windowwatch.feeds import FEEDS
 
 READ_CHUNK = 8 << 20  # bytes per read when hashing and transcoding
 BATCH_ROWS = 200_000  # rows per batch handed to landing
+HEADER_BYTES = 1 << 16  # a header line must fit in 64 KB
+MAX_COLUMNS = 1_000  # the widest feed has 18 columns; 100,000 columns only cost memory and time
+MAX_VALUE_BYTES = 16_384  # longer values are quarantined (bad_value) by landing
+XLSX_MAX_EXPANDED = 512 << 20  # inflated bytes of all members of one XLSX
+XLSX_MAX_RATIO = 200  # inflated / compressed; real sheets stay below ~30:1
 SUPPORTED = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".xlsx": "xlsx"}
 ENCODING_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030"}
 
@@ -73,32 +81,81 @@ def _hidden(name: str) -> bool:
 
 
 def scan_inbox(inbox: Path, options: SourceOptions, tmp_dir: Path, source_name: str = "files") -> InboxScan:
-    """List the inbox's deliveries in a fixed order (feed order of feeds.FEEDS, then path)."""
+    """List the inbox's deliveries in a fixed order (feed order of feeds.FEEDS, then path).
+
+    Symlinks are never followed (a link may point out of the inbox, e.g. to a key file or
+    /dev/zero) and FIFOs/devices are never opened (a read would block or never end): both
+    are reported as unreadable deliveries."""
     inbox = Path(inbox)
     unknown: list[str] = []
     loose: list[str] = []
     by_feed: dict[str, list[Path]] = {}
+    refused: dict[str, list[tuple[Path, str]]] = {}
     if not inbox.is_dir():
         raise FileNotFoundError(f"{inbox}: the inbox folder does not exist")
     for entry in sorted(inbox.iterdir()):
         if _hidden(entry.name):
             continue  # e.g. the generator's _truth/
-        if entry.is_file():
+        if entry.name in FEEDS and entry.is_symlink():
+            refused.setdefault(entry.name, []).append((entry, _refusal(entry)))
+        elif entry.is_file() and not entry.is_symlink():
             loose.append(entry.name)
-        elif entry.name in FEEDS:
-            files = [p for p in sorted(entry.rglob("*")) if p.is_file() and not any(_hidden(part) for part in p.relative_to(entry).parts)]
+        elif entry.name in FEEDS and entry.is_dir():
+            files, bad = _walk(entry)
             by_feed[entry.name] = files
-        else:
+            refused[entry.name] = bad
+        elif entry.is_dir() and not entry.is_symlink():
             unknown.append(entry.name)
+        else:
+            loose.append(entry.name)
     deliveries: list[FileDelivery | UnreadableDelivery] = []
     for feed in FEEDS:
+        for path, reason in refused.get(feed, []):
+            deliveries.append(UnreadableDelivery(feed, source_label(path, inbox), reason))
         for path in by_feed.get(feed, []):
             deliveries.append(open_file(path, feed, inbox, options, tmp_dir))
     return InboxScan(deliveries, unknown, loose)
 
 
+def _refusal(path: Path) -> str:
+    if path.is_symlink():
+        kind = "folder" if path.is_dir() else "file"
+        return f"a symlink ({kind}); symlinks are not followed — copy the data into the inbox instead"
+    return "not a regular file (FIFO, socket or device); put a regular file in the inbox"
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Regular files under a feed folder (never through a symlink), and the entries refused."""
+    files: list[Path] = []
+    refused: list[tuple[Path, str]] = []
+    for entry in sorted(folder.iterdir()):
+        if _hidden(entry.name):
+            continue
+        if entry.is_symlink():
+            refused.append((entry, _refusal(entry)))
+        elif entry.is_dir():
+            sub_files, sub_refused = _walk(entry)
+            files += sub_files
+            refused += sub_refused
+        elif stat.S_ISREG(entry.lstat().st_mode):
+            files.append(entry)
+        else:
+            refused.append((entry, _refusal(entry)))
+    return files, refused
+
+
+def source_label(path: Path, inbox: Path) -> str:
+    """`files:<relative path>` safe to print and land: control characters escaped (a newline in
+    a name must not forge a report line) and ID-card/phone numbers in the name scrubbed."""
+    rel = path.relative_to(inbox).as_posix()
+    rel = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group(0))[1:-1], rel)
+    for pattern in SCRUB_PATTERNS:
+        rel = re.sub(pattern, SCRUBBED, rel)
+    return f"files:{rel}"
+
+
 def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_dir: Path) -> FileDelivery | UnreadableDelivery:
-    source = f"files:{path.relative_to(inbox).as_posix()}"
+    source = source_label(path, inbox)
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
         return UnreadableDelivery(feed, source, f"unsupported file type {path.suffix or '(none)'}; use CSV, JSONL, Parquet or XLSX")
@@ -179,19 +236,83 @@ def _jsonl_scan(path: Path) -> pl.LazyFrame:
 def _headers(d: FileDelivery) -> list[str]:
     assert d.path is not None
     if d.fmt == "csv":
-        # header only: decode the first chunk (enough for a header line) with the chosen codec
-        with d.path.open("rb") as fh:
-            head = fh.read(1 << 16)
-        text = codecs.getincrementaldecoder(d.encoding)(errors="strict").decode(head)
-        first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-        if not first.strip():
-            raise DeliveryReadError("the file is empty (no header line)")
-        return pl.read_csv(first.encode("utf-8") + b"\n", infer_schema=False).columns
+        return _csv_header(d)
     if d.fmt == "jsonl":
-        return _jsonl_scan(d.path).collect_schema().names()
+        return _check_header(_jsonl_scan(d.path).collect_schema().names())
     if d.fmt == "parquet":
-        return pl.scan_parquet(d.path).collect_schema().names()
-    return pl.read_excel(d.path, infer_schema_length=0).columns
+        return _check_header(pl.scan_parquet(d.path).collect_schema().names())
+    check_xlsx_expansion(d.path)
+    return _check_header(pl.read_excel(d.path, infer_schema_length=0).columns)
+
+
+def _csv_header(d: FileDelivery) -> list[str]:
+    """The header names as delivered (before polars renames duplicates), refusing what is not
+    a CSV text: NUL bytes (binary), bare-CR line endings (polars would see one line and land
+    nothing), a header line longer than HEADER_BYTES."""
+    assert d.path is not None
+    with d.path.open("rb") as fh:
+        head = fh.read(HEADER_BYTES + 1)
+    try:
+        text = codecs.getincrementaldecoder(d.encoding)(errors="strict").decode(head[:HEADER_BYTES])
+    except UnicodeDecodeError as exc:
+        raise DeliveryReadError(f"not valid {d.encoding} text at byte {exc.start}: the file is neither UTF-8 nor GBK/GB18030 "
+                                "(binary, UTF-16, Latin-1?); save it as UTF-8 or set the source option `encoding`") from None
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise DeliveryReadError("the file is empty (no header line)")
+    if "\x00" in text.split("\n", 1)[0]:
+        raise DeliveryReadError("the header holds NUL bytes: the file is binary, not CSV text (UTF-16 files must be saved as UTF-8 or GBK)")
+    if "\n" not in text and "\r" in text:
+        raise DeliveryReadError("the line endings are bare CR (classic Mac): save the file with LF or CRLF line endings")
+    if "\n" not in text and len(head) > HEADER_BYTES:
+        raise DeliveryReadError(f"the header line is longer than {HEADER_BYTES // 1024} KB: at most {MAX_COLUMNS} columns are accepted")
+    first = text.splitlines()[0]
+    if not first.strip():
+        raise DeliveryReadError("the file is empty (no header line)")
+    _check_header([n for n in next(csv.reader([first])) if n.strip()])  # as delivered: polars renames duplicates
+    return pl.read_csv(first.encode("utf-8") + b"\n", infer_schema=False).columns
+
+
+def _check_header(names: list[str]) -> list[str]:
+    if len(names) > MAX_COLUMNS:
+        raise DeliveryReadError(f"the header has {len(names):,} columns; at most {MAX_COLUMNS:,} columns are accepted")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name in seen:
+            shown = _printable(name)
+            raise DeliveryReadError(f"duplicate column {shown!r} (columns {seen[name]} and {i}): which one holds the data is ambiguous; remove or rename one")
+        seen[name] = i
+    return names
+
+
+def _printable(name: str) -> str:
+    name = re.sub(r"[\x00-\x1f\x7f]", "?", name)
+    for pattern in SCRUB_PATTERNS:
+        name = re.sub(pattern, SCRUBBED, name)
+    return name if len(name) <= 60 else name[:60] + "…"
+
+
+def check_xlsx_expansion(path: Path) -> None:
+    """Refuse a zip bomb before a reader inflates it: the declared sizes first, then (as those
+    can lie) the real inflated bytes of every member, counted while streaming."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise DeliveryReadError(f"not a valid XLSX (zip) file: {exc}") from None
+    with zf:
+        infos = zf.infolist()
+        declared = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos) or 1
+        if declared > XLSX_MAX_EXPANDED or declared > XLSX_MAX_RATIO * packed:
+            raise DeliveryReadError(f"the XLSX would expand to {declared / 2**20:,.0f} MB from {packed / 2**20:,.1f} MB "
+                                    f"(limit {XLSX_MAX_EXPANDED // 2**20} MB, ratio {XLSX_MAX_RATIO}:1): refused as a zip bomb; export the data as CSV")
+        total = 0
+        for info in infos:
+            with zf.open(info) as member:
+                while chunk := member.read(1 << 20):
+                    total += len(chunk)
+                    if total > XLSX_MAX_EXPANDED:
+                        raise DeliveryReadError(f"the XLSX expands beyond {XLSX_MAX_EXPANDED // 2**20} MB (its sizes lie): refused as a zip bomb")
 
 
 def _with_line(frame: pl.DataFrame, first_line: int) -> pl.DataFrame:
