@@ -88,7 +88,10 @@ RULE_ORDER = tuple(QUARANTINE_RULES)
 ROW_RULES = ("missing_required", "unknown_enum", "bad_timestamp", "bad_value", "rating_out_of_range", "rating_direction_undeclared")
 
 
-def landing_schema(feed: Feed) -> dict[str, pl.DataType]:
+def landing_schema(feed: Feed | str) -> dict[str, pl.DataType]:
+    """The exact landing Parquet schema of a feed (feeds.py docstring), metadata last."""
+    if isinstance(feed, str):
+        feed = FEEDS[feed]
     schema: dict[str, pl.DataType] = {}
     for col in feed.columns:
         if col.pii == "drop":

@@ -18,69 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import polars as pl
-
-from windowwatch.feeds import FEEDS, LANDING_METADATA
+from ingest.landing import QUARANTINE_SCHEMA, landing_schema  # noqa: F401  (re-exported for fixtures)
+from ingest.landing import ensure_empty_files as ensure_landing_empty_files
 from windowwatch.paths import REPO_ROOT, Home
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
-_POLARS_TYPES: dict[str, pl.DataType] = {
-    "str": pl.String(),
-    "int": pl.Int64(),
-    "float": pl.Float64(),
-    "bool": pl.Boolean(),
-    "date": pl.Date(),
-    "datetime": pl.Datetime("us"),
-    "time": pl.Time(),
-    "month": pl.Date(),
-    "rating": pl.Int8(),
-    "list": pl.String(),
-}
-
-QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
-    "feed": pl.String(),
-    "source_file": pl.String(),
-    "line": pl.Int64(),
-    "rule": pl.String(),
-    "detail": pl.String(),
-    "raw": pl.String(),
-    "quarantined_at": pl.Datetime("us"),
-}
-
-
-def landing_schema(feed: str) -> dict[str, pl.DataType]:
-    """The exact landing Parquet schema of a feed (feeds.py docstring), metadata last."""
-    f = FEEDS[feed]
-    schema: dict[str, pl.DataType] = {}
-    for c in f.columns:
-        if c.pii == "drop":
-            continue
-        if c.pii == "hash":
-            schema[f"{c.name}_hmac"] = pl.String()
-        else:
-            schema[c.name] = _POLARS_TYPES[c.type]
-    meta = {"String": pl.String(), "Int64": pl.Int64(), "Datetime": pl.Datetime("us")}
-    for name, type_name in LANDING_METADATA.items():
-        schema[name] = meta[type_name]
-    return schema
-
 
 def ensure_empty_files(home: Home) -> None:
-    """landing/<feed>/_empty.parquet for every feed, quarantine/_empty.parquet, audit/findings.parquet.
-
-    The dbt sources glob `**/*.parquet`; an empty file with the full schema keeps the glob
-    from failing and pins every column's type even when no delivery has that column.
-    """
-    for feed in FEEDS:
-        path = home.landing / feed / "_empty.parquet"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pl.DataFrame(schema=landing_schema(feed)).write_parquet(path)
-    qpath = home.quarantine / "_empty.parquet"
-    if not qpath.exists():
-        qpath.parent.mkdir(parents=True, exist_ok=True)
-        pl.DataFrame(schema=QUARANTINE_SCHEMA).write_parquet(qpath)
+    """The empty schema files dbt's source globs rely on (landing and quarantine, written by
+    ingest's own code so the schema has one definition), and audit/findings.parquet."""
+    ensure_landing_empty_files(home)
     ensure_findings_file(home)
 
 
