@@ -36,6 +36,12 @@ ITEMS = [
     ("I005", "证明开具", "D02", "immediate", 0, 0, "workday"),
 ]
 SCORING = dict(T=0.30, S=0.30, D=0.15, I=0.15, R=0.10, prior=20, min_completed=20)
+# the inspector pool (名录库) the audit page draws from: inspector_id, name, department_id, active
+INSPECTORS = [
+    ("K01", "张检查", "D01", True), ("K02", "李检查", "D01", True), ("K03", "王检查", "D01", True),
+    ("K04", "赵检查", "D02", True), ("K05", "钱检查", "D02", True), ("K06", "孙检查", "D02", True),
+    ("K07", "周督查", "D09", True), ("K08", "吴退休", "D09", False),
+]
 
 
 def is_workday(d: dt.date) -> bool:
@@ -397,6 +403,9 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
                                 for w in WINDOWS])
     _insert(con, "dim_item", [dict(zip(["item_code", "item_name", "department_id", "item_kind", "legal_limit",
                                         "promised_limit", "limit_unit"], i), fee_required=False) for i in ITEMS])
+    con.execute("create table marts.dim_inspector (inspector_id varchar, inspector_name varchar, "
+                "department_id varchar, qualifications varchar, active boolean)")
+    con.executemany("insert into marts.dim_inspector values (?, ?, ?, null, ?)", INSPECTORS)
     _insert(con, "fct_case", cases)
     if with_case_events:
         _insert(con, "fct_case_event", events)

@@ -1,20 +1,33 @@
-"""双随机抽查 audit draws: the hash-chained draws and their public sample lists (一公开).
+"""双随机抽查 double-random audit: plan → commit → public entropy → draw → verify → findings →
+public list (一公开, SPEC §4.7).
 
-Draws are made with `windowwatch audit draw` (the audit feature); this page lists them and
-shows each draw's public list. It reads the audit log through `windowwatch.audit`.
+The order is the point of the page: the plan hash is committed to the hash-chained log BEFORE
+the entropy field even appears, so nobody can pick a plan after seeing the entropy. Writing
+(commit, draw, findings) is for auditors; inspectors read. Everything goes through
+`windowwatch.audit`; errors are shown with st.error, never as a traceback.
 """
+
+import tempfile
 
 import pandas as pd
 import streamlit as st
 
 from dashboards import common as c
 from dashboards.i18n import t
+from windowwatch.exports import csv_bytes, xlsx_bytes
 
 ctx = c.ctx()
 st.title(t("audit.title"))
 
+if ctx.role not in ("inspector", "auditor"):  # viewers only ever see the published reports
+    st.error(t("audit.forbidden"))
+    st.stop()
+can_write = ctx.role == "auditor"
+
 try:
     import windowwatch.audit as audit
+    from windowwatch.audit.export import ExportError
+    from windowwatch.snapshot import NoSnapshot  # PoolError is a NoSnapshot
 except ImportError:  # the audit feature is not installed in this build
     audit = None
 
@@ -22,10 +35,74 @@ if audit is None:
     st.info(t("audit.placeholder"))
     st.stop()
 
+# the errors the audit API raises on purpose; their messages say what to do
+EXPECTED = (audit.PlanError, audit.DrawError, audit.FindingError, audit.LogError, ExportError, NoSnapshot, OSError)
+MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "html": "text/html"}
+
+
+def show_error(exc: Exception, reading: bool = False) -> None:
+    # markdown needs two trailing spaces for the line breaks of multi-line plan errors
+    text = str(exc).replace("\n", "  \n")
+    st.error(t("audit.error", error=text) if reading else t("audit.failed", error=text))
+
+
+# ---------------------------------------------------------------- 1. plan and commit (auditor)
+
+if can_write:
+    st.subheader(t("audit.plan_header"))
+    st.caption(t("audit.plan_help"))
+    if "audit_plan_text" not in st.session_state:
+        st.session_state["audit_plan_text"] = audit.EXAMPLE_PLAN.read_text(encoding="utf-8")
+    plan_text = st.text_area(t("audit.plan_label"), key="audit_plan_text", height=300)
+    if st.button(t("audit.commit"), key="audit_commit_btn", type="primary"):
+        try:
+            plan = audit.parse_plan_text(plan_text, source=t("audit.plan_source"))
+            entry = audit.commit_plan(plan, ctx.home)
+            st.session_state["audit_commit"] = {"plan_hash": entry["plan_hash"], "at": entry["at"],
+                                                "commit_id": entry["commit_id"], "text": plan_text}
+        except EXPECTED as exc:
+            show_error(exc)
+
+    committed = st.session_state.get("audit_commit")
+    if committed is None:
+        st.info(t("audit.commit_first"))
+    else:
+        st.success(t("audit.committed", id=committed["commit_id"], at=committed["at"]))
+        st.code(committed["plan_hash"], language=None)
+        if plan_text != committed["text"]:
+            st.warning(t("audit.plan_changed"))
+
+        # ------------------------------------------------------------ 2. entropy and draw
+        st.subheader(t("audit.draw_header"))
+        entropy = st.text_input(t("audit.entropy"), key="audit_entropy", help=t("audit.entropy_help"))
+        if st.button(t("audit.draw"), key="audit_draw_btn", type="primary"):
+            try:
+                plan = audit.parse_plan_text(committed["text"], source=t("audit.plan_source"))
+                result = audit.draw(plan, entropy, ctx.home)
+            except EXPECTED as exc:
+                show_error(exc)
+            else:
+                st.session_state.pop("audit_commit")  # a commit is used by exactly one draw
+                st.session_state["audit_pick"] = result.draw_id  # show the new draw below
+                st.session_state["audit_just_drawn"] = {"draw_id": result.draw_id, "seed": result.seed,
+                                                        "sampled": len(result.sample)}
+                st.rerun()
+else:
+    st.caption(t("audit.read_only"))
+
+drawn = st.session_state.pop("audit_just_drawn", None)
+if drawn:
+    # the unstaffed cases are listed with the public list below
+    st.success(t("audit.drawn", id=drawn["draw_id"], sampled=drawn["sampled"], seed=drawn["seed"][:16]))
+
+# ---------------------------------------------------------------- 3. the log and one draw's public list
+
+st.subheader(t("audit.log_header"))
 try:
     draws = audit.list_draws(ctx.home)
 except Exception as exc:  # a damaged log is reported, not hidden
-    st.error(t("audit.error", error=str(exc)))
+    show_error(exc, reading=True)
     st.stop()
 
 if not draws:
@@ -36,20 +113,100 @@ if not draws:
 table = pd.DataFrame(draws)[["draw_id", "kind", "name", "at", "sampled", "unstaffed", "plan_hash", "entropy", "seed"]]
 st.dataframe(c.rename(table), hide_index=True, key="audit_draws")
 
-draw_id = st.selectbox(t("audit.pick"), [d["draw_id"] for d in reversed(draws)], key="audit_pick")
+ids = [d["draw_id"] for d in reversed(draws)]
+if st.session_state.get("audit_pick") not in ids:
+    st.session_state["audit_pick"] = ids[0]
+draw_id = st.selectbox(t("audit.pick"), ids, key="audit_pick")
 try:
     meta, rows, columns = audit.public_rows(draw_id, ctx.home)
-except Exception as exc:
-    st.error(t("audit.error", error=str(exc)))
+    entry = audit.get_draw(draw_id, ctx.home)
+except EXPECTED as exc:
+    show_error(exc, reading=True)
     st.stop()
 st.markdown(t("audit.meta", name=meta.get("name") or "—", at=meta.get("drawn_at"), seed=meta.get("seed", "")[:16],
               entropy=meta.get("entropy")))
+st.caption(t("audit.hashes", plan_hash=meta.get("plan_hash"), entry_hash=meta.get("entry_hash")))
 public = pd.DataFrame(rows)
 if len(public):
     keep = [k for k, _ in columns if k in public.columns]
-    public = public[keep].rename(columns=dict(columns))
-    st.dataframe(public, hide_index=True, key="audit_public")
+    shown = public[keep].rename(columns=dict(columns))
+    if "_unstaffed" in public.columns:
+        shown[t("audit.col_unstaffed")] = public["_unstaffed"].astype(bool)
+    if "note" in public.columns:  # defence in depth: notes are scrubbed when recorded
+        shown[dict(columns)["note"]] = public["note"].map(c.mask_pii)
+    st.dataframe(shown, hide_index=True, key="audit_public")
+unstaffed = (entry or {}).get("result", {}).get("unstaffed", [])
+if unstaffed:
+    st.warning(t("audit.unstaffed", n=len(unstaffed), cases="、".join(unstaffed)))
+
 if st.button(t("audit.verify"), key="audit_verify"):
-    report = audit.verify(draw_id, ctx.home)
-    ok = getattr(report, "ok", None)
-    (st.success if ok else st.error)(t("audit.verified") if ok else t("audit.verify_failed", detail=str(report)))
+    try:
+        report = audit.verify(draw_id, ctx.home)
+    except EXPECTED as exc:
+        show_error(exc)
+    else:
+        (st.success if report.ok else st.error)(
+            t("audit.verified") if report.ok else t("audit.verify_failed", detail=str(report)))
+
+# ---------------------------------------------------------------- 4. findings
+
+st.subheader(t("audit.findings_header"))
+is_case_draw = entry is not None and entry.get("kind") == "draw"  # callback draws (R…) sample evaluations
+if not is_case_draw:
+    st.caption(t("audit.findings_callback"))
+else:
+    if can_write and entry["result"]["sample"]:
+        sample = {s["case_id"]: s for s in entry["result"]["sample"]}
+        case_id = st.selectbox(t("audit.finding_case"), list(sample), key=f"audit_case_{draw_id}",
+                               format_func=lambda cid: f"{cid} · {sample[cid]['stratum']}")
+        assigned = sample[case_id]["inspectors"]
+        if not assigned:
+            st.warning(t("audit.finding_unstaffed", case=case_id))
+        else:
+            codes = st.multiselect(t("audit.finding_codes"), list(audit.PROBLEM_CODES),
+                                   key=f"audit_codes_{draw_id}", help=t("audit.finding_codes_help"))
+            who = st.multiselect(t("audit.finding_inspectors"), assigned, default=assigned,
+                                 key=f"audit_insp_{draw_id}_{case_id}")
+            note = st.text_area(t("audit.finding_note"), key=f"audit_note_{draw_id}")
+            if st.button(t("audit.finding_add"), key="audit_finding_btn", type="primary"):
+                try:
+                    f = audit.add_finding(draw_id, case_id, codes, note, who, ctx.home)
+                except EXPECTED as exc:
+                    show_error(exc)
+                else:
+                    st.success(t("audit.finding_added", id=f["finding_id"], case=case_id))
+    try:
+        findings = audit.list_findings(draw_id, ctx.home)
+    except EXPECTED as exc:
+        show_error(exc, reading=True)
+        findings = []
+    if findings:
+        ft = pd.DataFrame(findings)[["finding_id", "case_id", "window_id", "problem_codes", "note", "inspectors",
+                                     "recorded_at", "recorded_by"]]
+        ft["note"] = ft["note"].map(c.mask_pii)
+        st.dataframe(c.rename(ft, "audit.col"), hide_index=True, key="audit_findings")
+    else:
+        st.caption(t("audit.findings_none"))
+
+# ---------------------------------------------------------------- 5. the public list (一公开)
+
+st.subheader(t("audit.export_header"))
+keys, headers = [k for k, _ in columns], [h for _, h in columns]
+matrix = [[r.get(k) for k in keys] for r in rows]
+
+
+def html_bytes(did: str = draw_id) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return audit.export_draw(did, "html", tmp, ctx.home).read_bytes()
+
+
+makers = {
+    "csv": lambda: csv_bytes(matrix, headers),  # both neutralise =,+,-,@ (formula injection)
+    "xlsx": lambda: xlsx_bytes({"抽查名单": matrix, "draw": [[k, v] for k, v in meta.items()]},
+                               columns={"抽查名单": headers, "draw": ["field", "value"]}),
+    "html": html_bytes,
+}
+labels = {"csv": t("audit.download.csv"), "xlsx": t("audit.download.xlsx"), "html": t("audit.download.html")}
+for col, (fmt, make) in zip(st.columns(len(makers)), makers.items()):
+    col.download_button(labels[fmt], make, file_name=f"audit-{draw_id}.{fmt}", mime=MIME[fmt],
+                        key=f"audit_dl_{fmt}", on_click="ignore")
