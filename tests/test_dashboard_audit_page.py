@@ -140,6 +140,10 @@ def test_auditor_commits_draws_verifies_records_a_finding(audit_home):
     shown = table_with(at, "结果编号")
     assert list(shown["结果编号"]) == [f["finding_id"]]
 
+    # the log names the dashboard login who committed, drew and recorded — not the OS user
+    acts = [e for e in AuditLog(audit_home).entries() if e["kind"] in ("commit", "draw", "finding")][-3:]
+    assert [(e["kind"], e["user"]) for e in acts] == [("commit", "aud"), ("draw", "aud"), ("finding", "aud")]
+
     # the public list downloads are offered in the three formats
     downloads = {e.key: e.proto.label for e in at.get("download_button")}
     assert downloads == {"audit_dl_csv": "下载 CSV", "audit_dl_xlsx": "下载 Excel", "audit_dl_html": "下载 HTML 公示页"}

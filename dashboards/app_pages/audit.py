@@ -58,7 +58,7 @@ if can_write:
     if st.button(t("audit.commit"), key="audit_commit_btn", type="primary"):
         try:
             plan = audit.parse_plan_text(plan_text, source=t("audit.plan_source"))
-            entry = audit.commit_plan(plan, ctx.home)
+            entry = audit.commit_plan(plan, ctx.home, user=ctx.user)
             st.session_state["audit_commit"] = {"plan_hash": entry["plan_hash"], "at": entry["at"],
                                                 "commit_id": entry["commit_id"], "text": plan_text}
         except EXPECTED as exc:
@@ -79,7 +79,7 @@ if can_write:
         if st.button(t("audit.draw"), key="audit_draw_btn", type="primary"):
             try:
                 plan = audit.parse_plan_text(committed["text"], source=t("audit.plan_source"))
-                result = audit.draw(plan, entropy, ctx.home)
+                result = audit.draw(plan, entropy, ctx.home, user=ctx.user)
             except EXPECTED as exc:
                 show_error(exc)
             else:
@@ -170,7 +170,7 @@ else:
             note = st.text_area(t("audit.finding_note"), key=f"audit_note_{draw_id}")
             if st.button(t("audit.finding_add"), key="audit_finding_btn", type="primary"):
                 try:
-                    f = audit.add_finding(draw_id, case_id, codes, note, who, ctx.home)
+                    f = audit.add_finding(draw_id, case_id, codes, note, who, ctx.home, user=ctx.user)
                 except EXPECTED as exc:
                     show_error(exc)
                 else:

@@ -107,7 +107,12 @@ def _next_id(entries: list[dict[str, Any]], kind: str, prefix: str) -> str:
     return f"{prefix}{n:05d}"
 
 
-def commit_plan(plan: Plan, h: Home | None = None, log: AuditLog | None = None) -> dict[str, Any]:
+def _by(user: str | None) -> dict[str, str]:
+    """The acting user for a log entry; without one the log records the OS user."""
+    return {"user": user} if user else {}
+
+
+def commit_plan(plan: Plan, h: Home | None = None, log: AuditLog | None = None, user: str | None = None) -> dict[str, Any]:
     """Record the plan hash (with time and user) before any entropy is known."""
     log = log or AuditLog(h)
     with log.locked():
@@ -118,6 +123,7 @@ def commit_plan(plan: Plan, h: Home | None = None, log: AuditLog | None = None) 
                 "commit_id": _next_id(entries, "commit", "C"),
                 "plan": plan.canonical(),
                 "plan_hash": plan.plan_hash(),
+                **_by(user),
             }
         )
 
@@ -131,7 +137,7 @@ def _open_commit(entries: list[dict[str, Any]], plan_hash: str) -> dict[str, Any
     return None
 
 
-def draw(plan: Plan | dict[str, Any], entropy: str, h: Home | None = None) -> DrawResult:
+def draw(plan: Plan | dict[str, Any], entropy: str, h: Home | None = None, user: str | None = None) -> DrawResult:
     """Commit (unless an unused commit of this plan exists), read the pools, draw, append."""
     if isinstance(plan, dict):
         plan = parse_plan(plan)
@@ -149,6 +155,7 @@ def draw(plan: Plan | dict[str, Any], entropy: str, h: Home | None = None) -> Dr
                     "commit_id": _next_id(entries, "commit", "C"),
                     "plan": plan.canonical(),
                     "plan_hash": plan_hash,
+                    **_by(user),
                 }
             )
             entries.append(commit)
@@ -166,6 +173,7 @@ def draw(plan: Plan | dict[str, Any], entropy: str, h: Home | None = None) -> Dr
                 "pools": pools.as_log(),
                 "result": {"sample": result["sample"], "unstaffed": result["unstaffed"]},
                 "snapshot": pools.snapshot,
+                **_by(user),
             }
         )
     return DrawResult(

@@ -55,8 +55,10 @@ def add_finding(
     note: str = "",
     inspectors: str | list[str] | None = None,
     h: Home | None = None,
+    user: str | None = None,
 ) -> dict[str, Any]:
-    """Record one finding; the inspectors must be among those the draw assigned to the case."""
+    """Record one finding; the inspectors must be among those the draw assigned to the case.
+    `user` is who recorded it (the dashboard login); without one the log records the OS user."""
     problem_codes = parse_codes(codes)
     if isinstance(inspectors, str):
         inspectors = [i.strip() for i in inspectors.split(",") if i.strip()]
@@ -87,6 +89,7 @@ def add_finding(
                 "codes": problem_codes,
                 "note": scrub(note or ""),
                 "inspectors": inspectors,
+                **({"user": user} if user else {}),
             }
         )
         entries.append(entry)
