@@ -65,3 +65,16 @@
 {% macro as_text(expr) -%}
     cast({{ expr }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+
+{#- The five score components of SPEC §4.6 and the adjusted satisfaction, for a row that has the
+    month's rates; `reference_rate` is the column holding c of the Bayesian adjustment. Used by
+    the window and the department month so both compute them the same way. -#}
+{% macro score_components(reference_rate) -%}
+{{ bayesian_adjusted('evaluations', 'satisfaction_rate', reference_rate) }} as adjusted_satisfaction,
+        coalesce(on_time_rate, 1.0) as component_t,
+        coalesce({{ bayesian_adjusted('evaluations', 'satisfaction_rate', reference_rate) }}, 1.0) as component_s,
+        rectification_rate as component_r,
+        {{ discipline_component('video_flags_confirmed - handover_flags_confirmed') }} as component_d,
+        {{ integrity_component('off_book_rate') }} as component_i
+{%- endmacro %}

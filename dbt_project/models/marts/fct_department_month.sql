@@ -98,12 +98,7 @@ rates as (
 components as (
     select
         rates.*,
-        {{ bayesian_adjusted('evaluations', 'satisfaction_rate', 'overall_satisfaction_rate') }} as adjusted_satisfaction,
-        coalesce(on_time_rate, 1.0) as component_t,
-        coalesce({{ bayesian_adjusted('evaluations', 'satisfaction_rate', 'overall_satisfaction_rate') }}, 1.0) as component_s,
-        rectification_rate as component_r,
-        {{ discipline_component('video_flags_confirmed - handover_flags_confirmed') }} as component_d,
-        {{ integrity_component('off_book_rate') }} as component_i
+        {{ score_components('overall_satisfaction_rate') }}
     from rates
 )
 

@@ -40,12 +40,7 @@ adjusted as (
 components as (
     select
         adjusted.*,
-        {{ bayesian_adjusted('evaluations', 'satisfaction_rate', 'center_satisfaction_rate') }} as adjusted_satisfaction,
-        coalesce(on_time_rate, 1.0) as component_t,
-        coalesce({{ bayesian_adjusted('evaluations', 'satisfaction_rate', 'center_satisfaction_rate') }}, 1.0) as component_s,
-        rectification_rate as component_r,
-        {{ discipline_component('video_flags_confirmed - handover_flags_confirmed') }} as component_d,
-        {{ integrity_component('off_book_rate') }} as component_i
+        {{ score_components('center_satisfaction_rate') }}
     from adjusted
 ),
 
