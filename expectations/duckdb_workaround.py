@@ -7,8 +7,13 @@ GE keeps one persisted connection for the dialects listed in the private tuple
 `sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS`; adding `duckdb` to it makes
 the checks run as SQL inside DuckDB.
 
-tests/test_expectations_workaround.py asserts the bug still reproduces without this patch;
-when it stops reproducing, that test fails with "upstream fixed: remove the workaround".
+Second gap: GE 1.24.1 has no regex SQL for DuckDB (`get_dialect_regex_expression` returns
+None, and `expect_column_values_to_match_regex` raises "Regex is not supported for dialect
+duckdb"). `apply` teaches it DuckDB's `regexp_matches` (RE2, a search like pandas'
+`str.contains`), in the regex metric modules that bound the function by name at import.
+
+tests/test_expectations_workaround.py asserts both gaps still reproduce without the patch;
+when one stops reproducing, that test fails with "upstream fixed: remove the workaround".
 """
 
 from __future__ import annotations
@@ -30,6 +35,47 @@ def _engine_module():
     return sqlalchemy_execution_engine
 
 
+_REGEX_MODULES = (
+    "great_expectations.expectations.metrics.util",
+    "great_expectations.expectations.metrics.column_map_metrics.column_values_match_regex",
+    "great_expectations.expectations.metrics.column_map_metrics.column_values_not_match_regex",
+    "great_expectations.expectations.metrics.column_map_metrics.column_values_match_regex_list",
+    "great_expectations.expectations.metrics.column_map_metrics.column_values_not_match_regex_list",
+)
+_ORIGINAL_REGEX = None
+
+
+def _duckdb_regex(original):
+    def get_dialect_regex_expression(column, regex, dialect, positive: bool = True):
+        expr = original(column, regex, dialect, positive)
+        if expr is None and str(getattr(dialect, "name", "")) == DIALECT:
+            import sqlalchemy as sa
+
+            expr = sa.func.regexp_matches(column, sa.literal(regex))
+            return expr if positive else sa.not_(expr)
+        return expr
+
+    get_dialect_regex_expression.windowwatch_duckdb = True
+    return get_dialect_regex_expression
+
+
+def _patch_regex(on: bool) -> None:
+    import importlib
+
+    global _ORIGINAL_REGEX
+    mods = [importlib.import_module(m) for m in _REGEX_MODULES]
+    current = mods[0].get_dialect_regex_expression
+    if on and not getattr(current, "windowwatch_duckdb", False):
+        _ORIGINAL_REGEX = current
+        patched = _duckdb_regex(current)
+    elif not on and _ORIGINAL_REGEX is not None:
+        patched = _ORIGINAL_REGEX
+    else:
+        return
+    for m in mods:
+        m.get_dialect_regex_expression = patched
+
+
 def is_applied() -> bool:
     return any(str(getattr(d, "value", d)) == DIALECT for d in _engine_module()._PERSISTED_CONNECTION_DIALECTS)
 
@@ -39,6 +85,7 @@ def apply() -> None:
     mod = _engine_module()
     if not is_applied():
         mod._PERSISTED_CONNECTION_DIALECTS = tuple(mod._PERSISTED_CONNECTION_DIALECTS) + (_DialectName(DIALECT),)
+    _patch_regex(True)
 
 
 def remove() -> None:
@@ -47,6 +94,7 @@ def remove() -> None:
     mod._PERSISTED_CONNECTION_DIALECTS = tuple(
         d for d in mod._PERSISTED_CONNECTION_DIALECTS if str(getattr(d, "value", d)) != DIALECT
     )
+    _patch_regex(False)
 
 
 def query_asset(datasource, name: str, query: str):

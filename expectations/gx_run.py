@@ -1,7 +1,10 @@
 """Run expectation suites with Great Expectations and keep what the run needs from them.
 
-One ephemeral GE context per gate (nothing of GE's state lands in the repo or survives the
-task); each gate's Checkpoint runs UpdateDataDocsAction into its own Data Docs site under
+Both gates take one code path (`run_sql_gate`): every suite is a query asset on a DuckDB
+database, so GE sends its metric SQL to DuckDB and no batch is ever loaded into pandas (the
+raw gate's database holds views over this run's landed Parquet, the marts gate reads the
+warehouse). One ephemeral GE context per gate run (nothing of GE's state lands in the repo or
+survives the task); each gate's Checkpoint builds its own Data Docs site once, under
 `$WINDOWWATCH_HOME/data_docs/<gate>/`. Suites have a severity (bigquery-etl's #fail / #warn):
 a failed `critical` suite stops the run, a failed `warning` suite is only reported.
 """
@@ -33,12 +36,14 @@ class Failure:
     unexpected_count: int | None = None
     examples: list = field(default_factory=list)
     error: str | None = None
+    rows: list[str] = field(default_factory=list)  # "<source file>:<line>" of failing rows (raw gate)
 
     def line(self) -> str:
         where = f" column {self.column}" if self.column else ""
         n = f" ({self.unexpected_count} rows)" if self.unexpected_count is not None else ""
         err = f" — error: {self.error}" if self.error else ""
-        return f"[{self.severity}] {self.suite}:{where} {self.expectation}{n}: {self.why}{err}"
+        at = f" — at {', '.join(self.rows)}" if self.rows else ""
+        return f"[{self.severity}] {self.suite}:{where} {self.expectation}{n}: {self.why}{at}{err}"
 
 
 @dataclass
@@ -80,9 +85,32 @@ def quiet_gx() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def new_context(docs_dir: Path):
+def import_gx():
+    """Import great_expectations without pyspark.
+
+    GE probes optional back ends at import; pyspark is installed (the Spark dbt target) and its
+    import (pyspark.ml, scipy) is a third of GE's import time, although the gates only run SQL
+    on DuckDB. While GE imports, `pyspark` is marked absent, so GE takes its "not installed"
+    stubs; the mark is removed right after, so pyspark stays importable for anyone else. If
+    pyspark is already imported, nothing is hidden."""
+    import sys
+
+    if "great_expectations" in sys.modules:
+        return sys.modules["great_expectations"]
     quiet_gx()
-    import great_expectations as gx
+    hide = "pyspark" not in sys.modules
+    if hide:
+        sys.modules["pyspark"] = None  # type: ignore[assignment] # `import pyspark` raises ImportError
+    try:
+        import great_expectations as gx
+    finally:
+        if hide and sys.modules.get("pyspark", 0) is None:
+            del sys.modules["pyspark"]
+    return gx
+
+
+def new_context(docs_dir: Path):
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     ctx = gx.get_context(mode="ephemeral")
@@ -104,6 +132,14 @@ def new_context(docs_dir: Path):
     return ctx
 
 
+def column_label(kwargs: dict) -> str | None:
+    """The column(s) an expectation checks, as failures name them."""
+    cols = kwargs.get("column") or kwargs.get("column_A") and f"{kwargs['column_A']},{kwargs['column_B']}"
+    if not cols and kwargs.get("column_list"):
+        cols = ",".join(kwargs["column_list"])
+    return cols or None
+
+
 def collect(result, gate: GateResult) -> None:
     """Turn a CheckpointResult into Failures; severity and reason come from each expectation's meta."""
     for vr in result.run_results.values():
@@ -120,9 +156,7 @@ def collect(result, gate: GateResult) -> None:
             error = None
             if isinstance(exc, dict) and exc.get("raised_exception"):
                 error = str(exc.get("exception_message"))[:300]
-            cols = kwargs.get("column") or kwargs.get("column_A") and f"{kwargs['column_A']},{kwargs['column_B']}"
-            if not cols and kwargs.get("column_list"):
-                cols = ",".join(kwargs["column_list"])
+            cols = column_label(kwargs)
             gate.failures.append(
                 Failure(
                     suite=vr.suite_name,
@@ -173,3 +207,88 @@ def data_docs_action():
 
         _ONCE_ACTION = UpdateDataDocsOnce
     return _ONCE_ACTION(name="data_docs")
+
+
+def duckdb_config(home_root: Path) -> dict:
+    """DuckDB settings of a gate's connection: bounded memory, spilling under $WINDOWWATCH_HOME.
+
+    The gates' own limit (not the dbt build's WINDOWWATCH_DUCKDB_MEMORY): a gate only scans
+    and aggregates, and its process has to stay far below the build's memory."""
+    tmp = home_root / "duckdb_tmp" / "gx"
+    tmp.mkdir(parents=True, exist_ok=True)
+    # Spill files a killed gate left (DuckDB deletes its own on close). Gates run one at a time
+    # (Airflow's one-slot pool) and this folder is theirs alone, not the dbt build's.
+    for stale in tmp.iterdir():
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
+    return {"memory_limit": os.environ.get("WINDOWWATCH_GX_DUCKDB_MEMORY", "1GB"), "temp_directory": str(tmp)}
+
+
+@dataclass(frozen=True)
+class SqlSuite:
+    name: str  # <gate>.<what>.<severity>
+    query: str  # the batch: a DuckDB query (GE runs its metric SQL on it as a subquery)
+    expectations: tuple
+    index_columns: tuple[str, ...] = ()  # columns that locate a failing row (raw: _source, _line)
+
+
+def run_sql_gate(gate: GateResult, database: Path, suites: list[SqlSuite], docs_dir: Path, duckdb_config: dict | None = None) -> None:
+    """Validate `suites` on the DuckDB file `database` (opened read-only) in one Checkpoint.
+
+    One Checkpoint (a real GE one, with the Data Docs action) validates every suite: one
+    validation definition per suite on its query asset, Data Docs built once for all of them.
+    Only when a suite with index columns fails are its failing rows located (`locate_failures`):
+    asking GE for the index columns of every expectation would cost one more scan of the batch
+    per expectation on every run."""
+    from expectations import duckdb_workaround
+
+    gx = import_gx()
+    duckdb_workaround.apply()
+    ctx = new_context(docs_dir)
+    connect_args: dict = {"read_only": True}
+    if duckdb_config:
+        connect_args["config"] = dict(duckdb_config)
+    ds = ctx.data_sources.add_sql(name=gate.gate, connection_string=f"duckdb:///{database}", kwargs={"connect_args": connect_args})
+    try:
+        vds, batches = [], {}
+        for s in suites:
+            asset = duckdb_workaround.query_asset(ds, s.name, s.query)
+            bd = asset.add_batch_definition_whole_table("all")
+            batches[s.name] = (bd, s)
+            suite = ctx.suites.add(gx.ExpectationSuite(name=s.name, expectations=list(s.expectations)))
+            vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=s.name, data=bd, suite=suite)))
+        cp = ctx.checkpoints.add(
+            gx.Checkpoint(name=gate.gate, validation_definitions=vds, actions=[data_docs_action()], result_format={"result_format": "SUMMARY"})
+        )
+        collect(cp.run(), gate)
+        locate_failures(ctx, gate, batches)
+    finally:
+        duckdb_workaround.release(ds)
+    gate.data_docs_index = index_path(docs_dir)
+
+
+def locate_failures(ctx, gate: GateResult, batches: dict) -> None:
+    """Fill `Failure.rows` ("<source>:<line>") for failed critical row-level expectations of
+    suites that have index columns, by validating just those expectations again with GE's
+    `unexpected_index_column_names` (one filtered query each, only when the run stops anyway;
+    a warning, e.g. a repeated id at city scale, would cost a second full aggregation)."""
+    gx = import_gx()
+    for name, (bd, s) in batches.items():
+        failed = {(f.expectation, f.column): f for f in gate.critical if f.suite == name and f.unexpected_count}
+        if not s.index_columns or not failed:
+            continue
+        again = []
+        for e in s.expectations:
+            kwargs = {k: v for k, v in e.configuration.kwargs.items() if k != "batch_id"}
+            if (e.expectation_type, column_label(kwargs)) in failed:
+                again.append(type(e)(**kwargs, meta=e.meta))
+        suite = ctx.suites.add(gx.ExpectationSuite(name=f"{name}.located", expectations=again))
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{name}.located", data=bd, suite=suite))
+        result = vd.run(
+            result_format={"result_format": "SUMMARY", "unexpected_index_column_names": list(s.index_columns), "partial_unexpected_count": 5}
+        )
+        for r in result.results:
+            f = failed.get((r.expectation_config.type, column_label(r.expectation_config.kwargs or {})))
+            where = [i for i in ((r.result or {}).get("partial_unexpected_index_list") or []) if isinstance(i, dict)]
+            if f is not None:
+                f.rows = list(dict.fromkeys(":".join(str(i.get(c)) for c in s.index_columns) for i in where))[:5]

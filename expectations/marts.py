@@ -15,13 +15,11 @@ warning: evaluation_rate in [0, 1]; rows in quarantine (reported, never silent).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from expectations import duckdb_workaround
-from expectations.gx_run import GateResult, check, collect, data_docs_action, index_path, new_context
+from expectations.gx_run import GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate
 
 MARTS = (
     "dim_date",
@@ -46,11 +44,7 @@ RATES = (
 )
 
 
-@dataclass(frozen=True)
-class MartSuite:
-    name: str  # marts.<what>.<severity>
-    query: str
-    expectations: tuple
+MartSuite = SqlSuite  # name marts.<what>.<severity>, a query on the warehouse
 
 
 def _sql_str(value: str) -> str:
@@ -58,6 +52,7 @@ def _sql_str(value: str) -> str:
 
 
 def suites(landing: Path) -> list[MartSuite]:
+    import_gx()
     import great_expectations.expectations as gxe
 
     def ok(name: str, why: str, query: str) -> MartSuite:
@@ -239,8 +234,6 @@ def missing_marts(warehouse: Path) -> list[str]:
 
 
 def check_marts(warehouse: Path, landing: Path, docs_dir: Path) -> GateResult:
-    import great_expectations as gx
-
     gate = GateResult(gate="marts", success=True)
     if not warehouse.is_file():
         gate.success = False
@@ -251,30 +244,5 @@ def check_marts(warehouse: Path, landing: Path, docs_dir: Path) -> GateResult:
         gate.success = False
         gate.notes.append(f"{warehouse}: marts missing from schema marts: {', '.join(missing)} (SPEC §5) — check the dbt build log")
         return gate
-    duckdb_workaround.apply()
-    ctx = new_context(docs_dir)
-    ds = ctx.data_sources.add_sql(
-        name="warehouse",
-        connection_string=f"duckdb:///{warehouse}",
-        kwargs={"connect_args": {"read_only": True}},
-    )
-    vds = []
-    for s in suites(landing):
-        asset = duckdb_workaround.query_asset(ds, s.name, s.query)
-        bd = asset.add_batch_definition_whole_table("all")
-        suite = ctx.suites.add(gx.ExpectationSuite(name=s.name, expectations=list(s.expectations)))
-        vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=s.name, data=bd, suite=suite)))
-    cp = ctx.checkpoints.add(
-        gx.Checkpoint(
-            name="marts",
-            validation_definitions=vds,
-            actions=[data_docs_action()],
-            result_format={"result_format": "SUMMARY"},
-        )
-    )
-    try:
-        collect(cp.run(), gate)
-    finally:
-        duckdb_workaround.release(ds)
-    gate.data_docs_index = index_path(docs_dir)
+    run_sql_gate(gate, warehouse, suites(landing), docs_dir, duckdb_config=duckdb_config(landing.parent))
     return gate

@@ -82,8 +82,43 @@ def test_raw_gate_stops_on_corrupted_delivery(ww_home):
     assert ("raw.video_flags.critical", "confidence") in failed
     assert ("raw.video_flags.critical", "review_status") in failed
     assert "maybe" in " ".join(e for f in gate.critical for e in f.examples)
+    # each failure names the source file and line of its failing rows (the bad deliveries only)
+    by = {(f.suite, f.column): f for f in gate.critical}
+    extend = by[("raw.transactions.critical", "extend_days")]
+    assert len(extend.rows) == 1 and extend.rows[0].startswith("fixtures:transactions/") and extend.rows[0].endswith(":3")
+    assert extend.rows[0] in extend.line()
+    future = by[("raw.transactions.critical", "_gx_delivery_lag_s")]
+    assert future.unexpected_count == 1 and future.rows[0].endswith(":2")
+    assert by[("raw.video_flags.critical", "review_status")].rows[0].startswith("fixtures:video_flags/")
     # the good feeds are not blamed
     assert not [f for f in gate.critical if f.suite.startswith(("raw.windows", "raw.items"))]
+
+
+def test_raw_gate_warns_on_ids_repeated_in_the_run(ww_home):
+    h = Home(ww_home)
+    files = good_deliveries(h)
+    files.append(write_landing(h, "transactions", [event("E1", "C1", "accept", "2025-10-09 10:00:00")], ingested_at=DELIVERED))
+    gate = check_raw(files, h.landing, h.data_docs / "raw")
+    assert gate.success, gate.summary()  # a warning does not stop the run
+    (w,) = gate.warnings
+    assert (w.suite, w.column) == ("raw.transactions.warning", "event_id")
+    assert w.examples == ["0.8"]  # 4 distinct ids among 5 rows
+
+
+def test_raw_gate_checks_list_codes_in_duckdb(ww_home):
+    """reason_codes is a ';'-joined list of codes: checked by a regex that runs as DuckDB SQL."""
+    h = Home(ww_home)
+    row = {"evaluation_id": "V1", "window_id": "W01", "rating": 5, "evaluated_at": "2025-10-09 10:00:00"}
+    files = [
+        write_landing(h, "evaluations", [{**row, "reason_codes": "attitude;other"}, {**row, "evaluation_id": "V2"}], ingested_at=DELIVERED),
+        write_landing(h, "evaluations", [{**row, "evaluation_id": "V3", "reason_codes": "attitude;rude"}], ingested_at=DELIVERED),
+    ]
+    gate = check_raw(files, h.landing, h.data_docs / "raw")
+    assert not gate.success
+    (f,) = gate.critical
+    assert (f.suite, f.column, f.expectation) == ("raw.evaluations.critical", "reason_codes", "expect_column_values_to_match_regex")
+    assert f.unexpected_count == 1 and f.examples == ["attitude;rude"] and f.error is None
+    assert f.rows and f.rows[0].endswith(":2")
 
 
 def test_raw_gate_checks_the_landed_schema(ww_home):
