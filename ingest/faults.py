@@ -1,18 +1,12 @@
-"""Fault injection for crash tests: `WINDOWWATCH_FAULT_AT=<step>` kills the process (SIGKILL,
-no clean-up, like a power cut) when landing reaches that named step.
+"""Fault injection for ingest's crash tests: the shared mechanism lives in windowwatch/faults.py.
 
-Steps: after_quarantine_write, after_partition_write (after the first landing file is in
-place), before_ledger, after_ledger.
+Kept so `from ingest import faults` (ingest/landing.py) and older tests keep working.
+Ingest steps: after_quarantine_write, after_partition_write (after the first landing file is
+in place), before_ledger, after_ledger.
 """
 
 from __future__ import annotations
 
-import os
-import signal
+from windowwatch.faults import ENV, checkpoint  # noqa: F401
 
 STEPS = ("after_quarantine_write", "after_partition_write", "before_ledger", "after_ledger")
-
-
-def checkpoint(step: str) -> None:
-    if os.environ.get("WINDOWWATCH_FAULT_AT") == step:
-        os.kill(os.getpid(), signal.SIGKILL)

@@ -10,6 +10,8 @@ import pytest
 from pg_server import postgres_url  # noqa: E402,F401
 # `small_pipeline`: generate small -> ingest -> dbt build, once per session (tests/small_pipeline.py).
 from small_pipeline import small_pipeline  # noqa: E402,F401
+# `fault_world`: that build published once, copied by every kill -9 trial (tests/fault_fixtures.py).
+from fault_fixtures import fault_world  # noqa: E402,F401
 
 
 @pytest.fixture()

@@ -23,6 +23,7 @@ HANDLERS: dict[str, str] = {
     "serve": "windowwatch.serve:main",
     "users add": "windowwatch.accounts:add_main",
     "report publish": "windowwatch.reports.publish:main",
+    "report verify": "windowwatch.reports.verify:main",
     "audit draw": "windowwatch.audit.cli:draw_main",
     "audit verify": "windowwatch.audit.cli:verify_main",
     "audit findings": "windowwatch.audit.cli:findings_main",
@@ -90,11 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("name")
     ua.add_argument("--role", choices=["inspector", "auditor", "viewer"], required=True)
     ua.add_argument("--password-stdin", action="store_true")
+    ua.add_argument("--inspector-id", help="inspectors only: the account's id in the inspectors feed (may record "
+                    "findings on the audit cases assigned to it)")
 
     rep = sub.add_parser("report", help="monthly ranking publication")
     rep_sub = rep.add_subparsers(dest="report_command", required=True, metavar="ACTION")
     rp = rep_sub.add_parser("publish", help="freeze and render the month's ranking")
     rp.add_argument("--month", type=_month, required=True)
+    rv = rep_sub.add_parser("verify", help="detect edits to published reports (files and manifest)")
+    rv.add_argument("--month", type=_month, help="only this month (default: every month)")
 
     aud = sub.add_parser("audit", help="double-random audit draws (双随机、一公开)")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from windowwatch import faults
 from windowwatch.paths import Home, home as default_home
 from windowwatch.snapshot import POINTER
 
@@ -74,6 +75,7 @@ def _fsync_dir(directory: Path) -> None:
 
 def _copy_durable(src: Path, dst: Path) -> None:
     tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.unlink(missing_ok=True)  # a killed publish may have left it read-only (0444)
     with open(src, "rb") as fin, open(tmp, "wb") as fout:
         shutil.copyfileobj(fin, fout, length=16 * 1024 * 1024)
         fout.flush()
@@ -144,5 +146,6 @@ def publish(run_id: str, h: Home | None = None, work: Path | None = None, keep: 
         con.execute("select count(*) from information_schema.tables").fetchone()
     finally:
         con.close()
+    faults.checkpoint("publish.after_copy")
     write_pointer(h.published, name)
     return Published(path=dst, previous=previous, pruned=prune(h.published, keep))

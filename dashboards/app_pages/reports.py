@@ -6,7 +6,7 @@ only lists and serves the published files, it never reads raw data.
 
 import streamlit as st
 
-from dashboards import common as c
+from dashboards import auth, common as c
 from dashboards.i18n import t
 
 ctx = c.ctx()
@@ -39,6 +39,13 @@ MIME = {
 }
 months = list(dict.fromkeys(v["month"] for v in versions))
 month = st.selectbox(t("reports.month"), months, key="rep_month")
+try:  # hashing a month's files takes milliseconds: check on every view (issue 8, tamper detection)
+    from windowwatch.reports.verify import verify_reports
+
+    rep = verify_reports(month, ctx.home)
+    checked = {k: [*rep.log_problems, *ps] for k, ps in rep.by_version.items()}
+except Exception as exc:  # a damaged audit log must not take the page down
+    checked = {f"{month}/v{v['version']}": [str(exc)] for v in versions if v["month"] == month}
 for v in [v for v in versions if v["month"] == month]:
     with st.container(border=True):
         latest = v["version"] == max(x["version"] for x in versions if x["month"] == month)
@@ -46,13 +53,18 @@ for v in [v for v in versions if v["month"] == month]:
                       latest=t("reports.latest") if latest else ""))
         st.caption(t("reports.meta", created=v["created_at"], hash=v["content_hash"][:16],
                      watermark=v.get("watermark") or "—"))
+        problems = checked.get(f"{v['month']}/v{v['version']}")
+        if problems:
+            st.error(t("reports.tampered", problems="; ".join(problems)))
+        elif problems is not None:
+            st.caption(t("reports.verified"))
         cols = st.columns(len(MIME))
         for col, (name, mime) in zip(cols, MIME.items()):
             info = v["files"].get(name)
             if not info:
                 continue
             col.download_button(
-                t(f"reports.download.{name.split('.')[-1]}"), lambda p=info["path"]: p.read_bytes(),
+                t(f"reports.download.{name.split('.')[-1]}"), auth.guarded(info["path"].read_bytes),
                 file_name=f"{v['month']}-v{v['version']}-{name}", mime=mime,
                 key=f"rep_{v['month']}_{v['version']}_{name}", on_click="ignore",
             )

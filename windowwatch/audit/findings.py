@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from windowwatch import faults
 from windowwatch.audit.draw import _next_id
 from windowwatch.audit.log import AuditLog
 from windowwatch.paths import Home
@@ -21,9 +22,11 @@ from windowwatch.paths import Home
 PROBLEM_CODES = ("办事指南不规范", "申请材料不全", "超时未说明", "体外循环", "收费不规范", "其他")
 FINDINGS_PARQUET = "findings.parquet"
 
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+# the shapes ingest scrubs (ingest/privacy.py), separators included: a note typed by a person
+# writes a phone as "139 1234 5678" as often as "13912345678"
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])(?:\d{6}[\s-]?\d{8}[\s-]?\d{3}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\s-]?\d{7,8}(?!\d)")
 REDACTED = "[已脱敏]"
 
 
@@ -80,6 +83,14 @@ def add_finding(
                 f"inspector(s) {', '.join(strangers)} were not assigned to case {case_id} in draw {draw_id} "
                 f"(assigned: {', '.join(row['inspectors']) or 'none — the case is unstaffed'})"
             )
+        note = scrub(note or "")
+        last = next((e for e in reversed(entries) if e.get("kind") == "finding" and e["draw_id"] == draw_id
+                     and e["case_id"] == case_id), None)
+        if last is not None and (last["codes"], last["note"], last["inspectors"]) == (problem_codes, note, inspectors):
+            # the case's latest finding again (a re-run after a crash, a double submit) is recorded
+            # once; rewriting the Parquet completes a run that died before it
+            write_findings_parquet(entries, log)
+            return last
         entry = log.append_locked(
             {
                 "kind": "finding",
@@ -87,12 +98,13 @@ def add_finding(
                 "draw_id": draw_id,
                 "case_id": case_id,
                 "codes": problem_codes,
-                "note": scrub(note or ""),
+                "note": note,
                 "inspectors": inspectors,
                 **({"user": user} if user else {}),
             }
         )
         entries.append(entry)
+        faults.checkpoint("audit.before_findings_parquet")
         write_findings_parquet(entries, log)
     return entry
 

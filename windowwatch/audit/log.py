@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from windowwatch import faults
 from windowwatch.audit.hashing import GENESIS, H, canonical_json
 from windowwatch.paths import Home, home as default_home
 
@@ -135,9 +136,16 @@ class AuditLog:
         with open(self.dir / ".lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                self._remove_stale_temps()
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _remove_stale_temps(self) -> None:
+        """Temp files only a lock holder writes (HEAD.tmp here, .findings.*.parquet in findings.py):
+        any present while we hold the lock were left by a writer that was killed."""
+        for p in (self.head_path.with_suffix(".tmp"), *self.dir.glob(".findings.*.parquet")):
+            p.unlink(missing_ok=True)
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Append one entry (seq, prev_hash, entry_hash, at, user filled in); returns it."""
@@ -165,6 +173,7 @@ class AuditLog:
             os.fsync(fd)
         finally:
             os.close(fd)
+        faults.checkpoint("audit.before_head")
         self._write_head(full)
         return full
 

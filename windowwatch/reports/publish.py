@@ -6,6 +6,12 @@ manifest.json (content hash, created_at/by, snapshot file and sha256, data water
 hashes), changes.json/.md against v(N−1), ranking.{html,pdf,xlsx}. It is assembled in a
 temporary directory and renamed into place under a lock, so a version is either complete or
 absent, and an existing vN is never written again. Identical content creates nothing.
+
+Each version's manifest sha256 is then anchored in the hash-chained audit log (kind
+`report`), so `windowwatch.reports.verify` (`windowwatch report verify`) detects an edited byte in any
+file or in the manifest itself. A run killed between the rename and the anchor leaves vN
+unanchored; the next publish of that month anchors it (and removes the temp folders a killed
+run left).
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from typing import Any
 
 import duckdb
 
+from windowwatch import faults
 from windowwatch.audit.hashing import file_sha256
-from windowwatch.audit.log import current_user, now_local
+from windowwatch.audit.log import AuditLog, LogError, current_user, now_local
 from windowwatch.config import DEFAULT_SCORING, load_scoring
 from windowwatch.paths import Home, home as default_home
 from windowwatch.reports.changes import diff, to_markdown
@@ -70,6 +77,43 @@ def _month_lock(month_dir: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+TMP_PREFIX = ".tmp-v"
+ANCHOR_KIND = "report"
+
+
+def _remove_stale_temps(month_dir: Path) -> None:
+    """Temp folders are only written under the month lock: any present now were left by a killed run."""
+    for p in month_dir.glob(f"{TMP_PREFIX}*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _anchors(h: Home, month: str) -> dict[int, dict[str, Any]]:
+    """version -> the audit-log entry that anchors it (the first one; there is never a second)."""
+    out: dict[int, dict[str, Any]] = {}
+    for e in AuditLog(h).entries():
+        if e.get("kind") == ANCHOR_KIND and e.get("month") == month:
+            out.setdefault(int(e["version"]), e)
+    return out
+
+
+def _anchor_missing(h: Home, month_dir: Path) -> None:
+    """Record every version of the month that has no anchor yet (held under the month lock)."""
+    month = month_dir.name
+    log = AuditLog(h)
+    with log.locked():
+        done = _anchors(h, month)
+        for v in versions_of(month_dir):
+            if v in done:
+                continue
+            man = month_dir / f"v{v}" / "manifest.json"
+            try:
+                content_hash_ = json.loads(man.read_text(encoding="utf-8"))["content_hash"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # not a publication (made by hand): the publish below refuses it by name
+            log.append_locked({"kind": ANCHOR_KIND, "month": month, "version": v,
+                               "content_hash": content_hash_, "manifest_sha256": file_sha256(man)})
+
+
 def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -90,6 +134,8 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
     chash = content_hash(content)
     month_dir = h.reports / month
     with _month_lock(month_dir):
+        _remove_stale_temps(month_dir)
+        _anchor_missing(h, month_dir)
         existing = versions_of(month_dir)
         prev = None
         if existing:
@@ -120,7 +166,7 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
                 (month_dir / f"v{prev[0]}" / "manifest.json").read_text(encoding="utf-8"))["content_hash"]} if prev else None,
             "windows": len(content["windows"]),
         }
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-v{version}-", dir=month_dir))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{version}-", dir=month_dir))
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a published report is readable
         try:
             _write_json(tmp / "data.json", content)
@@ -139,11 +185,14 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
                     os.fsync(fh.fileno())
             _fsync_dir(tmp)
             final = month_dir / f"v{version}"
+            faults.checkpoint("report.before_rename")
             os.rename(tmp, final)  # fails rather than overwrite: a published version is immutable
             _fsync_dir(month_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        faults.checkpoint("report.after_rename")
+        _anchor_missing(h, month_dir)
     files = {n: final / n for n in ("ranking.pdf", "ranking.xlsx", "ranking.html")}
     return PublishResult(month, version, final, True, chash, changes, files)
 
@@ -183,6 +232,9 @@ def main(args) -> int:
     except (ReportError, NoSnapshot) as exc:
         print(f"windowwatch report publish: {exc}", file=sys.stderr)
         return 2
+    except LogError as exc:  # the audit log that anchors each version is damaged
+        print(f"windowwatch report publish: {exc}\nrun `windowwatch audit verify` and repair the log first", file=sys.stderr)
+        return 1
     except duckdb.Error as exc:
         print(f"windowwatch report publish: reading the published snapshot failed: {type(exc).__name__}: {exc} — "
               "is the pipeline's last run complete (`windowwatch run`)?", file=sys.stderr)

@@ -1,0 +1,42 @@
+"""Fault injection for crash tests, shared by every stage (issue 8).
+
+`WINDOWWATCH_FAULT_AT=<step>` kills the process with SIGKILL (no clean-up, like a power cut)
+when the code reaches `checkpoint("<step>")`. Unset (production), a checkpoint is one
+environment lookup. The tests also kill real processes after a seeded random delay; named
+steps make sure the narrow windows between two writes are hit every time.
+
+Steps by stage:
+- ingest (ingest/landing.py): after_quarantine_write, after_partition_write, before_ledger,
+  after_ledger
+- publish (windowwatch/publish.py): publish.after_copy (snapshot in place, CURRENT not yet
+  switched)
+- report (windowwatch/reports/publish.py): report.before_rename (vN assembled in its temp
+  folder), report.after_rename (vN in place, not yet anchored in the audit log)
+- audit (windowwatch/audit/log.py, findings.py): audit.before_head (entry appended, HEAD not
+  yet rewritten), audit.before_findings_parquet (finding logged, findings.parquet not yet
+  rewritten)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "WINDOWWATCH_FAULT_AT"
+
+STEPS = (
+    "after_quarantine_write",
+    "after_partition_write",
+    "before_ledger",
+    "after_ledger",
+    "publish.after_copy",
+    "report.before_rename",
+    "report.after_rename",
+    "audit.before_head",
+    "audit.before_findings_parquet",
+)
+
+
+def checkpoint(step: str) -> None:
+    if os.environ.get(ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
