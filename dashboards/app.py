@@ -102,7 +102,8 @@ def main() -> None:
     filters = common.sidebar_filters(snapshot) if user["role"] != "viewer" else common.q.Filters()
     st.sidebar.caption(t("app.snapshot", name=common.snapshot_label(snapshot)))
     st.session_state["_ctx"] = common.Ctx(
-        home=h, snapshot=snapshot, snapshot_error=error, filters=filters, user=user["name"], role=user["role"]
+        home=h, snapshot=snapshot, snapshot_error=error, filters=filters, user=user["name"], role=user["role"],
+        inspector_id=user.get("inspector_id"),
     )
     nav.run()
 

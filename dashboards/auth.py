@@ -36,12 +36,38 @@ def oidc_configured() -> bool:
         return False
 
 
+class SessionExpired(PermissionError):
+    pass
+
+
+def is_active(user: dict | None, now: dt.datetime | None = None) -> bool:
+    """True while the session record is neither signed out nor idle past the timeout."""
+    return bool(user) and not user.get("revoked") and (
+        (now or _now()) - user["last_seen"] <= dt.timedelta(minutes=session_minutes()))
+
+
+def guarded(make):
+    """Wrap a download's deferred data callable so that it refuses once its session expired or
+    signed out. Streamlit runs such a callable in the download request, outside any script run
+    (so app.py's login check never sees it), possibly long after the page was drawn; the check
+    therefore uses the session's own user record, the dict current_user() keeps up to date."""
+    user = st.session_state.get(SESSION_KEY)
+
+    def make_if_signed_in():
+        if not is_active(user):
+            raise SessionExpired("the session expired or was signed out: reload the page and sign in again")
+        return make()
+
+    return make_if_signed_in
+
+
 def current_user(h: Home) -> dict | None:
     """The signed-in user {name, role, via} or None; enforces the inactivity timeout."""
     user = st.session_state.get(SESSION_KEY)
     now = _now()
     if user:
-        if now - user["last_seen"] > dt.timedelta(minutes=session_minutes()):
+        if not is_active(user, now):
+            user["revoked"] = True  # downloads offered before the timeout refuse too (see guarded)
             st.session_state.pop(SESSION_KEY, None)
             st.session_state["_auth_expired"] = True
             return None
@@ -50,7 +76,8 @@ def current_user(h: Home) -> dict | None:
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         email = str(st.user.get("email") or "")
         entry = accounts.load_accounts(h).get(email)
-        user = {"name": email, "role": entry["role"] if entry else "viewer", "via": "oidc", "last_seen": now}
+        user = {"name": email, "role": entry["role"] if entry else "viewer", "via": "oidc", "last_seen": now,
+                "inspector_id": entry.get("inspector_id") if entry else None}
         st.session_state[SESSION_KEY] = user
         return user
     return None
@@ -58,6 +85,8 @@ def current_user(h: Home) -> dict | None:
 
 def logout() -> None:
     user = st.session_state.pop(SESSION_KEY, None)
+    if user:
+        user["revoked"] = True
     if user and user.get("via") == "oidc":
         st.logout()
 
@@ -76,7 +105,8 @@ def try_login(h: Home, name: str, password: str) -> str | None:
         if accounts.locked_until(name, h):
             return t("login.locked", minutes=int(accounts.LOCK_MINUTES))
         return t("login.failed")
-    st.session_state[SESSION_KEY] = {"name": account.name, "role": account.role, "via": "local", "last_seen": _now()}
+    st.session_state[SESSION_KEY] = {"name": account.name, "role": account.role, "via": "local", "last_seen": _now(),
+                                     "inspector_id": account.inspector_id}
     st.session_state.pop("_auth_expired", None)
     return None
 

@@ -34,6 +34,7 @@ class Ctx:
     filters: q.Filters
     user: str
     role: str
+    inspector_id: str | None = None  # an inspector account's id in the inspectors feed (audit findings)
 
 
 def ctx() -> Ctx:

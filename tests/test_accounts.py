@@ -12,6 +12,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from dashboard_fixtures import add_test_user, publish_fixture
+from security_fixtures import deferred_downloads  # noqa: F401 (fixture)
 from windowwatch import accounts
 from windowwatch.paths import Home, REPO_ROOT
 
@@ -139,3 +140,93 @@ def test_demo_user_only_when_no_accounts(ww_home):
     assert name == "demo" and len(password) >= 12
     assert accounts.verify("demo", password, h).role == "inspector"
     assert accounts.ensure_demo_user(h) is None  # never resets an existing store
+
+
+# ---------------------------------------------------------------- lock-out and expiry, end to end
+
+
+def test_lockout_persists_across_sessions_and_processes(ww_home):
+    """Locked in one browser session: a new session, and a freshly started process (a restarted
+    dashboard server), still refuse the right password until the lock expires."""
+    publish_fixture(ww_home)
+    add_test_user("li", "inspector", "the-right-pass")
+    first = AppTest.from_file(str(APP), default_timeout=60).run()
+    for i in range(accounts.MAX_FAILURES):
+        _login(first, "li", f"wrong-{i}")
+    assert "锁定" in first.error[0].value
+    second = AppTest.from_file(str(APP), default_timeout=60).run()  # a new session (new browser, cleared cookies)
+    _login(second, "li", "the-right-pass")
+    assert "锁定" in second.error[0].value and not second.metric
+    assert second.text_input(key="login_password") is not None
+    fresh = subprocess.run([sys.executable, "-c", "from windowwatch import accounts; "
+                            "print(accounts.verify('li', 'the-right-pass') is None, accounts.locked_until('li') is not None)"],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert fresh.stdout.split() == ["True", "True"]
+    # another account is not affected by li's lock
+    add_test_user("wang", "auditor", "wang-right-pass")
+    third = AppTest.from_file(str(APP), default_timeout=60).run()
+    _login(third, "wang", "wang-right-pass")
+    assert third.title[0].value == "总览"
+
+
+def _audit_log_kinds(home) -> list[str]:
+    from windowwatch.audit.log import AuditLog
+
+    return [e["kind"] for e in AuditLog(Home(home)).entries()]
+
+
+def test_expired_session_cannot_use_the_widgets_it_was_shown(ww_home, monkeypatch, deferred_downloads):
+    """An auditor's page shows the commit button and download buttons; after the inactivity
+    timeout, pressing them does nothing: the commit is not logged and the downloads refuse."""
+    from dashboards.auth import SessionExpired
+
+    publish_fixture(ww_home)
+    add_test_user("zhao", "auditor", "zhao-right-pass")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    _login(at, "zhao", "zhao-right-pass")
+    at.switch_page("app_pages/timeliness.py").run()
+    csv_download = deferred_downloads["open_cases.csv"]
+    assert csv_download().count(b"\n") > 1  # while signed in the download works
+    at.switch_page("app_pages/audit.py").run()
+    assert not at.exception
+    commit = at.button(key="audit_commit_btn")
+    before = _audit_log_kinds(ww_home)
+
+    monkeypatch.setenv("WINDOWWATCH_SESSION_MINUTES", "0")  # the session is now past its timeout
+    commit.click().run()
+    assert not at.exception
+    assert _audit_log_kinds(ww_home) == before, "an expired session committed a plan"
+    assert at.text_input(key="login_password") is not None
+    assert any("自动退出" in i.value for i in at.info)
+    # the download callables handed out before the timeout refuse too (they run in the download
+    # request, outside any page run, so the login check of app.py never sees them)
+    with pytest.raises(SessionExpired):
+        csv_download()
+
+
+def test_download_after_logout_refuses(ww_home, deferred_downloads):
+    from dashboards.auth import SessionExpired
+
+    publish_fixture(ww_home)
+    add_test_user("li", "inspector", "the-right-pass")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    _login(at, "li", "the-right-pass")
+    at.switch_page("app_pages/timeliness.py").run()
+    xlsx_download = deferred_downloads["open_cases.xlsx"]
+    assert xlsx_download()[:2] == b"PK"
+    at.sidebar.button(key="logout").click().run()
+    with pytest.raises(SessionExpired):
+        xlsx_download()
+
+
+def test_inspector_account_links_to_an_inspector_id(ww_home):
+    r = subprocess.run([sys.executable, "-m", "windowwatch.cli", "users", "add", "zhang", "--role", "inspector",
+                        "--inspector-id", "K01", "--password-stdin"], input="correct horse battery\n",
+                       capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert accounts.verify("zhang", "correct horse battery", Home(ww_home)).inspector_id == "K01"
+    # only inspectors carry one: an auditor with an inspector id is refused, nothing is written
+    with pytest.raises(accounts.AccountError, match="only for --role inspector"):
+        accounts.add_user("wang", "auditor", "long-enough-pw", Home(ww_home), inspector_id="K02")
+    assert "wang" not in accounts.load_accounts(Home(ww_home))

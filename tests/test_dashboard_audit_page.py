@@ -144,9 +144,10 @@ def test_auditor_commits_draws_verifies_records_a_finding(audit_home):
     acts = [e for e in AuditLog(audit_home).entries() if e["kind"] in ("commit", "draw", "finding")][-3:]
     assert [(e["kind"], e["user"]) for e in acts] == [("commit", "aud"), ("draw", "aud"), ("finding", "aud")]
 
-    # the public list downloads are offered in the three formats
+    # the public list downloads are offered in the three formats, plus the verification bundle
     downloads = {e.key: e.proto.label for e in at.get("download_button")}
-    assert downloads == {"audit_dl_csv": "下载 CSV", "audit_dl_xlsx": "下载 Excel", "audit_dl_html": "下载 HTML 公示页"}
+    assert downloads == {"audit_dl_csv": "下载 CSV", "audit_dl_xlsx": "下载 Excel", "audit_dl_html": "下载 HTML 公示页",
+                         "audit_dl_json": "下载验证包 JSON"}
 
 
 def test_unstaffed_cases_are_shown_and_take_no_finding(audit_home):

@@ -1,11 +1,13 @@
 """Local dashboard accounts (SPEC §8): `$WINDOWWATCH_HOME/accounts.yaml` with argon2 hashes.
 
 The offline default when no OIDC provider is configured. The file maps a user name to its
-role and argon2id hash; it never holds a password. Failed logins are counted per name in
+role and argon2id hash; it never holds a password. An inspector account may name the
+inspector_id it is in the 名录库 (inspectors feed): on the audit page it may then record
+findings on the sampled cases the draw assigned to that inspector, and on no other. Failed logins are counted per name in
 `state/login_failures.json` so that a lock-out survives a restart of the dashboards.
 
     users:
-      wang.inspector: {role: inspector, password_hash: "$argon2id$...", created_at: "..."}
+      wang.inspector: {role: inspector, inspector_id: K01, password_hash: "$argon2id$...", created_at: "..."}
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class AccountError(ValueError):
 class Account:
     name: str
     role: str
+    inspector_id: str | None = None  # the account's entry in the inspectors feed (inspectors only)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -72,16 +75,21 @@ def load_accounts(h: Home | None = None) -> dict[str, dict]:
     for name, entry in users.items():
         if not isinstance(entry, dict) or entry.get("role") not in ROLES or not entry.get("password_hash"):
             raise AccountError(f"{path}: user {name!r} needs a role ({'/'.join(ROLES)}) and a password_hash")
+        if entry.get("inspector_id") is not None and entry["role"] != "inspector":
+            raise AccountError(f"{path}: user {name!r}: only an inspector account may carry an inspector_id; "
+                               "remove it or re-add the user with --role inspector")
     return users
 
 
-def add_user(name: str, role: str, password: str, h: Home | None = None) -> bool:
+def add_user(name: str, role: str, password: str, h: Home | None = None, inspector_id: str | None = None) -> bool:
     """Add or reset an account; returns True when it already existed."""
     h = h or default_home()
     if not NAME_RE.match(name):
         raise AccountError(f"user name {name!r}: use 1–64 letters, digits, '_', '.', '@' or '-'")
     if role not in ROLES:
         raise AccountError(f"role {role!r}: must be one of {', '.join(ROLES)}")
+    if inspector_id is not None and (role != "inspector" or not NAME_RE.match(inspector_id)):
+        raise AccountError(f"--inspector-id {inspector_id!r}: only for --role inspector, an id of the inspectors feed")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
     users = load_accounts(h)
@@ -90,6 +98,7 @@ def add_user(name: str, role: str, password: str, h: Home | None = None) -> bool
         "role": role,
         "password_hash": _hasher.hash(password),
         "created_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        **({"inspector_id": inspector_id} if inspector_id else {}),
     }
     _atomic_write(h.accounts, yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
     clear_failures(name, h)
@@ -165,7 +174,7 @@ def verify(name: str, password: str, h: Home | None = None) -> Account | None:
         record_failure(name, h)
         return None
     clear_failures(name, h)
-    return Account(name=name, role=entry["role"])
+    return Account(name=name, role=entry["role"], inspector_id=entry.get("inspector_id"))
 
 
 def ensure_demo_user(h: Home | None = None) -> tuple[str, str] | None:
@@ -200,7 +209,7 @@ def add_main(args) -> int:
     h = default_home()
     try:
         password = _read_password(args.password_stdin)
-        existed = add_user(args.name, args.role, password, h)
+        existed = add_user(args.name, args.role, password, h, inspector_id=getattr(args, "inspector_id", None))
     except AccountError as exc:
         print(f"windowwatch users add: {exc}", file=sys.stderr)
         return 2

@@ -3,16 +3,18 @@ public list (一公开, SPEC §4.7).
 
 The order is the point of the page: the plan hash is committed to the hash-chained log BEFORE
 the entropy field even appears, so nobody can pick a plan after seeing the entropy. Writing
-(commit, draw, findings) is for auditors; inspectors read. Everything goes through
+(commit, draw, findings) is for auditors; an inspector reads, and records findings only on the
+sampled cases the draw assigned to the inspector_id their account is linked to. Everything goes through
 `windowwatch.audit`; errors are shown with st.error, never as a traceback.
 """
 
+import json
 import tempfile
 
 import pandas as pd
 import streamlit as st
 
-from dashboards import common as c
+from dashboards import auth, common as c
 from dashboards.i18n import t
 from windowwatch.exports import csv_bytes, xlsx_bytes
 
@@ -38,7 +40,7 @@ if audit is None:
 # the errors the audit API raises on purpose; their messages say what to do
 EXPECTED = (audit.PlanError, audit.DrawError, audit.FindingError, audit.LogError, ExportError, NoSnapshot, OSError)
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "html": "text/html"}
+        "html": "text/html", "json": "application/json"}
 
 
 def show_error(exc: Exception, reading: bool = False) -> None:
@@ -155,8 +157,15 @@ is_case_draw = entry is not None and entry.get("kind") == "draw"  # callback dra
 if not is_case_draw:
     st.caption(t("audit.findings_callback"))
 else:
-    if can_write and entry["result"]["sample"]:
-        sample = {s["case_id"]: s for s in entry["result"]["sample"]}
+    sample = {s["case_id"]: s for s in entry["result"]["sample"]}
+    if not can_write:  # an inspector records findings only on the cases the draw assigned to them
+        mine = ctx.inspector_id if ctx.role == "inspector" else None
+        sample = {cid: s for cid, s in sample.items() if mine and mine in s["inspectors"]}
+        if ctx.role == "inspector" and not mine:
+            st.caption(t("audit.finding_no_inspector_id"))
+        elif mine and not sample:
+            st.caption(t("audit.finding_none_assigned", inspector=mine))
+    if sample:
         case_id = st.selectbox(t("audit.finding_case"), list(sample), key=f"audit_case_{draw_id}",
                                format_func=lambda cid: f"{cid} · {sample[cid]['stratum']}")
         assigned = sample[case_id]["inspectors"]
@@ -165,11 +174,18 @@ else:
         else:
             codes = st.multiselect(t("audit.finding_codes"), list(audit.PROBLEM_CODES),
                                    key=f"audit_codes_{draw_id}", help=t("audit.finding_codes_help"))
-            who = st.multiselect(t("audit.finding_inspectors"), assigned, default=assigned,
+            who = st.multiselect(t("audit.finding_inspectors"), assigned,
+                                 default=assigned if can_write else [ctx.inspector_id],
                                  key=f"audit_insp_{draw_id}_{case_id}")
             note = st.text_area(t("audit.finding_note"), key=f"audit_note_{draw_id}")
             if st.button(t("audit.finding_add"), key="audit_finding_btn", type="primary"):
                 try:
+                    # checked again at the moment of writing, against the logged draw, not the widget
+                    logged = audit.get_draw(draw_id, ctx.home) or {}
+                    row = next((s for s in logged.get("result", {}).get("sample", []) if s["case_id"] == case_id), None)
+                    if not can_write and not (ctx.role == "inspector" and ctx.inspector_id and row
+                                              and ctx.inspector_id in row["inspectors"] and ctx.inspector_id in who):
+                        raise audit.FindingError(t("audit.finding_not_yours", case=case_id, inspector=ctx.inspector_id))
                     f = audit.add_finding(draw_id, case_id, codes, note, who, ctx.home, user=ctx.user)
                 except EXPECTED as exc:
                     show_error(exc)
@@ -205,8 +221,10 @@ makers = {
     "xlsx": lambda: xlsx_bytes({"抽查名单": matrix, "draw": [[k, v] for k, v in meta.items()]},
                                columns={"抽查名单": headers, "draw": ["field", "value"]}),
     "html": html_bytes,
+    # the draw's and its commit's log entries verbatim: enough to recompute the draw (VERIFY.md)
+    "json": lambda: json.dumps(audit.verification_bundle(draw_id, ctx.home), ensure_ascii=False, indent=1).encode("utf-8"),
 }
-labels = {"csv": t("audit.download.csv"), "xlsx": t("audit.download.xlsx"), "html": t("audit.download.html")}
+labels = {fmt: t(f"audit.download.{fmt}") for fmt in makers}
 for col, (fmt, make) in zip(st.columns(len(makers)), makers.items()):
-    col.download_button(labels[fmt], make, file_name=f"audit-{draw_id}.{fmt}", mime=MIME[fmt],
+    col.download_button(labels[fmt], auth.guarded(make), file_name=f"audit-{draw_id}.{fmt}", mime=MIME[fmt],
                         key=f"audit_dl_{fmt}", on_click="ignore")

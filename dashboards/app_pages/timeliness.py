@@ -3,6 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
+from dashboards import auth
 from dashboards import common as c
 from dashboards import exports
 from dashboards import queries as q
@@ -46,9 +47,11 @@ def export_frame():
 
 
 d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button(t("timeliness.csv"), lambda: exports.to_csv(export_frame()), file_name="open_cases.csv",
+# guarded: the file is made when the button is clicked, which must not outlive the session
+d1.download_button(t("timeliness.csv"), auth.guarded(lambda: exports.to_csv(export_frame())),
+                   file_name="open_cases.csv",
                    mime="text/csv", key="tl_csv", on_click="ignore")
-d2.download_button(t("timeliness.xlsx"), lambda: exports.to_xlsx(export_frame(), "open_cases"),
+d2.download_button(t("timeliness.xlsx"), auth.guarded(lambda: exports.to_xlsx(export_frame(), "open_cases")),
                    file_name="open_cases.xlsx", key="tl_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
