@@ -32,10 +32,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest import faults
 from ingest.delivery import Delivery, UnreadableDelivery
+from ingest.key_index import content_hash_sql, earlier_index_files, index_path, write_index
 from ingest.normalize import (
     HeaderMap,
     Parsed,
@@ -572,6 +574,8 @@ class Lander:
             landed = 0
             if good_files:
                 landed, partitions = self._write_landing(con, delivery, feed, stage, ingested_at)
+                if feed.kind == "event" and landed:  # after the landing files: an index is never newer than its data
+                    write_index(con, self.home, feed, cid, "h ANTI JOIN conflict_lines USING (_line)")
         finally:
             con.close()
         result = DeliveryResult(
@@ -597,10 +601,8 @@ class Lander:
                 p.unlink()
         if not quarantined:
             (self.home.quarantine / feed.name / f"{cid}.parquet").unlink(missing_ok=True)
-
-    def _content_hash_sql(self, feed: Feed, alias: str) -> str:
-        parts = ", ".join(f"coalesce(CAST({alias}.{_q(c)} AS VARCHAR), chr(0))" for c in feed.landed_columns())
-        return f"md5(concat_ws(chr(31), {parts}))"
+        if not partitions:
+            index_path(self.home, feed, cid).unlink(missing_ok=True)
 
     def _duplicate_conflicts(self, con: duckdb.DuckDBPyConnection, feed: Feed, cid: str) -> pl.DataFrame:
         """Rows whose id is already known with other content and no later recorded_at."""
@@ -609,7 +611,7 @@ class Lander:
         has_rec = "recorded_at" in feed.by_name
         # b is an earlier version; a is "not later" when either time is unknown or a <= b
         not_later = "(a.recorded_at IS NULL OR b.recorded_at IS NULL OR a.recorded_at <= b.recorded_at)" if has_rec else "TRUE"
-        con.execute(f"CREATE TABLE h AS SELECT _line, {', '.join(keys)}{', recorded_at' if has_rec else ''}, {self._content_hash_sql(feed, 's')} AS _rh FROM s")
+        con.execute(f"CREATE TABLE h AS SELECT _line, {', '.join(keys)}{', recorded_at' if has_rec else ''}, {content_hash_sql(feed, 's')} AS _rh FROM s")
         # within the delivery: an earlier line with the same id and other content
         within = con.sql(f"""
             WITH dup AS (SELECT {', '.join(keys)} FROM h GROUP BY ALL HAVING count(DISTINCT _rh) > 1),
@@ -619,11 +621,12 @@ class Lander:
         lines = set(within["_line"].to_list())
         # across deliveries (event feeds: reference feeds are full snapshots, the latest wins)
         if feed.kind == "event":
-            prev_files = [p for p in sorted((self.home.landing / feed.name).glob("part_date=*/*.parquet")) if p.stem != cid]
-            if prev_files:
+            prev_index = earlier_index_files(con, self.home, feed, exclude=cid)
+            if prev_index:
+                # the key index holds exactly (keys, recorded_at, content hash) of every earlier landed row
                 con.execute(f"""CREATE TABLE p AS
-                    SELECT {', '.join(keys)}, recorded_at, {self._content_hash_sql(feed, 'x')} AS _rh
-                    FROM read_parquet({_sql_list(prev_files)}, hive_partitioning=false) x
+                    SELECT {', '.join(keys)}, recorded_at, _rh
+                    FROM read_parquet({_sql_list(prev_index)}, hive_partitioning=false) x
                     SEMI JOIN (SELECT DISTINCT {', '.join(keys)} FROM h) USING ({', '.join(keys)})""")
                 across = con.sql(f"""
                     SELECT a._line FROM h a
@@ -658,37 +661,46 @@ class Lander:
         os.replace(tmp, target)
 
     def _write_landing(self, con, delivery: Delivery, feed: Feed, stage: Path, ingested_at: dt.datetime) -> tuple[int, list[str]]:
-        """Sort once by (part_date, line) into one staged file (DuckDB spills to disk), then cut
-        it into one file per date in a single streaming pass.
+        """Stream the good rows sorted by (part_date, line) out of DuckDB (it spills to disk
+        beyond its memory limit) and cut them into one file per date in a single pass.
 
-        A DuckDB PARTITION_BY write keeps one open writer per date: GBs for a year of data."""
+        A DuckDB PARTITION_BY write keeps one open writer per date: GBs for a year of data.
+        Rows of one date are buffered up to LANDING_ROW_GROUP rows, so a file has few, full
+        row groups; memory stays bounded by that buffer whatever the delivery's size."""
         cid = delivery.content_id
-        ordered = stage / "ordered.parquet"
         cols = ", ".join(_q(c) for c in feed.landed_columns())
-        con.execute(
-            f"""COPY (SELECT {cols}, ? AS _delivery_id, ? AS _source, _line, CAST(? AS TIMESTAMP) AS _ingested_at, part_date
-                FROM s ANTI JOIN conflict_lines USING (_line) ORDER BY part_date, _line)
-                TO '{_esc(ordered)}' (FORMAT parquet)""",
-            [cid, delivery.source, ingested_at],
+        rel = con.sql(
+            f"""SELECT {cols}, $cid AS _delivery_id, $source AS _source, _line, CAST($at AS TIMESTAMP) AS _ingested_at, part_date
+                FROM s ANTI JOIN conflict_lines USING (_line) ORDER BY part_date, _line""",
+            params={"cid": cid, "source": delivery.source, "at": ingested_at},
         )
-        # one pass over the sorted file; only the current date's writer is open
+        reader = rel.to_arrow_reader(65_536)
+        schema = _plain_strings(reader.schema)
+        schema = schema.remove(schema.get_field_index("part_date"))
         partitions: list[str] = []
         landed = 0
         writer: pq.ParquetWriter | None = None
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
         current: str | None = None
         target = tmp = None
-        source = pq.ParquetFile(ordered)
-        schema = source.schema_arrow.remove(source.schema_arrow.get_field_index("part_date"))
+
+        def flush() -> None:
+            nonlocal pending, pending_rows
+            if pending:
+                writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=LANDING_ROW_GROUP)
+                pending, pending_rows = [], 0
 
         def close() -> None:
             nonlocal writer
             if writer is not None:
+                flush()
                 writer.close()
                 os.replace(tmp, target)
                 faults.checkpoint("after_partition_write")
                 writer = None
 
-        for batch in source.iter_batches(batch_size=65_536):
+        for batch in reader:
             days = batch.column("part_date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
             starts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist()]
             for i, start in enumerate(starts):
@@ -702,11 +714,23 @@ class Lander:
                     tmp = _tmp_name(target)
                     writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                     partitions.append(day)
-                chunk = batch.slice(start, stop - start).drop_columns(["part_date"])
-                writer.write_batch(chunk)
+                chunk = batch.slice(start, stop - start).drop_columns(["part_date"]).cast(schema)
+                pending.append(chunk)
+                pending_rows += chunk.num_rows
                 landed += chunk.num_rows
+                if pending_rows >= LANDING_ROW_GROUP:
+                    flush()
         close()
         return landed, partitions
+
+
+LANDING_ROW_GROUP = 131_072  # rows per landing row group (and the most buffered per date)
+
+
+def _plain_strings(schema: pa.Schema) -> pa.Schema:
+    """Arrow from DuckDB may use string views / large strings; landing files hold plain strings."""
+    fields = [f.with_type(pa.string()) if f.type in (pa.large_string(), pa.string_view()) else f for f in schema]
+    return pa.schema(fields)
 
 
 def _q(name: str) -> str:

@@ -128,11 +128,24 @@ SHANGHAI_OFFSET_MINUTES = 8 * 60  # Asia/Shanghai has had no DST since 1991
 
 def _timestamp_value(s: pl.Expr) -> pl.Expr:
     """ISO 8601 (T, fraction, offset), YYYY-MM-DD HH:MM:SS, YYYY/MM/DD HH:MM:SS,
-    YYYYMMDDThhmmss, YYYYMMDDhhmmss -> naive local Datetime("us"); an offset is converted."""
+    YYYYMMDDThhmmss, YYYYMMDDhhmmss -> naive local Datetime("us"), null outside [TS_MIN, TS_MAX);
+    an offset is converted."""
+    # polars evaluates every branch of a when/then for every row: the offset arithmetic ran
+    # on millions of values that have none (issue 7). It now runs on the rows with one only,
+    # and the range check is inside, as an opaque function referenced twice runs twice.
+    return s.map_batches(_timestamps, return_dtype=pl.Datetime("us"))
+
+
+def _naive_timestamp(local: pl.Expr) -> pl.Expr:
+    local = local.str.replace_all("/", "-").str.replace(r"^(\S+)T", "$1 ")
+    return pl.coalesce([local.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TS_FORMATS])
+
+
+def _offset_timestamp(s: pl.Expr) -> pl.Expr:
+    """The general rule (a value with or without offset); used for the values with one."""
     tz = s.str.extract(r"\d" + _OFFSET, 1)  # only after a digit: never eats a date's "-"
     local = pl.when(tz.is_null()).then(s).otherwise(s.str.replace(_OFFSET, ""))
-    local = local.str.replace_all("/", "-").str.replace(r"^(\S+)T", "$1 ")
-    naive = pl.coalesce([local.str.strptime(pl.Datetime("us"), f, strict=False) for f in _TS_FORMATS])
+    naive = _naive_timestamp(local)
     sign = pl.when(tz.str.starts_with("-")).then(-1).otherwise(1)
     digits = tz.str.replace_all(r"[^0-9]", "")
     hours = digits.str.slice(0, 2).cast(pl.Int64, strict=False)
@@ -142,6 +155,40 @@ def _timestamp_value(s: pl.Expr) -> pl.Expr:
     offset_ok = (tz == "Z") | ((hours <= 14) & (minutes < 60))
     shifted = pl.when(offset_ok).then(naive + pl.duration(minutes=pl.lit(SHANGHAI_OFFSET_MINUTES) - offset_min)).otherwise(None)
     return pl.when(tz.is_null()).then(naive).otherwise(shifted)
+
+
+# The shapes real feeds deliver, parsed directly; anything else (or a fast miss) takes the
+# general rule above. tests/test_ingest_normalize.py pins that both always agree.
+_FAST_TS = (
+    (r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$", "%Y-%m-%d %H:%M:%S"),  # 'T' is made ' ' first
+    (r"^\d{8}T\d{6}$", "%Y%m%dT%H%M%S"),
+)
+
+
+def _fast_timestamp(s: pl.Expr) -> pl.Expr:
+    (shape1, fmt1), (shape2, fmt2) = _FAST_TS
+    return (pl.when(s.str.contains(shape1)).then(s.str.replace("T", " ", literal=True).str.strptime(pl.Datetime("us"), fmt1, strict=False))
+            .when(s.str.contains(shape2)).then(s.str.strptime(pl.Datetime("us"), fmt2, strict=False))
+            .otherwise(None))
+
+
+def _general_timestamps(frame: pl.DataFrame) -> pl.Series:
+    has_tz = frame.select(pl.col("s").str.contains(r"\d" + _OFFSET).fill_null(False)).to_series()
+    out = frame.select(_naive_timestamp(pl.col("s"))).to_series()  # exact for values without an offset
+    if has_tz.any():
+        shifted = frame.filter(has_tz).select(_offset_timestamp(pl.col("s"))).to_series()
+        out = out.scatter(has_tz.arg_true(), shifted)
+    return out
+
+
+def _timestamps(values: pl.Series) -> pl.Series:
+    frame = values.cast(pl.String).to_frame("s")
+    out = frame.select(_fast_timestamp(pl.col("s"))).to_series()
+    rest = out.is_null() & values.is_not_null()
+    if rest.any():
+        out = out.scatter(rest.arg_true(), _general_timestamps(frame.filter(rest)))
+    in_range = out.is_between(TS_MIN, TS_MAX, closed="left").fill_null(False)
+    return out.zip_with(in_range, pl.Series([None], dtype=pl.Datetime("us"))).alias(values.name)
 
 
 # Times outside this range are typos or device defaults (0001-01-01, 1970-01-01, 9999-12-31),
@@ -154,7 +201,6 @@ TS_MAX = dt.datetime(2100, 1, 1)  # exclusive
 def parse_datetime(name: str) -> Parsed:
     s = text(name)
     value = _timestamp_value(s)
-    value = pl.when(value.is_between(pl.lit(TS_MIN), pl.lit(TS_MAX), closed="left")).then(value).otherwise(None)
     return Parsed(value, {"bad_timestamp": s.is_not_null() & vcol(name).is_null()})
 
 

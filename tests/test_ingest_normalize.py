@@ -109,3 +109,51 @@ def test_headers_map_english_chinese_case_space_and_column_mapping():
                           "EVALUATED_AT": "evaluated_at", "客户评语": "comment"}
     assert hm.unknown == ["junk"] and hm.missing_required == []
     assert n.map_headers(["evaluation_id", "rating"], EVALUATIONS, SourceOptions()).missing_required == ["window_id", "evaluated_at"]
+
+
+# -- the fast timestamp paths (issue 7) must decide exactly as the general rule does
+
+def _general_rule(values: list[str | None]) -> list:
+    s = pl.Series("s", values, dtype=pl.String)
+    out = s.to_frame().select(n._offset_timestamp(pl.col("s"))).to_series()
+    return out.zip_with(out.is_between(n.TS_MIN, n.TS_MAX, closed="left").fill_null(False),
+                        pl.Series([None], dtype=pl.Datetime("us"))).to_list()
+
+
+TS_TRICKY = ["2026-01-01 09:01:00", "2026-01-01T09:01:00", "20260101T090100", "20260101090100", "2026/01/01 09:01:00",
+             "2026-02-30 09:01:00", "2026-02-29T09:01:00", "2024-02-29T09:01:00", "2026-13-01 00:00:00", "2026-01-01 24:00:00",
+             "2026-01-01 23:59:60", "20261301T090100", "20260230T090100", "20260101T250000", "1999-12-31 23:59:59",
+             "2000-01-01 00:00:00", "2099-12-31T23:59:59", "2100-01-01 00:00:00", "0001-01-01 00:00:00", "9999-12-31T23:59:59",
+             "2026-01-01T09:01:00Z", "2026-01-01T09:01:00+08:00", "2026-01-01 09:01:00-0530", "2026-01-01T09:01:00+99:00",
+             "2026-01-01T09:01:00.123", "2026-01-01 09:01", "2026-01-01T09:01:00T", "2026-01-01TT09:01:00", "", None,
+             "20260101T0901000", "2026-01-01 09:01:00 ", "２０２６-01-01 09:01:00", "2026-01-01\t09:01:00", "2026-1-1 9:01:00"]
+
+
+def test_fast_timestamps_equal_the_general_rule_on_tricky_values():
+    got = n._timestamps(pl.Series("s", TS_TRICKY, dtype=pl.String)).to_list()
+    assert got == _general_rule(TS_TRICKY)
+    assert got[0] == got[1] == got[2] == got[3] == got[4] == dt.datetime(2026, 1, 1, 9, 1)
+
+
+def test_fast_timestamps_equal_the_general_rule_property():
+    from hypothesis import given, settings, strategies as st
+
+    digits = st.integers(0, 9).map(str)
+    two = st.tuples(digits, digits).map("".join)
+    year = st.sampled_from(["1999", "2000", "2026", "2099", "2100", "0000", "9999"])
+    sep_date = st.tuples(year, two, two).map(lambda p: "-".join(p))
+    compact_date = st.tuples(year, two, two).map("".join)
+    clock = st.tuples(two, two, two)
+    shaped = st.one_of(
+        st.tuples(sep_date, st.sampled_from(["T", " "]), clock.map(":".join)).map("".join),
+        st.tuples(compact_date, st.just("T"), clock.map("".join)).map("".join),
+        st.tuples(compact_date, clock.map("".join)).map("".join),
+        st.text(alphabet="0123456789-:T +Z./", max_size=26),
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(st.none(), shaped), min_size=1, max_size=40))
+    def check(values):
+        assert n._timestamps(pl.Series("s", values, dtype=pl.String)).to_list() == _general_rule(values)
+
+    check()

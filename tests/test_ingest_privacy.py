@@ -101,3 +101,41 @@ def test_key_file_inside_the_repo_is_refused(monkeypatch):
     with pytest.raises(privacy.PiiKeyError, match="inside the repository"):
         privacy.pii_key()
     assert not (REPO_ROOT / "var" / "pii.key").exists()
+
+
+# -- the fast HMAC (cached ipad/opad states) must equal hmac.digest byte for byte (issue 7)
+
+TRICKY_VALUES = ["", "0", "11010519491231002X", "张三丰", "é" * 3, "e\u0301", "🙂\U0010ffff", "a\x00b", "\ufeffBOM",
+                 "x" * 63, "x" * 64, "x" * 65, "长" * 10_000, "line\nbreak", "  spaced  "]
+TRICKY_KEYS = [b"test-key-not-secret", b"", b"k" * 64, b"k" * 65, ("密钥" * 40).encode("utf-8"), bytes(range(256)),
+               b"a3f1" * 16 + b"\n"]
+
+
+@pytest.mark.parametrize("key", TRICKY_KEYS, ids=lambda k: f"key{len(k)}")
+def test_hmac_series_equals_hmac_digest(key):
+    values = pl.Series("v", [*TRICKY_VALUES, None, *TRICKY_VALUES[:3]], dtype=pl.String)  # repeats and a null
+    got = privacy.hmac_series(values, key)
+    want = [None if v is None else hmac.digest(key, v.encode("utf-8"), "sha256").hex() for v in values.to_list()]
+    assert got.to_list() == want
+    assert got.dtype == pl.String and got.len() == values.len()
+
+
+def test_hmac_series_keeps_order_on_a_large_batch():
+    values = pl.Series("v", [f"3701{i % 7919:014d}" if i % 11 else None for i in range(50_000)], dtype=pl.String)
+    got = privacy.hmac_series(values, b"bench-key")
+    sample = range(0, 50_000, 997)
+    for i in sample:
+        v = values[i]
+        assert got[i] == (None if v is None else hmac.digest(b"bench-key", v.encode(), "sha256").hex())
+
+
+def test_hmac_series_property():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.one_of(st.none(), st.text(max_size=80)), max_size=30), st.binary(max_size=130))
+    def check(values, key):
+        got = privacy.hmac_series(pl.Series("v", values, dtype=pl.String), key).to_list()
+        assert got == [None if v is None else hmac.digest(key, v.encode("utf-8", "surrogatepass"), "sha256").hex() for v in values]
+
+    check()

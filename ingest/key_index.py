@@ -1,0 +1,102 @@
+"""Key index of landed event rows, for the duplicate_conflict rule across deliveries (issue 7).
+
+    landing/_index/<feed>/<content_id>.parquet   key columns, recorded_at, _rh (content hash)
+
+A delivery's new rows are checked against every earlier landed row with the same key. Reading
+all earlier landing files (every column, hashed again) per delivery made ingest quadratic in
+the feed's history; the index holds only what the rule compares, sorted by key, so DuckDB's
+join filter (min/max of the new keys) skips the row groups of other months.
+
+It is a cache of the landing files, never the truth: one file per landed delivery, written
+(temp + rename) after that delivery's landing files and before its ledger entry. An index file
+that is missing, or older than a landing file of its delivery (re-landed, copied without
+times), is rebuilt from landing before use; one whose delivery has no landing files is
+ignored. So a run killed at any point, or a home from before the index, converges to what
+reading the landing files would decide.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from windowwatch.feeds import Feed
+from windowwatch.paths import Home
+
+ROW_GROUP_ROWS = 65_536  # small row groups: min/max pruning skips most of an unrelated month
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def esc(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(f"'{esc(p)}'" for p in paths) + "]"
+
+
+def content_hash_sql(feed: Feed, alias: str) -> str:
+    """md5 over every landed column as text: two rows with one key differ in content iff this differs."""
+    parts = ", ".join(f"coalesce(CAST({alias}.{q(c)} AS VARCHAR), chr(0))" for c in feed.landed_columns())
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def index_columns(feed: Feed) -> list[str]:
+    return [*feed.key, "recorded_at"]
+
+
+def index_dir(home: Home, feed: Feed) -> Path:
+    return home.landing / "_index" / feed.name
+
+
+def index_path(home: Home, feed: Feed, content_id: str) -> Path:
+    return index_dir(home, feed) / f"{content_id}.parquet"
+
+
+def _copy_to(con: duckdb.DuckDBPyConnection, select_sql: str, feed: Feed, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    order = ", ".join(q(c) for c in index_columns(feed))  # every column: the file's bytes are deterministic
+    con.execute(f"COPY ({select_sql} ORDER BY {order}, _rh) TO '{esc(tmp)}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+    os.replace(tmp, target)
+
+
+def write_index(con: duckdb.DuckDBPyConnection, home: Home, feed: Feed, content_id: str, rows_sql: str) -> None:
+    """Index the rows a delivery landed; `rows_sql` yields the index columns and `_rh`."""
+    cols = ", ".join(q(c) for c in index_columns(feed))
+    _copy_to(con, f"SELECT {cols}, _rh FROM {rows_sql}", feed, index_path(home, feed, content_id))
+
+
+def rebuild_index(con: duckdb.DuckDBPyConnection, home: Home, feed: Feed, content_id: str, files: list[Path]) -> None:
+    cols = ", ".join(f"x.{q(c)}" for c in index_columns(feed))
+    select = f"SELECT {cols}, {content_hash_sql(feed, 'x')} AS _rh FROM read_parquet({sql_list(files)}, hive_partitioning=false) x"
+    _copy_to(con, select, feed, index_path(home, feed, content_id))
+
+
+def landed_files_by_delivery(home: Home, feed: Feed) -> dict[str, list[Path]]:
+    out: dict[str, list[Path]] = {}
+    for p in sorted((home.landing / feed.name).glob("part_date=*/*.parquet")):
+        out.setdefault(p.stem, []).append(p)
+    return out
+
+
+def earlier_index_files(con: duckdb.DuckDBPyConnection, home: Home, feed: Feed, exclude: str) -> list[Path]:
+    """Index files of every delivery with landing files but `exclude`, rebuilt where missing or stale."""
+    out: list[Path] = []
+    for cid, files in landed_files_by_delivery(home, feed).items():
+        if cid == exclude:
+            continue
+        idx = index_path(home, feed, cid)
+        try:
+            fresh = idx.stat().st_mtime_ns >= max(f.stat().st_mtime_ns for f in files)
+        except FileNotFoundError:
+            fresh = False
+        if not fresh:
+            rebuild_index(con, home, feed, cid, files)
+        out.append(idx)
+    return out
