@@ -1,8 +1,10 @@
-"""Incremental event layer (issue 3): after a second delivery, an incremental build gives the
+"""Incremental event layer (issues 3, 7): after more deliveries, an incremental build gives the
 same marts as a --full-refresh build, row for row (content hash per mart).
 
-int_cases__events_latest is the only incremental model (delete+insert by event_id of the events
-that occur in deliveries it has not seen); everything that depends on the as-of date is rebuilt.
+int_cases__events_latest is the incremental model: a run reads only the deliveries it has not
+seen (a constant `_delivery_id in (…)` filter), ranks their rows against the current row of the
+same event_ids and replaces those (delete+insert by event_id); everything that depends on the
+as-of date is rebuilt.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def _sql(home: Home, sql: str) -> list[tuple]:
         con.close()
 
 
+def _compiled_select(home: Home) -> str:
+    """The SELECT the last build ran for the incremental model (target/compiled)."""
+    return next((home.root / "dbt" / "target" / "compiled").rglob(f"models/**/{INCREMENTAL}.sql")).read_text()
+
+
 def _second_delivery(home: Home) -> None:
     write_landing(home, "transactions", [
         # an open case completes
@@ -58,6 +65,21 @@ def _second_delivery(home: Home) -> None:
         # a new case, with a late recording (OB_BACKFILL)
         *case_events("K-NEW", [("accept", "2025-10-21 09:00:00"),
                                 ("complete", "2025-10-21 10:00:00", {"recorded_at": "2025-10-23 10:00:00"})]),
+        # a late event for an old, completed case: an extension granted back then (limit + 2)
+        event("K-WD5-1-X", "K-WD5-1", "extend", "2025-10-01 10:00:00", extend_days=2,
+              recorded_at="2025-10-20 09:00:00"),
+    ])
+
+
+def _third_delivery(home: Home) -> None:
+    """A day later: events added to an open case, and a re-delivered update that moves an event
+    to another case (the old case must lose it)."""
+    write_landing(home, "transactions", [
+        # the open new case K-OPEN (accepted in this delivery) and a pause on it
+        *case_events("K-OPEN", [("accept", "2025-10-27 09:00:00"),
+                                 ("supplement_request", "2025-10-28 09:00:00")], "W02"),
+        # K-NEW's completion was keyed to the wrong case: re-delivered, later recorded_at, for K-OPEN
+        event("K-NEW-2", "K-OPEN", "complete", "2025-10-30 10:00:00", "W02", recorded_at="2025-10-30 11:00:00"),
     ])
 
 
@@ -85,7 +107,30 @@ def test_incremental_build_equals_full_refresh(ww_home):
     assert _sql(home, "select count(*) from marts.fct_off_book_signal where case_id = 'K-NEW' "
                       "and rule_id = 'OB_BACKFILL'") == [(1,)]
 
+    assert _sql(home, "select extend_days, limit_workdays from marts.fct_case where case_id = 'K-WD5-1'") == [(2, 7)]
+
+    # the run reads only the new delivery: a constant filter on _delivery_id
+    assert "_delivery_id in ('" in _compiled_select(home)
     full = build(home, as_of=AS_OF, full_refresh=True, exclude="resource_type:unit_test")
     assert full.success, full.summary()
     after_full = _mart_hashes(home)
     assert after_incremental == after_full
+
+    # a run with no new delivery merges nothing and changes nothing
+    again = build(home, as_of=AS_OF)
+    assert again.success, again.summary()
+    assert "and false" in _compiled_select(home)
+    assert _mart_hashes(home) == after_full
+
+    _third_delivery(home)
+    incremental = build(home, as_of=AS_OF)
+    assert incremental.success, incremental.summary()
+    after_incremental = _mart_hashes(home)
+    assert _sql(home, "select case_id, status, completed_at, paused_workdays from marts.fct_case "
+                      "where case_id in ('K-NEW', 'K-OPEN') order by case_id") == [
+        ("K-NEW", "open", None, 0),
+        ("K-OPEN", "completed", dt.datetime(2025, 10, 30, 10, 0), 2),
+    ]
+    full = build(home, as_of=AS_OF, full_refresh=True)
+    assert full.success, full.summary()
+    assert after_incremental == _mart_hashes(home)

@@ -248,7 +248,7 @@ def test_spring_festival_assumed_days_and_calendar_feed(tmp_path):
 
 def test_empty_landing_builds_and_unit_tests_pass(tmp_path):
     home = Home(tmp_path.resolve())
-    result = build(home, as_of="2025-10-31", select=TIMELINESS, exclude=OTHER_TESTS)
+    result = build(home, as_of="2025-10-31", select=TIMELINESS, exclude=OTHER_TESTS, unit_tests=True)
     _ok(result)
     assert any(n.name == "fct_case" and n.status == "success" for n in result.nodes)
     # the dbt unit tests of the timeliness rules ran in the same build
@@ -281,11 +281,12 @@ def test_reference_latest_delivery_and_quarantine(autumn):
 def test_build_reports_the_failing_test(tmp_path):
     home = Home(tmp_path.resolve())
     write_landing(home, "items", [{**ITEMS[1], "limit_unit": "fortnight"}])  # not an enum value
-    result = build(home, as_of="2025-10-31", select="stg_landing__items")
+    # the feed's column checks run on its landed rows (source landing.items), not on the view
+    result = build(home, as_of="2025-10-31", select=["source:landing.items", "stg_landing__items"])
     assert not result.success
     failed = [n for n in result.failures if n.resource_type == "test"]
-    assert [n.name for n in failed] == ["accepted_values_stg_landing__items_limit_unit__workday__calendar_day"]
+    assert [n.name for n in failed] == ["landing_items__column_checks"]
     assert failed[0].failures == 1
-    assert "dbt build FAILED" in result.summary() and "limit_unit" in result.summary()
+    assert "dbt build FAILED" in result.summary() and "limit_unit = 'fortnight'" in result.summary()
     with pytest.raises(ValueError):
         build(home, as_of="2025-13-01")

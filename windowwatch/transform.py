@@ -161,9 +161,17 @@ def build(
     warehouse: str | Path | None = None,
     scoring_path: str | Path | None = None,
     exclude: str | list[str] | None = None,
+    unit_tests: bool = False,
 ) -> BuildResult:
     """Run `dbt build` on the project as of `as_of` (default: today in Asia/Shanghai) for `home`
     (default: WINDOWWATCH_HOME).
+
+    The dbt unit tests (`unit_tests:` in the model YAML: fixed given/expect rows for the calendar,
+    time-limit, off-book and scoring rules) run only with `unit_tests=True`. They check the SQL,
+    not the data, so a daily build that has not changed the SQL learns nothing from them, while
+    each one costs a round of temporary tables. CI runs every one of them
+    (tests/test_dbt_unit_tests.py builds the project with unit_tests=True, and the test_dbt_*
+    rule tests do too).
 
     Never raises for a failing model or test: the result says what failed (per node, with
     dbt's message); a bad scoring file raises ConfigError (it names the file and key).
@@ -198,7 +206,10 @@ def build(
     ]
     if full_refresh:
         args.append("--full-refresh")
-    for flag, value in (("--select", select), ("--exclude", exclude)):
+    excluded = [exclude] if isinstance(exclude, str) else list(exclude or [])
+    if not unit_tests:
+        excluded.append("resource_type:unit_test")
+    for flag, value in (("--select", select), ("--exclude", excluded)):
         if value:
             args += [flag, *([value] if isinstance(value, str) else value)]
 
@@ -219,8 +230,11 @@ def build(
     elapsed = time.monotonic() - started
 
     nodes: list[NodeStatus] = []
+    failed_tests: dict[str, str] = {}  # unique_id -> compiled SQL of a failing or warning data test
     for r in getattr(res.result, "results", None) or []:
         node = r.node
+        if str(getattr(r.status, "value", r.status)) in ("fail", "warn") and getattr(node, "compiled_code", None):
+            failed_tests[node.unique_id] = node.compiled_code
         nodes.append(NodeStatus(
             unique_id=node.unique_id,
             name=node.name,
@@ -244,7 +258,47 @@ def build(
     )
     if wh.exists():
         result.assumed_calendar_cases = _count_assumed(wh)
+        if failed_tests and target == "duckdb":
+            _explain_failed_tests(wh, nodes, failed_tests)
     return result
+
+
+def _explain_failed_tests(warehouse: Path, nodes: list[NodeStatus], compiled: dict[str, str], limit: int = 5) -> None:
+    """Add to a failing column_checks test's message what failed: check, column, value, rows and
+    an example key (dbt's own message only counts rows; one test checks many columns).
+
+    Re-runs the test's compiled query, read-only, only for failed tests. Other tests' rows may
+    hold any column of the model, so they are left as dbt reported them.
+    """
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return
+    try:
+        for n in nodes:
+            sql = compiled.get(n.unique_id)
+            if not sql:
+                continue
+            try:
+                rel = con.sql(f"select * from ({sql}) as failing_rows limit {limit + 1}")
+                cols, rows = rel.columns, rel.fetchall()
+            except duckdb.Error:
+                continue
+            if cols[:2] != ["check_name", "column_name"]:
+                continue
+            found = [
+                f"{d['check_name']} {d['column_name']}"
+                + (f" = {d['value']!r}" if d.get("value") is not None else "")
+                + f": {d['n_rows']} row(s)"
+                + (f", e.g. {d['example_key']}" if d.get("example_key") is not None else "")
+                for d in (dict(zip(cols, row)) for row in rows[:limit])
+            ]
+            more = " …" if len(rows) > limit else ""
+            n.message = f"{(n.message or '').strip()} — " + "; ".join(found) + more
+    finally:
+        con.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,9 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select", nargs="*")
     parser.add_argument("--exclude", nargs="*")
     parser.add_argument("--scoring", help="scoring file (default: WINDOWWATCH_SCORING or the packaged one)")
+    parser.add_argument("--unit-tests", action="store_true", help="also run the dbt unit tests (CI does)")
     args = parser.parse_args(argv)
     result = build(as_of=args.as_of, full_refresh=args.full_refresh, select=args.select,
-                   exclude=args.exclude, scoring_path=args.scoring)
+                   exclude=args.exclude, scoring_path=args.scoring, unit_tests=args.unit_tests)
     print(result.summary())
     return 0 if result.success else 1
 

@@ -4,7 +4,8 @@
 
 Writes models/staging/_sources.yml (source `landing`: one table per feed over its landing
 Parquet, plus `quarantine`), stg_landing__<feed>.sql (typed, deduplicated) and
-_stg_landing.yml (descriptions from the contract, key/required/enum/range tests). Run it after
+_stg_landing.yml (descriptions from the contract); each feed's key/required/enum/range checks are
+one column_checks test on its source table (see source_checks). Run it after
 changing feeds.py; tests/test_dbt_timeliness_contract.py fails while they disagree.
 """
 
@@ -23,10 +24,45 @@ META_DESC = {"_delivery_id": "SHA-256 of the delivery's content (which delivery 
              "_source": "Where the delivery came from: the inbox file path, or sql:<name> / http:<name>.",
              "_line": "1-based line of the row in its source file (CSV/XLSX header = line 1).",
              "_ingested_at": "When the delivery landed (local time)."}
-# Feeds whose column tests run on a table holding the same deduplicated rows, not on the staging
-# view: a test on the view re-runs its dedup window over every landed row (city scale: 11.5 M
-# transactions, 40–100 s per test, seven tests).
+# No data test runs on a staging view: a test on the view re-runs its dedup window over every
+# landed row (city scale: 11.5 M transactions, 40–100 s per test; 2 M evaluations, ~10 s per
+# test). A feed's column checks (key and required columns not null, enum values, ranges) run as
+# ONE test on its landed rows (the source: a plain Parquet scan, every landed row, superseded
+# ones too); the key is unique by construction of the view (row_number() … = 1) and its
+# uniqueness is tested on the tables below, which hold the same rows.
+# Feeds whose column checks run on a table holding the same deduplicated rows instead (the source
+# keeps only the not-null key check: that table drops rows with a null key).
 TESTED_ON = {"transactions": "int_cases__events_latest"}
+UNIQUE_ON = {
+    "windows": "int_reference__windows and dim_window", "items": "int_reference__items and dim_item",
+    "staff": "dim_staff", "inspectors": "dim_inspector", "calendar": "int_calendar__days (date)",
+    "hall_hours": "int_hall_hours__resolved (window_id, day_kind)",
+    "dept_volumes": "fct_department_month (department_id, month)", "transactions": "int_cases__events_latest",
+    "evaluations": "fct_evaluation", "video_flags": "fct_video_flag",
+}
+# Where a failing landed row is: its delivery and line (column_checks' example_key).
+LANDED_ROW_KEY = "concat(_source, ' line ', cast(_line as string))"
+
+
+def source_checks(feed: str) -> list[str]:
+    """The feed's column_checks test on source `landing.<feed>` (YAML lines)."""
+    f = FEEDS[feed]
+    not_null = list(f.key) + [c.name for c in f.columns if c.required and c.name not in f.key and not c.pii]
+    enums = {c.name: list(c.enum) for c in f.columns if c.enum and c.type != "list"}
+    ranges = {c.name: "{min: 1, max: 5}" for c in f.columns if c.type == "rating"}
+    if "confidence" in f.by_name:
+        ranges["confidence"] = "{min: 0, max: 1}"
+    if feed in TESTED_ON:
+        not_null, enums, ranges = list(f.key), {}, {}
+    out = ["        data_tests:", "          - column_checks:", f"              name: landing_{feed}__column_checks",
+           "              arguments:", f"                not_null: [{', '.join(not_null)}]"]
+    if enums:
+        out += ["                accepted_values:"] + [f"                  {n}: [{', '.join(v)}]" for n, v in enums.items()]
+    if ranges:
+        out += ["                in_range:"] + [f"                  {n}: {r}" for n, r in ranges.items()]
+    out += [f"                key: \"{LANDED_ROW_KEY}\"", "                one_scan: true  # one read of the Parquet glob"]
+    return out
+
 root = Path(__file__).resolve().parent.parent / "models" / "staging"
 src = ["version: 2", "", "sources:", "  - name: landing",
        "    description: >", "      Landing Parquet written by ingest (SPEC §2): one folder per feed, partitioned by date,",
@@ -57,13 +93,12 @@ for feed, f in FEEDS.items():
             "        config:",
             "          meta:",
             f"            external_location: \"read_parquet('{{{{ env_var('WINDOWWATCH_HOME', 'var') }}}}/landing/{feed}/**/*.parquet', union_by_name=true, hive_partitioning=false)\"",
+            *source_checks(feed),
             "        columns:"]
     for name, t in schema.items():
         base = name[:-5] if name.endswith("_hmac") else name
         src += [f"          - name: {name}", f"            data_type: {YT[t]}",
                 f"            description: \"{coldesc(feed, base, name)}\""]
-        if feed in TESTED_ON and name in f.key:  # the table drops null keys: catch them here (a plain scan)
-            src += ["            data_tests: [not_null]"]
     sel = ",\n".join(f"        {{{{ dbt.safe_cast('{n}', {SQLT[t]}) }}}} as {n}" for n, t in schema.items())
     keys = ", ".join(f.key)
     if f.kind == "event":
@@ -98,31 +133,19 @@ where _row_rank = 1
 """
     (root / f"stg_landing__{feed}.sql").write_text(sql)
     kind_note = "latest recorded_at wins" if f.kind == "event" else "latest delivery that has the key wins"
-    tested_on = f" Column tests run on {TESTED_ON[feed]} (the same rows, materialized)." if feed in TESTED_ON else ""
+    if feed in TESTED_ON:
+        tested_on = (f" Column tests run on {TESTED_ON[feed]} (the same rows, materialized); null keys on the"
+                     f" landed rows: test landing_{feed}__column_checks.")
+    else:
+        tested_on = (f" No test runs on this staging model: the column checks run on the landed rows (test"
+                     f" landing_{feed}__column_checks on source landing.{feed}); the key is unique by construction"
+                     f" here and tested on {UNIQUE_ON[feed]}.")
     stg_yml += [f"  - name: stg_landing__{feed}",
                 f"    description: \"{(f.description or feed).replace(chr(34), chr(39))} Staging view: typed landing rows, one per {keys} ({kind_note}).{tested_on}\"",
                 "    columns:"]
     for name, t in schema.items():
         base = name[:-5] if name.endswith("_hmac") else name
         stg_yml += [f"      - name: {name}", f"        description: \"{coldesc(feed, base, name)}\""]
-        col = f.by_name.get(base)
-        tests = []
-        if len(f.key) == 1 and name == f.key[0]:
-            tests += ["          - unique", "          - not_null"]
-        elif col is not None and col.required:
-            tests += ["          - not_null"]
-        if col is not None and col.enum and col.type != "list":
-            tests += ["          - accepted_values:", "              arguments:",
-                      f"                values: [{', '.join(col.enum)}]"]
-        if col is not None and col.type == "rating":
-            tests += ["          - accepted_range:", "              arguments: {min_value: 1, max_value: 5}"]
-        if name == "confidence":
-            tests += ["          - accepted_range:", "              arguments: {min_value: 0, max_value: 1}"]
-        if tests and feed not in TESTED_ON:
-            stg_yml += ["        data_tests:"] + tests
-    if len(f.key) > 1 and feed not in TESTED_ON:
-        stg_yml += ["    data_tests:", "      - unique_combination:", "          arguments:",
-                    f"            columns: [{', '.join(f.key)}]"]
 src += ["      - name: quarantine",
         "        description: \"Every row ever quarantined by ingest (SPEC §3), one Parquet per delivery under quarantine/<feed>/.\"",
         "        config:", "          meta:",

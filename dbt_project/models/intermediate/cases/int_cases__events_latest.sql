@@ -10,13 +10,25 @@
     latest _ingested_at, then _delivery_id, _line — the same rule as stg_landing__transactions),
     with no as-of filter: nothing here depends on the as-of date, so it is built incrementally.
 
-    Incremental run: only the event_ids that occur in a delivery not yet in this table are
-    re-ranked — over all their landed rows, old deliveries included — and replaced
-    (delete+insert by event_id). Landing is append-only (an event never disappears), so this
-    equals a full rebuild; after landing is rewritten (re-ingest, deleted deliveries) run with
-    --full-refresh. A delivery whose rows all lost their ranking is re-ranked again next run
-    (same result, a little work). Everything that depends on the as-of date (events ≤ as-of,
-    pauses, deadlines, cards) stays in the tables downstream, rebuilt every run. -#}
+    Incremental run: the winner over all landed rows of an event is the winner over (its current
+    row here ∪ its rows in deliveries not seen yet), because the ranking is a total order and
+    landing is append-only (an event never disappears). So a run reads only the new deliveries'
+    rows — picked by a constant `_delivery_id in (…)` list that DuckDB prunes whole files with
+    (min/max statistics) — ranks them against the current rows of the same event_ids and
+    replaces those (delete+insert by event_id). The new deliveries are the landed _delivery_ids
+    (a one-column scan) not found here; a delivery whose rows all lost their ranking is thus
+    merged again next run (same result, a little work). After landing is rewritten (re-ingest,
+    deleted deliveries) run with --full-refresh. Everything that depends on the as-of date
+    (events ≤ as-of, pauses, deadlines, cards) stays in the tables downstream, rebuilt every run. -#}
+{%- if is_incremental() -%}
+{%- set new_deliveries = [] -%}
+{%- if execute -%}
+    {%- set landed = run_query("select distinct cast(_delivery_id as varchar) from " ~ source('landing', 'transactions')
+                               ~ " where _delivery_id is not null").columns[0].values() -%}
+    {%- set seen = run_query("select distinct _delivery_id from " ~ this).columns[0].values() -%}
+    {%- for d in landed | sort if d not in seen -%}{%- do new_deliveries.append(d) -%}{%- endfor -%}
+{%- endif -%}
+{%- endif -%}
 with typed as (
     select
         {{ dbt.safe_cast('event_id', dbt.type_string()) }} as event_id,
@@ -34,24 +46,26 @@ with typed as (
         {{ dbt.safe_cast('_ingested_at', dbt.type_timestamp()) }} as _ingested_at
     from {{ source('landing', 'transactions') }}
     where event_id is not null
+    {%- if is_incremental() %}
+      {%- if new_deliveries %}
+      and _delivery_id in ({% for d in new_deliveries %}{{ dbt.string_literal(d) }}{{ ", " if not loop.last }}{% endfor %})
+      {%- else %}
+      and false {#- no new delivery: nothing to merge #}
+      {%- endif %}
+    {%- endif %}
 ),
 
 {% if is_incremental() %}
-processed as (
-    select distinct _delivery_id from {{ this }}
-),
-
-new_event_ids as (
-    select distinct typed.event_id
-    from typed
-    left join processed on processed._delivery_id = typed._delivery_id
-    where processed._delivery_id is null
-),
-
 candidates as (
-    select typed.*
-    from typed
-    inner join new_event_ids on new_event_ids.event_id = typed.event_id
+    select * from typed
+    union all
+    select
+        current_rows.event_id, current_rows.case_id, current_rows.event_type, current_rows.event_time,
+        current_rows.recorded_at, current_rows.window_id, current_rows.staff_id, current_rows.item_code,
+        current_rows.channel, current_rows.extend_days, current_rows._delivery_id, current_rows._line,
+        current_rows._ingested_at
+    from {{ this }} as current_rows
+    where current_rows.event_id in (select event_id from typed)
 ),
 {% else %}
 candidates as (

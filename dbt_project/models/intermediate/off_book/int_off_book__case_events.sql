@@ -1,8 +1,8 @@
 {#- Every transaction event (≤ the as-of date) of an accepted case, with the case's window and
     department (those of its accept event, SPEC §4.2) next to the window the event happened at.
-    The input of the case-level off-book rules (SPEC §4.3). A view: at city scale (11.5 M events)
-    writing it as a table took ~55 s, while its three readers filter it (accept/complete events,
-    or the few confirmed-flag windows) before the join. -#}
+    The input of the accept/complete rules (OB_BACKFILL, OB_OFF_HOURS; SPEC §4.3). A view: at
+    city scale (11.5 M events) writing it as a table took ~55 s, while its two readers filter it
+    to accept/complete events before the join. -#}
 {{ config(materialized='view') }}
 with cases as (
     select case_id, window_id, department_id

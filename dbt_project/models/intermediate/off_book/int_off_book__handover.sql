@@ -9,10 +9,30 @@ with flags as (
       and cast(flagged_at as date) <= {{ as_of_date() }}
 ),
 
+{#- The events on a flag's day at the flag's window first (few: flags are rare), then the cases
+    whose own window that is: joining all events to their cases first would touch every event. -#}
+events_at_flagged_windows as (
+    select events.case_id, events.window_id, events.event_id, events.event_type, events.event_time, events.event_date
+    from {{ ref('int_cases__events') }} as events
+    where exists (
+        select 1 from flags
+        where flags.window_id = events.window_id and flags.flag_date = events.event_date
+    )
+),
+
 events_at_case_window as (
-    select case_id, window_id, department_id, event_id, event_type, event_time, event_date
-    from {{ ref('int_off_book__case_events') }}
-    where event_window_id = window_id
+    select
+        events.case_id,
+        cases.window_id,
+        cases.department_id,
+        events.event_id,
+        events.event_type,
+        events.event_time,
+        events.event_date
+    from events_at_flagged_windows as events
+    inner join {{ ref('int_cases__accepted') }} as cases
+        on cases.case_id = events.case_id
+       and cases.window_id = events.window_id
 ),
 
 per_flag as (
