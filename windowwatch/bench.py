@@ -6,7 +6,7 @@
    dbt build, GE marts, publish.
 3. An incremental day on top: the last working day's transactions and evaluations, copied to
    the next working day with new ids, dropped in a fresh inbox and run through the same stages
-   (the dbt project rebuilds its tables: it has no incremental models).
+   (only the event dedup merges incrementally; the models downstream of it rebuild).
 4. A bare DuckDB baseline: one scan-and-aggregate of the same landed Parquet.
 5. Every dashboard page through Streamlit's AppTest on the published snapshot, cold and warm.
 
