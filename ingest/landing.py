@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,6 +39,7 @@ import pyarrow.parquet as pq
 from ingest import faults
 from ingest.delivery import Delivery, UnreadableDelivery
 from ingest.key_index import content_hash_sql, earlier_index_files, index_path, write_index
+from ingest.key_index import esc as _esc, q as _q, sql_list as _sql_list  # one quoting for all ingest SQL
 from ingest.normalize import (
     HeaderMap,
     Parsed,
@@ -317,11 +319,7 @@ class BatchValidator:
         self.parsed: dict[str, Parsed] = {}
         for col in feed.columns:
             if col.pii is None or col.pii == "scrub":
-                parsed = parse_column(col, delivery.options)
-                # hostile text (issue 8): NUL/control characters or a 10 MB value never land
-                bad_text = _has_control_chars(col.name) | _too_long(col.name)
-                parsed.failures["bad_value"] = parsed.failures.get("bad_value", pl.lit(False)) | bad_text
-                self.parsed[col.name] = parsed
+                self.parsed[col.name] = parse_column(col, delivery.options)
         # a recorded_at before the event it records means a skewed clock: it would reorder updates
         self.skew = None
         if feed.time_column and "recorded_at" in self.parsed:
@@ -346,7 +344,53 @@ class BatchValidator:
         t = self.text_frame(batch)
         safe_cols = [c for c in t.columns if c != "_line"]
         t = t.with_columns(*[p.value.alias(f"__v_{name}") for name, p in self.parsed.items()])
-        checks: list[tuple[str, str, pl.Expr]] = []  # (rule, column, failed)
+        # Fast path (issue 7): one "row is bad" predicate over the whole batch, with a single
+        # control-character scan of all text columns joined (tab is allowed text, so it cannot
+        # create a match) instead of a regex per column; the per-rule flags and the first
+        # failing rule are computed for the (few) bad rows only.
+        text_cols = list(self.parsed)
+        row_bad = [failed for _, _, failed in self._checks(hostile_text=False)]
+        if text_cols:
+            joined = pl.concat_str([pl.col(c).cast(pl.String) for c in text_cols], separator="\t", ignore_nulls=True)
+            row_bad += [joined.str.contains(CONTROL_CHARS).fill_null(False), *[_too_long(c) for c in text_cols]]
+        t = t.with_columns((pl.any_horizontal(*row_bad) if row_bad else pl.lit(False)).fill_null(False).alias("__bad"))
+        typed = []
+        default = recorded_at_default(feed)
+        for col in feed.columns:
+            if col.pii == "drop":
+                continue
+            if col.pii == "hash":
+                typed.append(pl.col(f"{col.name}_hmac"))
+            elif col.name == "recorded_at" and default is not None:
+                typed.append(pl.coalesce(vcol("recorded_at"), default).alias("recorded_at"))  # only good rows: a bad recorded_at stays bad
+            else:
+                typed.append(vcol(col.name).alias(col.name))
+        good = t.filter(~pl.col("__bad")).select(pl.col("_line"), *typed)
+        t = t.filter(pl.col("__bad"))
+        if not t.height:
+            return good, pl.DataFrame(schema={"line": pl.Int64, "rule": pl.String, "detail": pl.String, "raw": pl.String})
+        checks = self._checks(hostile_text=True)
+        t = t.with_columns([failed.alias(f"__f{i}") for i, (_, _, failed) in enumerate(checks)])
+        pairs = [(rule, pl.col(f"__f{i}"), self._detail(rule, name)) for i, (rule, name, _) in enumerate(checks)]
+        rule_expr, detail_expr = _failure_chain(pairs)
+        t = t.with_columns(rule_expr.alias("_rule"))
+        if default is not None and "recorded_at" in feed.by_name:  # as before the fast path: details see the filled-in value
+            t = t.with_columns(pl.coalesce(vcol("recorded_at"), default).alias("__v_recorded_at"))
+        bad = t.filter(pl.col("_rule").is_not_null()).select(
+            pl.col("_line").alias("line"),
+            pl.col("_rule").alias("rule"),
+            detail_expr.alias("detail"),
+            _raw_json(safe_cols).alias("raw"),
+        )
+        if bad.height != t.height:  # the fast predicate and the rules must agree row for row
+            raise RuntimeError(f"{self.delivery.source}: {t.height - bad.height} rows flagged bad match no rule (ingest bug)")
+        return good, bad
+
+    def _checks(self, hostile_text: bool) -> list[tuple[str, str, pl.Expr]]:
+        """(rule, column, failed) in the order rules are tried. hostile_text: bad_value also
+        covers NUL/control characters and over-long values per column (issue 8)."""
+        feed = self.feed
+        checks: list[tuple[str, str, pl.Expr]] = []
         for rule in ROW_RULES:
             for col in feed.columns:
                 if rule == "missing_required":
@@ -354,33 +398,19 @@ class BatchValidator:
                         checks.append((rule, col.name, text(col.name).is_null()))
                     continue
                 parsed = self.parsed.get(col.name)
-                if parsed is not None and rule in parsed.failures:
-                    checks.append((rule, col.name, parsed.failures[rule].fill_null(False)))
+                if parsed is None:
+                    continue
+                failed = parsed.failures.get(rule)
+                if rule == "bad_value" and hostile_text:
+                    bad_text = _has_control_chars(col.name) | _too_long(col.name)
+                    failed = bad_text if failed is None else failed | bad_text
+                if failed is not None:
+                    checks.append((rule, col.name, failed.fill_null(False)))
         for col in feed.columns:
             if col.references and col.references in self.references:
                 known = self.references[col.references].implode()
                 checks.append(("unknown_reference", col.name, vcol(col.name).is_not_null() & ~vcol(col.name).is_in(known)))
-        t = t.with_columns([failed.alias(f"__f{i}") for i, (_, _, failed) in enumerate(checks)])
-        pairs = [(rule, pl.col(f"__f{i}"), self._detail(rule, name)) for i, (rule, name, _) in enumerate(checks)]
-        rule_expr, detail_expr = _failure_chain(pairs)
-        t = t.with_columns(rule_expr.alias("_rule"))
-        default = recorded_at_default(feed)
-        if default is not None and "recorded_at" in feed.by_name:  # after the checks: a bad recorded_at stays bad
-            t = t.with_columns(pl.coalesce(vcol("recorded_at"), default).alias("__v_recorded_at"))
-        typed = []
-        for col in feed.columns:
-            if col.pii == "drop":
-                continue
-            typed.append(pl.col(f"{col.name}_hmac") if col.pii == "hash" else vcol(col.name).alias(col.name))
-        good = t.filter(pl.col("_rule").is_null()).select(pl.col("_line"), *typed)
-        # details and raw text only for the (few) bad rows
-        bad = t.filter(pl.col("_rule").is_not_null()).select(
-            pl.col("_line").alias("line"),
-            pl.col("_rule").alias("rule"),
-            detail_expr.alias("detail"),
-            _raw_json(safe_cols).alias("raw"),
-        )
-        return good, bad
+        return checks
 
     def _detail(self, rule: str, name: str) -> pl.Expr:
         if rule == "bad_value" and name in self.parsed:
@@ -418,6 +448,7 @@ class Lander:
     def __init__(self, home: Home):
         self.home = home.ensure()
         self._key: bytes | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def key(self) -> bytes:
         if self._key is None:
@@ -456,7 +487,29 @@ class Lander:
 
     # -- main entry
 
-    def land(self, delivery: Delivery | UnreadableDelivery) -> DeliveryResult:
+    def prestage(self, delivery: Delivery | UnreadableDelivery) -> Future | None:
+        """Start validating and staging a file delivery in a background thread while the
+        previous delivery's DuckDB part runs (issue 7: polars, DuckDB and pyarrow release the
+        GIL, so the two overlap on 2 cores). Only the staging runs early: the cross-delivery
+        duplicate check, the landing write, the key index and the ledger still happen in
+        `land`, one delivery after the other in delivery order. The caller must only prestage
+        a delivery whose reference feeds are fully landed and whose content id is not being
+        landed already. Pass the result to `land`."""
+        if not isinstance(delivery, FileDelivery) or self.ledger_path(delivery.content_id).exists():
+            return None
+        stage = staging_root(self.home) / delivery.content_id
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-stage")
+        return self._pool.submit(self._stage, delivery, stage)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def land(self, delivery: Delivery | UnreadableDelivery, prestaged: Future | None = None) -> DeliveryResult:
         if isinstance(delivery, UnreadableDelivery):
             self._record_unreadable(delivery.feed, delivery.source, delivery.reason)
             return DeliveryResult(delivery.feed, delivery.source, None, "unreadable", reason=delivery.reason)
@@ -465,15 +518,19 @@ class Lander:
             entry = json.loads(ledger.read_text(encoding="utf-8"))
             if delivery.on_landed:
                 delivery.on_landed()  # a crash may have hit between the ledger and the callback
+            # ... or between the ledger and removing the pending marker
+            (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
             return DeliveryResult(
                 delivery.feed, delivery.source, delivery.content_id, "already landed",
                 reason=f"same content as {entry.get('source')} landed at {entry.get('landed_at')}",
             )
         stage = staging_root(self.home) / delivery.content_id
-        shutil.rmtree(stage, ignore_errors=True)
-        stage.mkdir(parents=True)
+        if prestaged is None:
+            shutil.rmtree(stage, ignore_errors=True)
+            stage.mkdir(parents=True)
         try:
-            result = self._land(delivery, stage)
+            staged = prestaged.result() if prestaged is not None else self._stage(delivery, stage)
+            result = self._finish(delivery, *staged)
         except DeliveryReadError as exc:
             (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
             self._record_unreadable(delivery.feed, delivery.source, str(exc))
@@ -506,7 +563,9 @@ class Lander:
         else:
             yield delivery.frame
 
-    def _land(self, delivery: Delivery, stage: Path) -> DeliveryResult:
+    def _stage(self, delivery: Delivery, stage: Path) -> tuple:
+        """Map, protect, parse and check every batch; stage good/bad rows as Parquet.
+        -> the arguments of `_finish` after the delivery."""
         feed = FEEDS[delivery.feed]
         cid = delivery.content_id
         headers_in = [c for c in delivery.frame.columns if c != "_line"]
@@ -532,10 +591,11 @@ class Lander:
                 good, bad = validator.validate(batch)
                 if good.height:
                     part = pl.lit(ingested_at.date()) if feed.kind == "reference" else pl.col(feed.time_column).dt.date()
-                    good.with_columns(part.alias("part_date")).write_parquet(stage / f"good-{n:06d}.parquet")
+                    # staging only (read back by DuckDB, then removed): lz4 is cheaper than zstd
+                    good.with_columns(part.alias("part_date")).write_parquet(stage / f"good-{n:06d}.parquet", compression="lz4")
             if bad.height:
                 bad.write_parquet(stage / f"bad-{n:06d}.parquet")
-        return self._finish(delivery, feed, stage, hmap, rows_in, ingested_at)
+        return feed, stage, hmap, rows_in, ingested_at
 
     # -- cross-row rule and the final write, in DuckDB over the staged batches
 
@@ -731,15 +791,3 @@ def _plain_strings(schema: pa.Schema) -> pa.Schema:
     """Arrow from DuckDB may use string views / large strings; landing files hold plain strings."""
     fields = [f.with_type(pa.string()) if f.type in (pa.large_string(), pa.string_view()) else f for f in schema]
     return pa.schema(fields)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _esc(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(f"'{_esc(p)}'" for p in paths) + "]"

@@ -120,29 +120,59 @@ def fault_setup(tmp_path_factory):
     return {"root": root, "inbox": inbox, "cfg": cfg, "clean": content_hashes(clean), "duration": duration}
 
 
-def kill_trial(setup: dict, seed: int, home: Path) -> dict:
-    """Start ingest, SIGKILL it at a seeded random moment, re-run it to the end, compare."""
+DELIVERIES = 9  # write_inbox: 2 reference + 6 transactions + 1 evaluations
+NAMED_STEPS = ("after_quarantine_write", "after_partition_write", "before_ledger", "after_ledger")
+
+
+def _ledgered(home: Path) -> int:
+    ledger = home / "landing" / "_ledger"
+    return len(list(ledger.glob("*.json"))) if ledger.is_dir() else 0
+
+
+def kill_plan(setup: dict, seed: int) -> dict:
+    """Where a trial's kill -9 falls, drawn from its seed.
+
+    Every 4th seed kills at a named step (the first delivery reaching it, so the narrow
+    windows between two writes are hit by construction, before anything is ledgered or right
+    after the first entry). The others wait until the run has ledgered a seeded number of
+    deliveries, then a seeded fraction of one delivery's time: the kill point follows the
+    run's own progress, so it falls mid-run however fast ingest is or how loaded the machine."""
     rng = random.Random(seed)
-    delay = rng.uniform(0.15, 0.95) * setup["duration"]
+    if seed % 4 == 0:
+        return {"step": NAMED_STEPS[(seed // 4) % len(NAMED_STEPS)]}
+    return {"after_ledgered": rng.randrange(0, DELIVERIES - 1),
+            "delay": round(rng.uniform(0.0, 0.9) * setup["duration"] / DELIVERIES, 3)}
+
+
+def kill_trial(setup: dict, seed: int, home: Path) -> dict:
+    """Start ingest, SIGKILL it at a seeded point (kill_plan), re-run it to the end, compare."""
+    plan = kill_plan(setup, seed)
     home.mkdir()
-    proc = subprocess.Popen(ingest_cmd(setup["inbox"], setup["cfg"]), cwd=REPO_ROOT, env=env_for(home),
+    env = env_for(home)
+    if "step" in plan:
+        env["WINDOWWATCH_FAULT_AT"] = plan["step"]  # the process kills itself with SIGKILL there
+    proc = subprocess.Popen(ingest_cmd(setup["inbox"], setup["cfg"]), cwd=REPO_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    rc = proc.wait(timeout=60)
-    ledgered = len(list((home / "landing" / "_ledger").glob("*.json"))) if (home / "landing" / "_ledger").is_dir() else 0
+    if "step" not in plan:
+        while proc.poll() is None and _ledgered(home) < plan["after_ledgered"]:
+            time.sleep(0.005)
+        time.sleep(plan["delay"])
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+    rc = proc.wait(timeout=120)
+    ledgered = _ledgered(home)
     rerun = run_ingest(home, setup["inbox"], setup["cfg"])
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert rerun.returncode == 0, f"seed {seed} ({plan}): " + rerun.stderr[-2000:]
     got = content_hashes(home)
     diff = sorted(k for k in set(got) | set(setup["clean"]) if got.get(k) != setup["clean"].get(k))
-    return {"seed": seed, "delay": round(delay, 2), "killed": rc == -signal.SIGKILL, "ledgered_before_rerun": ledgered,
+    return {"seed": seed, "plan": plan, "killed": rc == -signal.SIGKILL, "ledgered_before_rerun": ledgered,
             "diff": diff, "orphans": orphans(home)}
 
 
 def _assert_trials(results: list[dict]) -> None:
     for r in results:
-        assert r["diff"] == [], r
-        assert r["orphans"] == [], r
+        assert r["diff"] == [], f"seed {r['seed']}: {r}"
+        assert r["orphans"] == [], f"seed {r['seed']}: {r}"
     killed = [r for r in results if r["killed"]]
     assert killed, f"no trial was killed mid-run: {results}"
     print("kill -9 trials:", json.dumps(results))
@@ -157,9 +187,12 @@ def test_kill_9_at_random_points_then_rerun_equals_clean_run(fault_setup, tmp_pa
 def test_kill_9_twenty_trials(fault_setup, tmp_path):
     results = [kill_trial(fault_setup, seed, tmp_path / f"trial{seed}") for seed in range(100, 120)]
     _assert_trials(results)
-    # the random points spread over the run: some before anything was ledgered, some after
-    assert any(r["ledgered_before_rerun"] == 0 for r in results if r["killed"])
-    assert any(r["ledgered_before_rerun"] > 0 for r in results if r["killed"])
+    # the kill points spread over the run: some before anything was ledgered, some after
+    summary = [(r["seed"], r["plan"], r["killed"], r["ledgered_before_rerun"]) for r in results]
+    assert any(r["ledgered_before_rerun"] == 0 for r in results if r["killed"]), f"(seed, plan, killed, ledgered): {summary}"
+    assert any(r["ledgered_before_rerun"] > 0 for r in results if r["killed"]), f"(seed, plan, killed, ledgered): {summary}"
+    # the progress-relative kills land mid-run, not after the run ended
+    assert sum(r["killed"] for r in results) >= 15, f"(seed, plan, killed, ledgered): {summary}"
 
 
 # ---------------------------------------------------------------- a full disk

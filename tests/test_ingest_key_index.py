@@ -97,3 +97,35 @@ def test_index_of_a_delivery_without_landing_files_is_ignored(ww_home, tmp_path)
                  schema={"event_id": pl.String, "recorded_at": pl.Datetime("us"), "_rh": pl.String}).write_parquet(d / ("f" * 64 + ".parquet"))
     second = _deliver(ww_home, tmp_path, "b", SECOND)
     assert second.by_rule == {"duplicate_conflict": 1}
+
+
+def test_one_run_with_prestaging_decides_like_one_run_per_delivery(ww_home, tmp_path):
+    """Issue 7: the next delivery of a feed is validated and staged while the current one is
+    finished. Deliveries whose keys collide must still be decided in delivery order: three
+    colliding deliveries in ONE run (each staged while its predecessor lands) end exactly as
+    three separate runs."""
+    inbox = make_inbox(tmp_path / "one")
+    for name, rows in (("a", FIRST), ("b", SECOND), ("c", THIRD)):
+        write_csv(inbox / "transactions" / f"{name}.csv", rows)
+    write_csv(inbox / "transactions" / "d_same_as_a.csv", FIRST)  # same content id as a.csv: never staged twice
+    report = run(ww_home, inbox)
+    by_file = {d.source.rsplit("/", 1)[-1]: d for d in report.deliveries if d.feed == "transactions"}
+    assert [by_file[f].status for f in ("a.csv", "b.csv", "c.csv", "d_same_as_a.csv")] == ["landed", "landed", "landed", "already landed"]
+    assert (by_file["b.csv"].landed, by_file["b.csv"].quarantined) == (3, 1)
+    assert (by_file["c.csv"].landed, by_file["c.csv"].by_rule) == (1, {"duplicate_conflict": 1})
+
+    separate = tmp_path / "separate_home"
+    separate.mkdir()
+    for name, rows in (("a", FIRST), ("b", SECOND), ("c", THIRD)):
+        _deliver(separate, tmp_path / "sep", name, rows)
+    def outcome(home):
+        q = quarantined(home, "transactions")
+        q = sorted((f.rsplit("/", 1)[-1], line, rule, detail) for f, line, rule, detail in q.select("source_file", "line", "rule", "detail").rows())
+        rows = landed(home, "transactions").drop("_ingested_at", "_source").sort("_delivery_id", "_line")
+        return q, rows
+
+    q_one, rows_one = outcome(ww_home)
+    q_sep, rows_sep = outcome(separate)
+    assert q_one == q_sep
+    assert rows_one.equals(rows_sep) and rows_one.height == 3 + 3 + 1
+    assert not list((Home(ww_home).root / "tmp" / "ingest").glob("*/*"))  # no staging left behind
