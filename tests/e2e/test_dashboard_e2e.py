@@ -9,19 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from dashboard_fixtures import add_test_user, publish_fixture
+from dashboard_server import dashboard_server
 from dashboards.common import fmt_int, fmt_pct
 from dashboards.i18n import t
 from windowwatch.paths import REPO_ROOT
@@ -46,13 +40,6 @@ PAGES = {  # url path -> (zh title, en title)
 PASSWORD = {"insp": "insp-pass-123", "view": "view-pass-123"}
 
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("e2e") / "home"
@@ -62,35 +49,11 @@ def server(tmp_path_factory):
     snap = publish_fixture(home)
     add_test_user("insp", "inspector", PASSWORD["insp"])
     add_test_user("view", "viewer", PASSWORD["view"])
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("e2e-log") / "serve.log", "w+")
-    env = {**os.environ, "WINDOWWATCH_HOME": str(home), "WINDOWWATCH_PII_KEY": "test-key-not-secret"}
-    proc = subprocess.Popen([sys.executable, "-m", "windowwatch.cli", "serve", "--port", str(port)], cwd=REPO_ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("e2e-log") / "serve.log"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"windowwatch serve exited with {proc.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).text.strip() == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the dashboards did not answer /_stcore/health within 90 s")
-            time.sleep(0.5)
-        yield base, snap, log
+        with dashboard_server(home, log_path, timeout=90) as (base, _pid):
+            yield base, snap, log_path
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
-        log.close()
         if old is None:
             os.environ.pop("WINDOWWATCH_HOME", None)
         else:
