@@ -148,7 +148,12 @@ def _land_groups(lander: Lander, groups: list[tuple[str, Iterable]], report: Run
         lander.close()
 
 
-STAGE_AHEAD = 1  # deliveries staged ahead of the one being finished (2 measured slower on a loaded 2-core box)
+# Deliveries staged ahead of the one being finished. Off by default: staging ahead holds two
+# deliveries in memory at once (the hostile-corpus ingest peaked at 1,037 MB instead of ~390 MB in a
+# loaded CI run) and its wall-time gain is not yet measured on an idle machine (CPU-s unchanged:
+# 204 vs 201 at city). Set WINDOWWATCH_INGEST_STAGE_AHEAD=1 to measure it; order of decisions is the
+# same either way (tests/test_ingest_key_index.py runs it with 1).
+STAGE_AHEAD = int(os.environ.get("WINDOWWATCH_INGEST_STAGE_AHEAD", "0"))
 
 
 def _land_files(lander: Lander, deliveries: list, report: RunReport) -> None:

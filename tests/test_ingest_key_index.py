@@ -8,6 +8,7 @@ import shutil
 
 import polars as pl
 
+import ingest.run as ingest_run
 from ingest.key_index import index_dir
 from ingest_fixtures import TX_HEADER, landed, make_inbox, quarantined, result_for, run, write_csv
 from windowwatch.feeds import FEEDS
@@ -99,11 +100,12 @@ def test_index_of_a_delivery_without_landing_files_is_ignored(ww_home, tmp_path)
     assert second.by_rule == {"duplicate_conflict": 1}
 
 
-def test_one_run_with_prestaging_decides_like_one_run_per_delivery(ww_home, tmp_path):
+def test_one_run_with_prestaging_decides_like_one_run_per_delivery(ww_home, tmp_path, monkeypatch):
     """Issue 7: the next delivery of a feed is validated and staged while the current one is
     finished. Deliveries whose keys collide must still be decided in delivery order: three
     colliding deliveries in ONE run (each staged while its predecessor lands) end exactly as
     three separate runs."""
+    monkeypatch.setattr(ingest_run, "STAGE_AHEAD", 1)  # off by default (memory); the order must hold when on
     inbox = make_inbox(tmp_path / "one")
     for name, rows in (("a", FIRST), ("b", SECOND), ("c", THIRD)):
         write_csv(inbox / "transactions" / f"{name}.csv", rows)
