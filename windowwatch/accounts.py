@@ -18,7 +18,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,9 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from windowwatch.paths import Home, home as default_home
+from windowwatch import atomic
+from windowwatch.paths import Home
+from windowwatch.paths import home as default_home
 
 ROLES = ("inspector", "auditor", "viewer")
 MIN_PASSWORD_LENGTH = 8
@@ -46,19 +47,6 @@ class Account:
     name: str
     role: str
     inspector_id: str | None = None  # the account's entry in the inspectors feed (inspectors only)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)  # hashes are still secrets worth guarding
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_accounts(h: Home | None = None) -> dict[str, dict]:
@@ -100,7 +88,8 @@ def add_user(name: str, role: str, password: str, h: Home | None = None, inspect
         "created_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         **({"inspector_id": inspector_id} if inspector_id else {}),
     }
-    _atomic_write(h.accounts, yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
+    # hashes are still secrets worth guarding: 0600
+    atomic.write_text(h.accounts, yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True), mode=0o600)
     clear_failures(name, h)
     return existed
 
@@ -141,7 +130,7 @@ def record_failure(name: str, h: Home | None = None, now: dt.datetime | None = N
     if entry["count"] >= MAX_FAILURES:
         entry["locked_until"] = (now + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
     data[name] = entry
-    _atomic_write(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1))
+    atomic.write_text(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
     return entry["count"]
 
 
@@ -149,7 +138,7 @@ def clear_failures(name: str, h: Home | None = None) -> None:
     h = h or default_home()
     data = _load_failures(h)
     if data.pop(name, None) is not None:
-        _atomic_write(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1))
+        atomic.write_text(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
 
 
 # A hash to verify against when the name is unknown, so that both cases take the same time.

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import psutil
 
+from windowwatch import atomic
 from windowwatch.paths import REPO_ROOT, Home
 
 RESULTS_MD = REPO_ROOT / "bench" / "results.md"
@@ -668,9 +669,7 @@ def append_results(path: Path, r: BenchResult, notes: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else RESULTS_HEADER
     text = text.rstrip("\n") + "\n\n" + render_section(r) + (("\n" + notes.strip() + "\n") if notes else "")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, text)
 
 
 def main(args) -> int:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from windowwatch.atomic import atomic_path
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,15 +75,6 @@ def _csv_text(value: Any) -> str:
     return str(neutralize(str(value)))
 
 
-def _atomic_target(path: Path) -> tuple[int, str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an export is an ordinary file
-    return fd, tmp
-
-
 def _write_csv_rows(fh, cols: list[str], rows: list[list[Any]]) -> None:
     w = csv.writer(fh)
     w.writerow([neutralize(c) for c in cols])
@@ -101,19 +92,10 @@ def csv_bytes(data: Any, columns: Sequence[str] | None = None) -> bytes:
 
 def write_csv(path: str | Path, data: Any, columns: Sequence[str] | None = None) -> Path:
     """UTF-8 with BOM (Excel opens Chinese text correctly), written atomically."""
-    path = Path(path)
     cols, rows = _table(data, columns)
-    fd, tmp = _atomic_target(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            _write_csv_rows(fh, cols, rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        _write_csv_rows(fh, cols, rows)
+    return Path(path)
 
 
 def write_xlsx(
@@ -127,18 +109,9 @@ def write_xlsx(
     write_string / write_number / write_datetime / write_boolean, with formula and URL
     conversion switched off as a second guard.
     """
-    path = Path(path)
-    fd, tmp = _atomic_target(path)
-    os.close(fd)
-    try:
-        _write_workbook(tmp, sheets, columns or {})
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp:
+        _write_workbook(str(tmp), sheets, columns or {})
+    return Path(path)
 
 
 def xlsx_bytes(sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]] | None = None) -> bytes:

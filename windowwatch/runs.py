@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from windowwatch import atomic
 from windowwatch.paths import Home
 from windowwatch.snapshot import POINTER
 
@@ -39,10 +39,7 @@ def now_iso() -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(data, ensure_ascii=False, indent=1, default=str))
 
 
 def _read_json(path: Path) -> dict | None:
