@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import chinese_calendar
 import duckdb
+import pytest
 
 AS_OF = dt.date(2026, 10, 20)
 MONTHS = (dt.date(2026, 9, 1), dt.date(2026, 10, 1))
@@ -444,6 +447,22 @@ def publish_fixture(home: Path, *, with_case_events: bool = True, run_id: str = 
                       data_docs=str(home / "data_docs" / "index.html"))
         (runs / "latest.json").write_text(json.dumps(latest, ensure_ascii=False), encoding="utf-8")
     return published / name
+
+
+@contextmanager
+def published_home(tmp_path_factory, name: str) -> Iterator[tuple[Path, Path]]:
+    """A fresh WINDOWWATCH_HOME with the fixture snapshot published, for a module-scoped fixture.
+
+    Yields (home, snapshot). The environment points at the home (test PII key, default session
+    length) until the block ends, then is restored.
+    """
+    home = tmp_path_factory.mktemp(name) / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("WINDOWWATCH_HOME", str(home))
+        env.setenv("WINDOWWATCH_PII_KEY", "test-key-not-secret")
+        env.delenv("WINDOWWATCH_SESSION_MINUTES", raising=False)
+        yield home, publish_fixture(home)
 
 
 def add_test_user(name: str, role: str, password: str) -> None:

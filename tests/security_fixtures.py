@@ -6,7 +6,6 @@ downloads so a test can press "download" the way the browser does (after the pag
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard_fixtures import publish_fixture
+from dashboard_fixtures import published_home
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 ENTROPY = "2026-10-21 体彩排列五 38215"
@@ -74,26 +73,15 @@ def sec_home(tmp_path_factory):
     import windowwatch.audit as audit
     from windowwatch.paths import Home
 
-    root = tmp_path_factory.mktemp("sec") / "home"
-    root.mkdir()
-    old = {k: os.environ.get(k) for k in ("WINDOWWATCH_HOME", "WINDOWWATCH_PII_KEY", "WINDOWWATCH_SESSION_MINUTES")}
-    os.environ["WINDOWWATCH_HOME"] = str(root)
-    os.environ["WINDOWWATCH_PII_KEY"] = "test-key-not-secret"
-    os.environ.pop("WINDOWWATCH_SESSION_MINUTES", None)
-    snap = publish_fixture(root)
-    fake_report(root)
-    h = Home(root)
-    result = audit.draw(audit.load_plan(audit.EXAMPLE_PLAN), ENTROPY, h, user="fixture")
-    inspector, own_case, other_case = pick_inspector(result.public_json()["sample"])
-    for role, (name, pw) in ACCOUNTS.items():
-        add_account(name, role, pw, inspector_id=inspector if role == "inspector" else None)
-    yield {"home": h, "snapshot": snap, "draw_id": result.draw_id, "inspector_id": inspector,
-           "own_case": own_case, "other_case": other_case}
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with published_home(tmp_path_factory, "sec") as (root, snap):
+        fake_report(root)
+        h = Home(root)
+        result = audit.draw(audit.load_plan(audit.EXAMPLE_PLAN), ENTROPY, h, user="fixture")
+        inspector, own_case, other_case = pick_inspector(result.public_json()["sample"])
+        for role, (name, pw) in ACCOUNTS.items():
+            add_account(name, role, pw, inspector_id=inspector if role == "inspector" else None)
+        yield {"home": h, "snapshot": snap, "draw_id": result.draw_id, "inspector_id": inspector,
+               "own_case": own_case, "other_case": other_case}
 
 
 def open_app(query: dict | None = None) -> AppTest:

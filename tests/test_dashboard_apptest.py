@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard_fixtures import AS_OF, add_test_user, publish_fixture
+from dashboard_fixtures import AS_OF, add_test_user, publish_fixture, published_home
 from dashboards.common import fmt_int, fmt_pct, fmt_score
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -34,20 +33,10 @@ UNTRANSLATED = re.compile(r"^(col|enum|nav|overview|rankings|timeliness|offbook|
 
 @pytest.fixture(scope="module")
 def dash_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dash") / "home"
-    home.mkdir()
-    old = {k: os.environ.get(k) for k in ("WINDOWWATCH_HOME", "WINDOWWATCH_PII_KEY")}
-    os.environ["WINDOWWATCH_HOME"] = str(home)
-    os.environ["WINDOWWATCH_PII_KEY"] = "test-key-not-secret"
-    snap = publish_fixture(home)
-    for name, pw in PASSWORDS.items():
-        add_test_user(name, ROLES[name], pw)
-    yield home, snap
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with published_home(tmp_path_factory, "dash") as (home, snap):
+        for name, pw in PASSWORDS.items():
+            add_test_user(name, ROLES[name], pw)
+        yield home, snap
 
 
 @pytest.fixture(scope="module")

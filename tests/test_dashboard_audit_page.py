@@ -3,7 +3,6 @@ commit before entropy, draw, verify, findings, public list downloads, role limit
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 import windowwatch.audit as audit
-from dashboard_fixtures import add_test_user, publish_fixture
+from dashboard_fixtures import add_test_user, published_home
 from windowwatch.audit.log import AuditLog
 from windowwatch.paths import Home
 
@@ -22,20 +21,10 @@ ENTROPY = "2026-10-21 体彩排列五 38215"
 
 @pytest.fixture(scope="module")
 def audit_home(tmp_path_factory):
-    root = tmp_path_factory.mktemp("auditpage") / "home"
-    root.mkdir()
-    old = {k: os.environ.get(k) for k in ("WINDOWWATCH_HOME", "WINDOWWATCH_PII_KEY")}
-    os.environ["WINDOWWATCH_HOME"] = str(root)
-    os.environ["WINDOWWATCH_PII_KEY"] = "test-key-not-secret"
-    publish_fixture(root)
-    for name, (role, pw) in USERS.items():
-        add_test_user(name, role, pw)
-    yield Home.from_env()
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with published_home(tmp_path_factory, "auditpage"):
+        for name, (role, pw) in USERS.items():
+            add_test_user(name, role, pw)
+        yield Home.from_env()
 
 
 def audit_page(name: str) -> AppTest:
