@@ -159,6 +159,11 @@ def fmt_int(v) -> str:
     return "—" if is_missing(v) else f"{int(v):,}"
 
 
+def fmt_rank(v) -> str:
+    """A rank without thousands separators (a rank is an ordinal, not a count)."""
+    return "—" if is_missing(v) else str(int(v))
+
+
 def fmt_pct(v, digits: int = 1) -> str:
     return "—" if is_missing(v) else f"{100 * float(v):.{digits}f}%"
 

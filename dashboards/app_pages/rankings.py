@@ -36,28 +36,22 @@ df["D"] = (1 - pen_d * (df.video_flags_confirmed - df.handover_flags_confirmed))
 df["I"] = (1 - pen_i * df.off_book_rate.fillna(0)).clip(lower=0)
 df["R"] = df.rectification_rate
 
-red = df[df.is_red_flag.fillna(False).astype(bool)]
-bottom = df[df.is_bottom.fillna(False).astype(bool)]
-a, b, v = st.columns(3)
-with a:
-    st.subheader(t("rankings.red_flag"))
-    if red.empty:
-        st.caption(t("rankings.none"))
-    for r in red.itertuples():
-        st.markdown(f":material/flag: **{r.window_name}** · {c.stars(r.stars)} · {c.fmt_score(r.score)}")
-with b:
-    st.subheader(t("rankings.bottom"))
-    if bottom.empty:
-        st.caption(t("rankings.none"))
-    for r in bottom.itertuples():
-        st.markdown(f":material/warning: **{r.window_name}** · {c.fmt_score(r.score)} · {t('rankings.talk')}")
-with v:
-    st.subheader(t("rankings.vetoes"))
-    vetoed = df[df.veto_reason.notna()]
-    if vetoed.empty:
-        st.caption(t("rankings.none"))
-    for r in vetoed.itertuples():
-        st.markdown(f":material/block: **{r.window_name}** · {c.label('veto', r.veto_reason)}")
+# The three lists beside the ranking: (heading, windows in it, how one line reads).
+LISTS = [
+    ("rankings.red_flag", df[df.is_red_flag.fillna(False).astype(bool)],
+     lambda r: f":material/flag: **{r.window_name}** · {c.stars(r.stars)} · {c.fmt_score(r.score)}"),
+    ("rankings.bottom", df[df.is_bottom.fillna(False).astype(bool)],
+     lambda r: f":material/warning: **{r.window_name}** · {c.fmt_score(r.score)} · {t('rankings.talk')}"),
+    ("rankings.vetoes", df[df.veto_reason.notna()],
+     lambda r: f":material/block: **{r.window_name}** · {c.label('veto', r.veto_reason)}"),
+]
+for column, (heading, windows, line) in zip(st.columns(len(LISTS)), LISTS):
+    with column:
+        st.subheader(t(heading))
+        if windows.empty:
+            st.caption(t("rankings.none"))
+        for r in windows.itertuples():
+            st.markdown(line(r))
 
 
 def movement(m) -> str:
@@ -68,7 +62,7 @@ def movement(m) -> str:
 
 
 table = df.assign(
-    rank=df["rank"].map(lambda x: "—" if c.is_missing(x) else str(int(x))),
+    rank=df["rank"].map(c.fmt_rank),
     movement=df.movement.map(movement),
     stars=df.stars.map(c.stars),
     score=df.score.map(c.fmt_score),

@@ -32,24 +32,18 @@ if row.empty:
 m = row.iloc[0]
 st.subheader(t("window.header", window=m.window_name, dept=m.department_name, month=month.strftime("%Y-%m")))
 
-a = st.columns(5)
-a[0].metric(t("col.score"), c.fmt_score(m.score), border=True)
-a[1].metric(t("col.stars"), c.stars(m.stars), border=True)
-a[2].metric(t("col.rank"), "—" if c.is_missing(m["rank"]) else str(int(m["rank"])), border=True)
-a[3].metric(t("col.cases_accepted"), c.fmt_int(m.cases_accepted), border=True)
-a[4].metric(t("col.cases_completed"), c.fmt_int(m.cases_completed), border=True)
-b = st.columns(5)
-b[0].metric(t("col.on_time_rate"), c.fmt_pct(m.on_time_rate), border=True)
-b[1].metric(t("col.same_day_rate"), c.fmt_pct(m.same_day_rate), border=True)
-b[2].metric(t("col.immediate_on_time_rate"), c.fmt_pct(m.immediate_on_time_rate), border=True)
-b[3].metric(t("col.off_book_rate"), c.fmt_pct(m.off_book_rate), border=True)
-b[4].metric(t("col.evaluation_rate"), c.fmt_pct(m.evaluation_rate), border=True)
-d = st.columns(5)
-d[0].metric(t("col.satisfaction_rate"), c.fmt_pct(m.satisfaction_rate), border=True)
-d[1].metric(t("col.adjusted_satisfaction"), c.fmt_pct(m.adjusted_satisfaction), border=True)
-d[2].metric(t("col.rectification_rate"), c.fmt_pct(m.rectification_rate), border=True)
-d[3].metric(t("col.video_flags_confirmed"), c.fmt_int(m.video_flags_confirmed), border=True)
-d[4].metric(t("col.video_flags_pending"), c.fmt_int(m.video_flags_pending), border=True)
+# Every score component of the month, five to a row: (column of fct_window_month, formatter).
+METRIC_ROWS = [
+    [("score", c.fmt_score), ("stars", c.stars), ("rank", c.fmt_rank), ("cases_accepted", c.fmt_int),
+     ("cases_completed", c.fmt_int)],
+    [("on_time_rate", c.fmt_pct), ("same_day_rate", c.fmt_pct), ("immediate_on_time_rate", c.fmt_pct),
+     ("off_book_rate", c.fmt_pct), ("evaluation_rate", c.fmt_pct)],
+    [("satisfaction_rate", c.fmt_pct), ("adjusted_satisfaction", c.fmt_pct), ("rectification_rate", c.fmt_pct),
+     ("video_flags_confirmed", c.fmt_int), ("video_flags_pending", c.fmt_int)],
+]
+for metrics in METRIC_ROWS:
+    for cell, (col, fmt) in zip(st.columns(len(metrics)), metrics):
+        cell.metric(t(f"col.{col}"), fmt(m[col]), border=True)
 if not c.is_missing(m.veto_reason):
     st.error(t("window.veto", reason=c.label("veto", m.veto_reason)))
 if not m.is_eligible:
