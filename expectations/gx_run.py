@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -85,14 +86,50 @@ def quiet_gx() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def import_gx():
-    """Import great_expectations without pyspark.
+# Imported by GE at module level but used only inside functions the gates never call
+# (expect_column_kl_divergence_to_be_less_than's charts and the KS-test metrics): together a
+# third of GE's import (scipy.stats 0.9 s, altair 0.4 s of ~3.5 CPU-s).
+DEFERRED_MODULES = ("scipy.stats", "altair")
 
-    GE probes optional back ends at import; pyspark is installed (the Spark dbt target) and its
-    import (pyspark.ml, scipy) is a third of GE's import time, although the gates only run SQL
-    on DuckDB. While GE imports, `pyspark` is marked absent, so GE takes its "not installed"
-    stubs; the mark is removed right after, so pyspark stays importable for anyone else. If
-    pyspark is already imported, nothing is hidden."""
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module until its first attribute is read, then imports the real one.
+
+    Only GE's own module-level references (`from scipy import stats`, `import altair as alt`)
+    hold it: `import_gx` takes it out of sys.modules once GE is imported, so anyone importing
+    the module later gets the real one. `__spec__` is a plain attribute, so the import system
+    can look at it without importing."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.__spec__ = None
+
+    def __getattr__(self, attr: str):
+        real = self.__dict__.get("_real")
+        if real is None:
+            import importlib
+            import sys
+
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_real"] = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def import_gx():
+    """Import great_expectations for the gates, at about half the CPU of a plain import.
+
+    Each gate is a process of its own (an Airflow task, a bench stage), so GE's import (~3.5
+    CPU-s, most of a day's raw gate) is paid on every run. Three things cut it:
+    - pyspark is marked absent while GE imports, so GE takes its "not installed" stubs (its
+      import, pyspark.ml and scipy, would be another third); the gates only run SQL on DuckDB.
+    - `DEFERRED_MODULES` are stand-ins (`_Deferred`) while GE imports: imported on first use.
+    - The cyclic garbage collector is off during the import (it would walk the growing heap of
+      GE's ~400 pydantic models again and again) and the imported objects are then frozen
+      (`gc.freeze`), so neither later collections nor interpreter exit walk them again.
+    Every mark is removed right after, so pyspark, scipy.stats and altair stay importable for
+    anyone else. If one of them is already imported, it is left as it is."""
+    import gc
     import sys
 
     if "great_expectations" in sys.modules:
@@ -101,11 +138,21 @@ def import_gx():
     hide = "pyspark" not in sys.modules
     if hide:
         sys.modules["pyspark"] = None  # type: ignore[assignment] # `import pyspark` raises ImportError
+    deferred = {name: _Deferred(name) for name in DEFERRED_MODULES if name not in sys.modules}
+    sys.modules.update(deferred)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         import great_expectations as gx
     finally:
+        if collecting:
+            gc.enable()
+            gc.freeze()
         if hide and sys.modules.get("pyspark", 0) is None:
             del sys.modules["pyspark"]
+        for name, stand_in in deferred.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
     return gx
 
 
@@ -209,11 +256,16 @@ def data_docs_action():
     return _ONCE_ACTION(name="data_docs")
 
 
-def duckdb_config(home_root: Path) -> dict:
+def duckdb_config(home_root: Path, threads: int | None = None) -> dict:
     """DuckDB settings of a gate's connection: bounded memory, spilling under $WINDOWWATCH_HOME.
 
     The gates' own limit (not the dbt build's WINDOWWATCH_DUCKDB_MEMORY): a gate only scans
-    and aggregates, and its process has to stay far below the build's memory."""
+    and aggregates, and its process has to stay far below the build's memory.
+    Threads: WINDOWWATCH_GX_DUCKDB_THREADS if set, else the gate's `threads`, else DuckDB's
+    default (all cores). Measured at city on the shared 2-core machine: one thread saves the
+    marts gate ~1.2 of ~9.5 CPU-s (its unique checks are window counts, which scale poorly)
+    and was no slower under load (idle, two threads may win back a second of wall), but costs
+    the full raw gate ~2 CPU-s and 10 s wall (Parquet scans)."""
     tmp = home_root / "duckdb_tmp" / "gx"
     tmp.mkdir(parents=True, exist_ok=True)
     # Spill files a killed gate left (DuckDB deletes its own on close). Gates run one at a time
@@ -221,7 +273,11 @@ def duckdb_config(home_root: Path) -> dict:
     for stale in tmp.iterdir():
         if stale.is_file():
             stale.unlink(missing_ok=True)
-    return {"memory_limit": os.environ.get("WINDOWWATCH_GX_DUCKDB_MEMORY", "1GB"), "temp_directory": str(tmp)}
+    config = {"memory_limit": os.environ.get("WINDOWWATCH_GX_DUCKDB_MEMORY", "1GB"), "temp_directory": str(tmp)}
+    threads = int(os.environ.get("WINDOWWATCH_GX_DUCKDB_THREADS") or threads or 0)
+    if threads:
+        config["threads"] = threads
+    return config
 
 
 @dataclass(frozen=True)

@@ -190,3 +190,52 @@ def test_marts_gate_names_missing_marts(ww_home):
     con.close()
     gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
     assert not gate.success and "fct_window_month" in gate.notes[0]
+
+
+def test_import_gx_defers_unused_heavy_modules_and_leaves_them_importable():
+    """import_gx (a fresh interpreter, as every gate process is): scipy.stats and altair are not
+    imported with GE, the collector runs again, and GE's references still reach the real
+    modules when used; pyspark stays importable."""
+    import json
+    import subprocess
+
+    code = """
+import gc, json, sys
+from expectations.gx_run import DEFERRED_MODULES, import_gx
+import_gx()
+out = {"loaded": sorted(m for m in DEFERRED_MODULES if m in sys.modules), "gc": gc.isenabled()}
+from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl
+out["entropy"] = float(kl.stats.entropy([0.5, 0.5], [0.5, 0.5]))  # the stand-in imports scipy.stats
+import scipy.stats
+out["same_module"] = kl.stats.entropy is scipy.stats.entropy and sys.modules["scipy.stats"] is scipy.stats
+import pyspark
+out["pyspark"] = pyspark.__name__
+print(json.dumps(out))
+"""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {"loaded": [], "gc": True, "entropy": 0.0, "same_module": True, "pyspark": "pyspark"}
+
+
+def test_marts_reconcile_counts_landing_once_and_falls_back_to_the_query(ww_home):
+    """The landed accepted case ids are counted once, before the Checkpoint, and the reconcile
+    suite holds the number; landing that cannot be read keeps the scan in the suite's query, so
+    GE reports the error as before."""
+    from expectations.gx_run import duckdb_config
+    from expectations.marts import count_landed_accepted_cases, suites
+
+    h = Home(ww_home)
+    good_deliveries(h)  # C1 (accept, complete), C2, C3 accepted
+    config = duckdb_config(h.root)
+    assert count_landed_accepted_cases(h.landing, config) == 3
+    by_name = {s.name: s for s in suites(h.landing, 3)}
+    query = by_name["marts.fct_case_reconcile.critical"].query
+    assert "3::bigint" in query and "read_parquet" not in query
+    bad = h.landing / "transactions" / "part_date=2025-10-31" / "broken.parquet"
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_bytes(b"not a parquet file")
+    assert count_landed_accepted_cases(h.landing, config) is None
+    assert "read_parquet" in {s.name: s for s in suites(h.landing, None)}["marts.fct_case_reconcile.critical"].query
