@@ -140,17 +140,19 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
     out.append(
         ok(
             "fct_window_month_ranks",
-            "ranks per SPEC §4.6: only eligible windows are ranked, by score with ties sharing a rank (1,2,2,4)",
-            "select month, window_id, case when is_eligible then rank is not distinct from "
-            "(rank() over (partition by month, is_eligible order by score desc)) else rank is null end as ok "
+            "ranks per SPEC §4.6: each centre ranks its own eligible windows every month, by score with ties "
+            "sharing a rank (1,2,2,4); ineligible windows have no rank",
+            "select month, center_id, window_id, case when is_eligible then rank is not distinct from "
+            "(rank() over (partition by month, center_id, is_eligible order by score desc)) else rank is null end as ok "
             "from marts.fct_window_month",
         )
     )
     out.append(
         ok(
             "fct_window_month_min_rank",
-            "every month with eligible windows has a rank 1",
-            "select month, min(rank) = 1 as ok from marts.fct_window_month where is_eligible group by month",
+            "every centre-month with eligible windows has a rank 1",
+            "select month, center_id, min(rank) = 1 as ok from marts.fct_window_month where is_eligible "
+            "group by month, center_id",
         )
     )
     out.append(

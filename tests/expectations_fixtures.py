@@ -19,7 +19,7 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
     try:
         con.execute("create schema if not exists marts")
         con.execute("create or replace table marts.dim_date as select cast(d as date) as date from range(date '2025-01-01', date '2026-01-01', interval 1 day) t(d)")
-        con.execute("create or replace table marts.dim_window as select * from (values ('W01'), ('W02'), ('W03')) t(window_id)")
+        con.execute("create or replace table marts.dim_window as select * from (values ('W01'), ('W02'), ('W03'), ('W04'), ('W05'), ('W06')) t(window_id)")
         con.execute("create or replace table marts.dim_item as select * from (values ('WD5')) t(item_code)")
         con.execute(f"""
             create or replace table marts.fct_case as select * from (values
@@ -33,11 +33,14 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
         con.execute("create or replace table marts.fct_video_flag as select 'F1' as flag_id, 0.9 as confidence, 'confirmed' as review_status")
         con.execute(f"""
             create or replace table marts.fct_window_month as select * from (values
-              (date '2025-10-01', 'W01', 5, 96.5, 1, true, true, false, null),
-              (date '2025-10-01', 'W02', 4, 91.0, {rank_of_w2}, true, false, false, null),
-              (date '2025-10-01', 'W03', 1, 70.0, 3, true, false, true, 'OB_BACKFILL'),
-              (date '2025-10-01', 'W04', 3, 88.0, null, false, false, false, null)
-            ) t(month, window_id, stars, score, rank, is_eligible, is_red_flag, is_bottom, veto_reason), (select {rates})
+              (date '2025-10-01', 'CTR1', 'W01', 5, 96.5, 1, true, true, false, null),
+              (date '2025-10-01', 'CTR1', 'W02', 4, 91.0, {rank_of_w2}, true, false, false, null),
+              (date '2025-10-01', 'CTR1', 'W03', 1, 70.0, 3, true, false, true, 'OB_BACKFILL'),
+              (date '2025-10-01', 'CTR1', 'W04', 3, 88.0, null, false, false, false, null),
+              -- a second centre ranks its own windows (SPEC §4.6 per centre): rank 1 at a lower score
+              (date '2025-10-01', 'CTR2', 'W05', 2, 80.0, 1, true, false, false, null),
+              (date '2025-10-01', 'CTR2', 'W06', 1, 75.0, 2, true, false, true, null)
+            ) t(month, center_id, window_id, stars, score, rank, is_eligible, is_red_flag, is_bottom, veto_reason), (select {rates})
         """)
         con.execute(f"create or replace table marts.fct_department_month as select date '2025-10-01' as month, 'D01' as department_id, {rates}")
         con.execute(

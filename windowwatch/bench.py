@@ -538,12 +538,14 @@ def run_bench(scale: str, seed: int = 1, root: Path | None = None, feeds: Path |
             return False
         files = ing.detail.get("landed_files", [])
         landed = sum(v["landed"] for v in ing.detail.get("by_feed", {}).values())
-        stage("ge_raw", phase, {"files": files, "rows": landed})
+        if not stage("ge_raw", phase, {"files": files, "rows": landed}).ok:
+            return False  # as in the pipeline: a failed raw gate stops the run before dbt
         nonlocal_as_of = day or landed_event_days(h.landing)
         rows_all = sum(_landed_rows(h.landing).values())
         if not stage("dbt", phase, {"as_of": nonlocal_as_of.isoformat(), "rows": rows_all}).ok:
             return False
-        stage("ge_marts", phase, {})
+        if not stage("ge_marts", phase, {}).ok:
+            return False  # as in the pipeline: a failed marts gate publishes nothing
         return stage("publish", phase, {"run_id": run_id}).ok
 
     echo(f"bench {scale}: full rebuild in {h.root}")
