@@ -154,3 +154,20 @@ def test_fresh_home_builds_an_empty_findings_mart(ww_home):
     assert pl.read_parquet(home.audit / FINDINGS_PARQUET).height == 0
     assert _sql(home, "select count(*) from marts.fct_audit_finding") == [(0,)]
     assert _sql(home, "select count(*) from marts.dim_inspector") == [(1,)]
+
+
+def test_typed_landing_columns_follow_the_feed_contract():
+    """macros/landing_columns.sql lists the transactions columns both readers of the landing cast
+    (stg_landing__transactions, int_cases__events_latest): names, order and types as landed."""
+    import re
+
+    from ingest.landing import landing_schema
+    from windowwatch.transform import DBT_PROJECT_DIR
+
+    text = (DBT_PROJECT_DIR / "macros" / "landing_columns.sql").read_text(encoding="utf-8")
+    block = text[text.index("'transactions': ["):text.index("],", text.index("'transactions': ["))]
+    listed = re.findall(r"\('(\w+)', '(\w+)'\)", block)
+    kinds = {pl.String: "string", pl.Datetime: "timestamp", pl.Int64: "bigint", pl.Boolean: "boolean",
+             pl.Float64: "double"}
+    landed = [(name, kinds[dtype.base_type()]) for name, dtype in landing_schema("transactions").items()]
+    assert listed == landed

@@ -32,3 +32,15 @@
   {%- endfor -%}
   {{ return(statements[0] if statements else '') }}
 {% endmacro %}
+
+{#- A struct value of the given expressions under the given field names (an aggregate's min of it
+    picks the row with the least first field, then second, ...; fields are read as value.name). -#}
+{% macro struct_of(expressions, names) -%}
+    {{ return(adapter.dispatch('struct_of', 'windowwatch')(expressions, names)) }}
+{%- endmacro %}
+{% macro default__struct_of(expressions, names) -%}
+    struct_pack({% for e in expressions %}{{ names[loop.index0] }} := {{ e }}{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+{% macro spark__struct_of(expressions, names) -%}
+    named_struct({% for e in expressions %}'{{ names[loop.index0] }}', {{ e }}{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}

@@ -7,24 +7,7 @@ with source as (
 
 typed as (
     select
-        {{ dbt.safe_cast('event_id', dbt.type_string()) }} as event_id,
-        {{ dbt.safe_cast('case_id', dbt.type_string()) }} as case_id,
-        {{ dbt.safe_cast('event_type', dbt.type_string()) }} as event_type,
-        {{ dbt.safe_cast('event_time', dbt.type_timestamp()) }} as event_time,
-        {{ dbt.safe_cast('recorded_at', dbt.type_timestamp()) }} as recorded_at,
-        {{ dbt.safe_cast('window_id', dbt.type_string()) }} as window_id,
-        {{ dbt.safe_cast('staff_id', dbt.type_string()) }} as staff_id,
-        {{ dbt.safe_cast('item_code', dbt.type_string()) }} as item_code,
-        {{ dbt.safe_cast('channel', dbt.type_string()) }} as channel,
-        {{ dbt.safe_cast('extend_days', dbt.type_bigint()) }} as extend_days,
-        {{ dbt.safe_cast('applicant_id_hmac', dbt.type_string()) }} as applicant_id_hmac,
-        {{ dbt.safe_cast('applicant_phone_hmac', dbt.type_string()) }} as applicant_phone_hmac,
-        {{ dbt.safe_cast('fee_amount', type_double()) }} as fee_amount,
-        {{ dbt.safe_cast('fee_paid_at_center', dbt.type_boolean()) }} as fee_paid_at_center,
-        {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
-        {{ dbt.safe_cast('_source', dbt.type_string()) }} as _source,
-        {{ dbt.safe_cast('_line', dbt.type_bigint()) }} as _line,
-        {{ dbt.safe_cast('_ingested_at', dbt.type_timestamp()) }} as _ingested_at
+        {{ typed_landing_columns('transactions') }}
     from source
 ),
 

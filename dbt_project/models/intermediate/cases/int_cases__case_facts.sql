@@ -6,27 +6,16 @@ with events as (
     select * from {{ ref('int_cases__events') }}
 ),
 
-accepts as (
-    select
-        case_id,
-        event_id,
-        event_time,
-        window_id,
-        item_code,
-        row_number() over (partition by case_id order by event_time, event_id) as accept_rank
-    from events
-    where event_type = 'accept'
-),
-
-first_accept as (
-    select case_id, event_id as accept_event_id, event_time as accepted_at, window_id, item_code
-    from accepts
-    where accept_rank = 1
-),
-
+{#- One aggregation pass over the events: the first accept is the least (event_time, event_id)
+    of the case's accept events — a struct minimum, so the window and item of that same event
+    come with it (event_id is unique, so the order is total; the same choice as ranking the
+    accepts by event_time, event_id). -#}
 per_case as (
     select
         case_id,
+        min(case when event_type = 'accept' then
+            {{ struct_of(['event_time', 'event_id', 'window_id', 'item_code'], ['accepted_at', 'accept_event_id', 'window_id', 'item_code']) }}
+        end) as accept_fields,
         min(case when event_type = 'complete' then event_time end) as completed_at,
         min(case when event_type = 'reject' then event_time end) as rejected_at,
         min(case when event_type = 'withdraw' then event_time end) as withdrawn_at,
@@ -34,6 +23,22 @@ per_case as (
         count(*) as events
     from events
     group by case_id
+),
+
+first_accept as (
+    select
+        case_id,
+        accept_fields.accept_event_id as accept_event_id,
+        accept_fields.accepted_at as accepted_at,
+        accept_fields.window_id as window_id,
+        accept_fields.item_code as item_code,
+        completed_at,
+        rejected_at,
+        withdrawn_at,
+        extend_days,
+        events
+    from per_case
+    where accept_fields is not null
 )
 
 select
@@ -51,19 +56,18 @@ select
     items.limit_source,
     first_accept.accepted_at,
     cast(first_accept.accepted_at as date) as accepted_date,
-    per_case.completed_at,
-    cast(per_case.completed_at as date) as completed_date,
-    per_case.rejected_at,
-    per_case.withdrawn_at,
+    first_accept.completed_at,
+    cast(first_accept.completed_at as date) as completed_date,
+    first_accept.rejected_at,
+    first_accept.withdrawn_at,
     case
-        when per_case.completed_at is not null then 'completed'
-        when per_case.rejected_at is not null then 'rejected'
-        when per_case.withdrawn_at is not null then 'withdrawn'
+        when first_accept.completed_at is not null then 'completed'
+        when first_accept.rejected_at is not null then 'rejected'
+        when first_accept.withdrawn_at is not null then 'withdrawn'
         else 'open'
     end as status,
-    cast(per_case.extend_days as {{ dbt.type_int() }}) as extend_days,
-    per_case.events
+    cast(first_accept.extend_days as {{ dbt.type_int() }}) as extend_days,
+    first_accept.events
 from first_accept
-inner join per_case on per_case.case_id = first_accept.case_id
 left join {{ ref('int_reference__windows') }} as windows on windows.window_id = first_accept.window_id
 left join {{ ref('int_reference__items') }} as items on items.item_code = first_accept.item_code

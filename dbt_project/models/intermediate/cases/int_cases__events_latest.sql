@@ -31,19 +31,8 @@
 {%- endif -%}
 with typed as (
     select
-        {{ dbt.safe_cast('event_id', dbt.type_string()) }} as event_id,
-        {{ dbt.safe_cast('case_id', dbt.type_string()) }} as case_id,
-        {{ dbt.safe_cast('event_type', dbt.type_string()) }} as event_type,
-        {{ dbt.safe_cast('event_time', dbt.type_timestamp()) }} as event_time,
-        {{ dbt.safe_cast('recorded_at', dbt.type_timestamp()) }} as recorded_at,
-        {{ dbt.safe_cast('window_id', dbt.type_string()) }} as window_id,
-        {{ dbt.safe_cast('staff_id', dbt.type_string()) }} as staff_id,
-        {{ dbt.safe_cast('item_code', dbt.type_string()) }} as item_code,
-        {{ dbt.safe_cast('channel', dbt.type_string()) }} as channel,
-        {{ dbt.safe_cast('extend_days', dbt.type_bigint()) }} as extend_days,
-        {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
-        {{ dbt.safe_cast('_line', dbt.type_bigint()) }} as _line,
-        {{ dbt.safe_cast('_ingested_at', dbt.type_timestamp()) }} as _ingested_at
+        {{ typed_landing_columns('transactions', only=['event_id', 'case_id', 'event_type', 'event_time', 'recorded_at',
+            'window_id', 'staff_id', 'item_code', 'channel', 'extend_days', '_delivery_id', '_line', '_ingested_at']) }}
     from {{ source('landing', 'transactions') }}
     where event_id is not null
     {%- if is_incremental() %}
