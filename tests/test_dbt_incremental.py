@@ -134,3 +134,137 @@ def test_incremental_build_equals_full_refresh(ww_home):
     full = build(home, as_of=AS_OF, full_refresh=True)
     assert full.success, full.summary()
     assert after_incremental == _mart_hashes(home)
+
+
+def _assert_equals_full_refresh(home: Home, as_of: str) -> dict[str, str]:
+    """Hash the marts the last (incremental) build left, rebuild with --full-refresh at the same
+    as-of date, and assert every mart is the same; returns the hashes."""
+    incremental = _mart_hashes(home)
+    full = build(home, as_of=as_of, full_refresh=True)
+    assert full.success, full.summary()
+    rebuilt = _mart_hashes(home)
+    assert incremental == rebuilt, {k: (incremental.get(k), rebuilt.get(k)) for k in rebuilt
+                                    if incremental.get(k) != rebuilt[k]}
+    return rebuilt
+
+
+def test_incremental_day_and_as_of_advance_equal_full_refresh(ww_home):
+    """A day touching open and closed cases, with a re-delivered correction and an event after the
+    as-of date; then a build at a later as-of date with no new rows: each equals a full rebuild."""
+    home = Home(ww_home)
+    write_dataset(home)
+    first = build(home, as_of="2025-10-24")
+    assert first.success, first.summary()
+    before = _mart_hashes(home)
+
+    write_landing(home, "transactions", [
+        # the open case K-WD5-2 (accepted Mon 10-20) is paused for a supplement: 10-23, 10-24
+        event("K-WD5-2-S1", "K-WD5-2", "supplement_request", "2025-10-22 09:00:00", "W02"),
+        event("K-WD5-2-S2", "K-WD5-2", "supplement_received", "2025-10-24 09:00:00", "W02"),
+        # ... and completed after the as-of date: ignored until the as-of date passes it
+        event("K-WD5-2-C", "K-WD5-2", "complete", "2025-10-28 10:00:00", "W02"),
+        # a late pause of the closed case K-WD5-1 (completed 10-13): 10-02 -> 10-09 over National
+        # Day holds one working day (10-09), so its limit becomes 5 + 1
+        event("K-WD5-1-P1", "K-WD5-1", "suspend", "2025-10-02 10:00:00", recorded_at="2025-10-23 09:00:00"),
+        event("K-WD5-1-P2", "K-WD5-1", "resume", "2025-10-09 10:00:00", recorded_at="2025-10-23 09:00:00"),
+        # a re-delivered correction of the rejected case's accept (later recorded_at wins)
+        event("K-CD10-1-1", "K-CD10-1", "accept", "2025-10-13 11:00:00", "W02", "CD10",
+              recorded_at="2025-10-23 12:00:00"),
+    ])
+    day = build(home, as_of="2025-10-24")
+    assert day.success, day.summary()
+    assert _mart_hashes(home)["fct_case"] != before["fct_case"]
+    assert _sql(home, "select case_id, status, paused_workdays, limit_workdays, accepted_at, card from marts.fct_case "
+                      "where case_id in ('K-WD5-1', 'K-WD5-2', 'K-CD10-1') order by case_id") == [
+        ("K-CD10-1", "rejected", 0, 10, dt.datetime(2025, 10, 13, 11, 0), None),
+        ("K-WD5-1", "completed", 1, 6, dt.datetime(2025, 9, 29, 10, 0), None),
+        ("K-WD5-2", "open", 2, 7, dt.datetime(2025, 10, 20, 10, 0), "green"),
+    ]
+    assert _sql(home, "select count(*) from marts.fct_case_event where event_id = 'K-WD5-2-C'") == [(0,)]
+    at_day = _assert_equals_full_refresh(home, "2025-10-24")
+
+    # the as-of date advances with no new rows: the completion of K-WD5-2 on 10-28 now counts
+    later = build(home, as_of="2025-10-31")
+    assert later.success, later.summary()
+    assert "and false" in _compiled_select(home), "no new delivery: the event table merges nothing"
+    assert _sql(home, "select status, completed_at, as_of_date from marts.fct_case where case_id = 'K-WD5-2'") == [
+        ("completed", dt.datetime(2025, 10, 28, 10, 0), dt.date(2025, 10, 31))]
+    assert _sql(home, "select count(*) from marts.fct_case_event where event_id = 'K-WD5-2-C'") == [(1,)]
+    assert _mart_hashes(home)["fct_case"] != at_day["fct_case"]
+    _assert_equals_full_refresh(home, "2025-10-31")
+
+
+# --- Evaluations (issue 7, Q3): stg_landing__evaluations merges only new deliveries, fct_evaluation
+# rebuilds only the ids a new delivery or a moved as-of date can change
+# (macros/evaluation_increment.sql); every mart must still equal a full rebuild.
+
+def _evaluation(evaluation_id: str, case_id: str | None, rating: int, evaluated_at: str, **extra) -> dict:
+    return {"evaluation_id": evaluation_id, "case_id": case_id, "window_id": extra.pop("window_id", "W01"),
+            "staff_id": "SW01", "rating": rating, "channel": "pad", "evaluated_at": evaluated_at,
+            "round": 1, "is_real_name": True, **extra}
+
+
+def _compiled(home: Home, model: str) -> str:
+    return next((home.root / "dbt" / "target" / "compiled").rglob(f"models/**/{model}.sql")).read_text()
+
+
+def _full_refresh_hashes(home: Home, as_of: str) -> dict[str, str]:
+    full = build(home, as_of=as_of, full_refresh=True)
+    assert full.success, full.summary()
+    return _mart_hashes(home)
+
+
+def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
+    home = Home(ww_home)
+    write_dataset(home)
+    write_landing(home, "evaluations", [
+        # a bad review: its deadline (15 working days) is 2025-11-04, after the first as-of date
+        _evaluation("V2", "K-WD5-1", 1, "2025-10-14 10:00:00"),
+        # a bad review due 2025-10-30 (the 11 Oct make-up day counts), rectified late on 2025-11-05
+        _evaluation("V3", "K-WD5-2", 2, "2025-10-10 10:00:00", rectified_at="2025-11-05 10:00:00",
+                    window_id="W02"),
+        # evaluated after the first as-of date; OB_RUNAROUND once it is in
+        _evaluation("V4", "K-WD5-2", 1, "2025-11-10 10:00:00", reason_codes="multiple_trips", window_id="W02"),
+    ])
+    first = build(home, as_of="2025-10-31")
+    assert first.success, first.summary()
+    assert _sql(home, "select evaluation_id, is_rectification_due, is_rectification_late from marts.fct_evaluation "
+                      "where needs_rectification order by 1") == [("V2", False, False), ("V3", True, True)]
+
+    write_landing(home, "evaluations", [
+        # an update of V2 (later recorded_at): rectified in time, 2025-11-03
+        _evaluation("V2", "K-WD5-1", 1, "2025-10-14 10:00:00", recorded_at="2025-11-03 12:00:00",
+                    rectified_at="2025-11-03 11:00:00", verdict="valid"),
+        # a stale re-send of V1 (earlier recorded_at) loses
+        _evaluation("V1", "K-IMM-1", 1, "2025-10-09 09:35:00", recorded_at="2025-10-01 00:00:00", window_id="W03"),
+        # a new bad review, never rectified
+        _evaluation("V5", "K-WD5-1", 2, "2025-11-12 10:00:00"),
+    ])
+    incremental = build(home, as_of="2025-11-20")
+    assert incremental.success, incremental.summary()
+    assert "_delivery_id in ('" in _compiled(home, "stg_landing__evaluations")
+    assert "scope" in _compiled(home, "fct_evaluation"), "fct_evaluation must rebuild only the ids in scope"
+    after_incremental = _mart_hashes(home)
+    assert _sql(home, "select evaluation_id, rating, is_rectification_due, is_rectified_on_time, is_rectification_late "
+                      "from marts.fct_evaluation order by 1") == [
+        ("V1", 5, False, None, False),
+        ("V2", 1, True, True, False),
+        ("V3", 2, True, False, False),
+        ("V4", 1, False, False, False),
+        ("V5", 2, False, False, False),
+    ]
+    assert _sql(home, "select case_id from marts.fct_off_book_signal where rule_id = 'OB_RUNAROUND'") == [("K-WD5-2",)]
+    assert after_incremental == _full_refresh_hashes(home, "2025-11-20")
+
+    # the as-of date moves back: evaluations after it leave, due/late flags flip back
+    back = build(home, as_of="2025-10-20")
+    assert back.success, back.summary()
+    assert "scope" in _compiled(home, "fct_evaluation")
+    after_back = _mart_hashes(home)
+    assert _sql(home, "select evaluation_id from marts.fct_evaluation order by 1") == [("V1",), ("V2",), ("V3",)]
+    assert after_back == _full_refresh_hashes(home, "2025-10-20")
+
+    # and forward again from the full refresh's state, with no new delivery
+    forward = build(home, as_of="2025-11-20")
+    assert forward.success, forward.summary()
+    assert _mart_hashes(home) == after_incremental

@@ -82,13 +82,7 @@ joined as (
 rates as (
     select
         joined.*,
-        case when timed_completed > 0 then cast(on_time_cases as {{ type_double() }}) / timed_completed end as on_time_rate,
-        case when cases_completed > 0 then cast(same_day_cases as {{ type_double() }}) / cases_completed end as same_day_rate,
-        case when immediate_completed > 0 then cast(immediate_on_time as {{ type_double() }}) / immediate_completed end as immediate_on_time_rate,
-        case when cases_accepted > 0 then cast(off_book_cases as {{ type_double() }}) / cases_accepted end as off_book_rate,
-        case when evaluations > 0 then cast(good_reviews as {{ type_double() }}) / evaluations end as satisfaction_rate,
-        case when rectification_due > 0 then cast(rectified_on_time as {{ type_double() }}) / rectification_due else 1.0 end as rectification_rate,
-        case when cases_completed > 0 then cast(evaluated_cases as {{ type_double() }}) / cases_completed end as evaluation_rate,
+        {{ monthly_rates() }},
         case when sum(evaluations) over (partition by month) > 0
             then cast(sum(good_reviews) over (partition by month) as {{ type_double() }}) / sum(evaluations) over (partition by month)
         end as overall_satisfaction_rate

@@ -4,10 +4,42 @@
     counts in the month its deadline falls in, and only once that deadline is ≤ the as-of date
     (a deadline still ahead is not due yet, so the running month holds only the reviews whose
     deadline has passed). Rectified means rectified_at ≤ the deadline and ≤ the as-of date. -#}
-with evaluations as (
-    select *
-    from {{ ref('stg_landing__evaluations') }}
-    where cast(evaluated_at as date) <= {{ as_of_date() }}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='evaluation_id',
+    on_schema_change='fail',
+    pre_hook="{{ evaluation_pre_hook() }}",
+    post_hook="{{ evaluation_post_hook() }}",
+) }}
+{#- Incremental on DuckDB: which rows a run rebuilds, and why that equals a full rebuild at the
+    new as-of date, is in macros/evaluation_increment.sql. -#}
+{%- set increment = evaluation_increment() %}
+with
+{%- if increment.mode == 'some' %}
+{#- the ids this run rebuilds (few; materialized so the join below starts from them) #}
+scope as {{ materialized_cte() }} (
+    select distinct evaluation_id from (
+        {{ evaluation_unmerged_ids() }}
+        union all
+        select evaluation_id from {{ ref('stg_landing__evaluations') }}
+        where cast(evaluated_at as date) > {{ increment.lo }} and cast(evaluated_at as date) <= {{ increment.hi }}
+        union all
+        select evaluation_id from {{ this }}
+        where needs_rectification
+          and (cast(rectification_deadline as date) between {{ increment.lo }} and {{ increment.hi }}
+               or (cast(rectified_at as date) > {{ increment.lo }} and cast(rectified_at as date) <= {{ increment.hi }}))
+    ) as ids
+),
+{%- endif %}
+
+evaluations as (
+    select stg.*
+    from {{ ref('stg_landing__evaluations') }} as stg
+    {%- if increment.mode == 'some' %}
+    inner join scope on scope.evaluation_id = stg.evaluation_id
+    {%- endif %}
+    where cast(stg.evaluated_at as date) <= {{ as_of_date() }}
 ),
 
 days as (

@@ -1,31 +1,38 @@
 {#- OB_BACKFILL 补录 (SPEC §4.3): an accept or complete event recorded more than `backfill_hours`
     after it happened (recorded_at − event_time > threshold; exactly the threshold does not fire).
-    One row per case; signal_date = the date of the first offending event. -#}
-with offending as (
+    One row per case; signal_date = the date of the first offending event.
+    The events (≤ the as-of date) are filtered before they meet the cases (a few hundred of 11.6 M
+    at city scale; materialized so the optimizer keeps that order). -#}
+with offending as {{ materialized_cte() }} (
     select
-        case_id,
-        window_id,
-        department_id,
         event_id,
+        case_id,
         event_type,
         event_time,
         event_date,
         recorded_at,
         {{ micros_between('event_time', 'recorded_at') }} as lag_us
-    from {{ ref('int_off_book__case_events') }}
+    from {{ ref('int_cases__events') }}
     where event_type in ('accept', 'complete')
+      and {{ micros_between('event_time', 'recorded_at') }} > {{ var('backfill_hours') }} * 3600000000.0
 ),
 
+{#- the case's window and department: those of its accept event (SPEC §4.2) -#}
 fired as (
     select
-        *,
+        offending.case_id,
+        cases.window_id,
+        cases.department_id,
+        offending.event_id,
+        offending.event_time,
+        offending.event_date,
         {{ dbt.concat([
-            'event_type', "' '", 'event_id', "' '", as_text('event_time'),
-            "' 录入 '", as_text('recorded_at'),
-            "' (+'", as_text('round(lag_us / 3600000000.0, 1)'), "' h)'"
+            'offending.event_type', "' '", 'offending.event_id', "' '", as_text('offending.event_time'),
+            "' 录入 '", as_text('offending.recorded_at'),
+            "' (+'", as_text('round(offending.lag_us / 3600000000.0, 1)'), "' h)'"
         ]) }} as evidence_part
     from offending
-    where lag_us > {{ var('backfill_hours') }} * 3600000000.0
+    inner join {{ ref('int_cases__accepted') }} as cases on cases.case_id = offending.case_id
 )
 
 select

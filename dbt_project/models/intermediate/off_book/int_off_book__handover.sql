@@ -10,8 +10,9 @@ with flags as (
 ),
 
 {#- The events on a flag's day at the flag's window first (few: flags are rare), then the cases
-    whose own window that is: joining all events to their cases first would touch every event. -#}
-events_at_flagged_windows as (
+    whose own window that is: joining all events to their cases first would touch every event
+    (materialized: else DuckDB reorders the joins and does exactly that). -#}
+events_at_flagged_windows as {{ materialized_cte() }} (
     select events.case_id, events.window_id, events.event_id, events.event_type, events.event_time, events.event_date
     from {{ ref('int_cases__events') }} as events
     where exists (
