@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,6 +52,7 @@ from ingest.normalize import (
 )
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED, apply_privacy, pii_key, scrub
 from ingest.sources.files import MAX_VALUE_BYTES, DeliveryReadError, FileDelivery
+from ingest.stage_pool import StagePool
 from windowwatch.feeds import FEEDS, LANDING_METADATA, QUARANTINE_RULES, Feed
 from windowwatch.paths import Home
 
@@ -448,7 +449,7 @@ class Lander:
     def __init__(self, home: Home):
         self.home = home.ensure()
         self._key: bytes | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: StagePool | None = None
 
     def key(self) -> bytes:
         if self._key is None:
@@ -487,26 +488,37 @@ class Lander:
 
     # -- main entry
 
+    @property
+    def workers(self) -> int:
+        """Worker processes staging deliveries ahead (0: each delivery is staged in `land`)."""
+        return self._pool.workers if self._pool is not None else 0
+
+    def start_workers(self, workers: int) -> None:
+        """Stage deliveries in `workers` processes from now on (`prestage`); 0: in this process."""
+        if workers > 0 and self._pool is None:
+            self._pool = StagePool(workers)
+
     def prestage(self, delivery: Delivery | UnreadableDelivery) -> Future | None:
-        """Start validating and staging a file delivery in a background thread while the
-        previous delivery's DuckDB part runs (issue 7: polars, DuckDB and pyarrow release the
-        GIL, so the two overlap on 2 cores). Only the staging runs early: the cross-delivery
-        duplicate check, the landing write, the key index and the ledger still happen in
-        `land`, one delivery after the other in delivery order. The caller must only prestage
-        a delivery whose reference feeds are fully landed and whose content id is not being
-        landed already. Pass the result to `land`."""
-        if not isinstance(delivery, FileDelivery) or self.ledger_path(delivery.content_id).exists():
+        """Start validating and staging a file delivery in a worker process while this process
+        finishes earlier deliveries (issue 7, `ingest/stage_pool.py`). Only the staging runs
+        early: the duplicate check against earlier deliveries, the landing write, the key index
+        and the ledger still happen in `land`, one delivery after the other in delivery order.
+        The caller must only prestage a delivery whose reference feeds are fully landed and
+        whose content id is not being landed already. Pass the result to `land`.
+        None (stage in `land`) without workers or when the delivery is already landed."""
+        if self._pool is None or not isinstance(delivery, FileDelivery) or self.ledger_path(delivery.content_id).exists():
             return None
         stage = staging_root(self.home) / delivery.content_id
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir(parents=True)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-stage")
-        return self._pool.submit(self._stage, delivery, stage)
+        ingested_at = self._ingested_at(delivery.content_id)  # the pending marker is written here, not by a worker
+        feed = FEEDS[delivery.feed]
+        key = self.key() if any(c.pii == "hash" for c in feed.columns) else None
+        return self._pool.submit(self.home.root, delivery, stage, ingested_at, key, self._references_for(feed))
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def land(self, delivery: Delivery | UnreadableDelivery, prestaged: Future | None = None) -> DeliveryResult:
@@ -529,7 +541,11 @@ class Lander:
             shutil.rmtree(stage, ignore_errors=True)
             stage.mkdir(parents=True)
         try:
-            staged = prestaged.result() if prestaged is not None else self._stage(delivery, stage)
+            if prestaged is not None:
+                feed_name, stage_dir, hmap, rows_in, ingested_at = prestaged.result()
+                staged = (FEEDS[feed_name], Path(stage_dir), hmap, rows_in, ingested_at)
+            else:
+                staged = self._stage(delivery, stage)
             result = self._finish(delivery, *staged)
         except DeliveryReadError as exc:
             (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
@@ -563,9 +579,12 @@ class Lander:
         else:
             yield delivery.frame
 
-    def _stage(self, delivery: Delivery, stage: Path) -> tuple:
+    def _stage(self, delivery: Delivery, stage: Path, ingested_at: dt.datetime | None = None,
+               references: dict[str, pl.Series] | None = None) -> tuple:
         """Map, protect, parse and check every batch; stage good/bad rows as Parquet.
-        -> the arguments of `_finish` after the delivery."""
+        -> the arguments of `_finish` after the delivery. Runs in a worker process when the
+        delivery was prestaged: then `ingested_at` and the reference keys come from the main
+        process, read when it released the delivery (its reference feeds fully landed)."""
         feed = FEEDS[delivery.feed]
         cid = delivery.content_id
         headers_in = [c for c in delivery.frame.columns if c != "_line"]
@@ -575,8 +594,10 @@ class Lander:
             first = next(h for h, t in hmap.mapping.items() if t == target)
             raise DeliveryReadError(f"duplicate columns: {_printable(first)!r} and {_printable(second)!r} both mean {target}; "
                                     "which one holds the data is ambiguous — remove one or set a column_mapping")
-        ingested_at = self._ingested_at(cid)
-        validator = BatchValidator(feed, delivery, hmap, self._references_for(feed) if not hmap.missing_required else {},
+        ingested_at = ingested_at or self._ingested_at(cid)
+        if references is None:
+            references = self._references_for(feed)
+        validator = BatchValidator(feed, delivery, hmap, references if not hmap.missing_required else {},
                                    self.key() if any(c.pii == "hash" for c in feed.columns) else None)
         rows_in = 0
         n = 0

@@ -23,7 +23,8 @@ from pathlib import Path
 from ingest.delivery import Delivery
 from ingest.landing import (DeliveryResult, DiskFullError, Lander, ensure_empty_files, is_disk_full, now_local,
                             remove_leftovers, remove_own_temp_files, staging_root)
-from ingest.sources.files import scan_inbox
+from ingest.sources.files import FileDelivery, scan_inbox
+from ingest.stage_pool import worker_count
 from windowwatch.config import ConfigError, Source, SourcesFile, load_sources
 from windowwatch.feeds import FEEDS
 from windowwatch.paths import Home
@@ -46,6 +47,7 @@ class RunReport:
     problems: list[SourceProblem] = field(default_factory=list)
     finished_at: str | None = None
     saved_to: str | None = None  # runs/ingest-<timestamp>.json
+    stage_workers: int = 0  # worker processes that staged file deliveries (ingest/stage_pool.py)
 
     @property
     def exit_code(self) -> int:
@@ -70,6 +72,7 @@ class RunReport:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "exit_code": self.exit_code,
+            "stage_workers": self.stage_workers,
             "by_feed": self.by_feed(),
             "deliveries": [d.as_dict() for d in self.deliveries],
             "problems": [p.__dict__ for p in self.problems],
@@ -137,39 +140,62 @@ def _guarded(it: Iterator[Delivery], source: Source, report: RunReport) -> Itera
 
 
 def _land_groups(lander: Lander, groups: list[tuple[str, Iterable]], report: RunReport) -> None:
+    """Groups in feed order. Consecutive file groups form one sequence whose deliveries are
+    staged ahead in worker processes (`_land_files`); a sql/http group is landed on its own."""
+    ordered = sorted(groups, key=lambda g: FEED_ORDER.get(g[0], 99))
+    files = [d for _, ds in ordered if isinstance(ds, list) for d in ds]
+    todo = [d for d in files if isinstance(d, FileDelivery) and not lander.ledger_path(d.content_id).exists()]
+    lander.start_workers(worker_count(sum(_size(d) for d in todo), len({d.content_id for d in todo})))
+    report.stage_workers = max(report.stage_workers, lander.workers)
     try:
-        for _, deliveries in sorted(groups, key=lambda g: FEED_ORDER.get(g[0], 99)):
+        run: list = []
+        for _, deliveries in ordered:
             if isinstance(deliveries, list):
-                _land_files(lander, deliveries, report)
-            else:  # sql/http: lazy, and a connector may depend on the previous delivery's callback
-                for d in deliveries:
-                    report.deliveries.append(lander.land(d))
+                run += deliveries
+                continue
+            _land_files(lander, run, report)
+            run = []
+            for d in deliveries:  # sql/http: lazy, and a connector may depend on the previous delivery's callback
+                report.deliveries.append(lander.land(d))
+        _land_files(lander, run, report)
     finally:
         lander.close()
 
 
-# Deliveries staged ahead of the one being finished. Off by default: staging ahead holds two
-# deliveries in memory at once (the hostile-corpus ingest peaked at 1,037 MB instead of ~390 MB in a
-# loaded CI run) and its wall-time gain is not yet measured on an idle machine (CPU-s unchanged:
-# 204 vs 201 at city). Set WINDOWWATCH_INGEST_STAGE_AHEAD=1 to measure it; order of decisions is the
-# same either way (tests/test_ingest_key_index.py runs it with 1).
-STAGE_AHEAD = int(os.environ.get("WINDOWWATCH_INGEST_STAGE_AHEAD", "0"))
+def _size(d: FileDelivery) -> int:
+    try:
+        return d.path.stat().st_size if d.path else 0
+    except OSError:
+        return 0
+
+
+def _referenced_feeds(feed: str) -> set[str]:
+    return {c.references for c in FEEDS[feed].columns if c.references} if feed in FEEDS else set()
 
 
 def _land_files(lander: Lander, deliveries: list, report: RunReport) -> None:
-    """One feed's file deliveries in order; the next ones are validated and staged in
-    background threads while the current one is finished (duplicate check, landing write,
-    key index and ledger stay one after the other, in delivery order). Reference feeds are
-    landed in earlier groups, so a staged delivery sees all of them."""
+    """File deliveries in order (reference feeds first). With worker processes, the next ones
+    are staged while the current one is finished; the duplicate check, landing write, key
+    index and ledger stay one after the other, in delivery order (`ingest/stage_pool.py`).
+
+    A delivery is staged ahead only once every delivery of the feeds it references
+    (`window_id` -> windows, ...) is finished, and a content id is staged once: its second
+    copy is "already landed"."""
+    ahead = lander.workers
     started: set[str | None] = set()
     staged: dict[int, object] = {}
     for i, d in enumerate(deliveries):
         started.add(getattr(d, "content_id", None))
-        for j in range(i + 1, min(i + 1 + STAGE_AHEAD, len(deliveries))):
-            cid = getattr(deliveries[j], "content_id", None)
-            if j not in staged and cid not in started:  # the same content twice: the second is "already landed"
-                started.add(cid)
-                staged[j] = lander.prestage(deliveries[j])
+        for j in range(i + 1, min(i + 1 + ahead, len(deliveries))):
+            nxt = deliveries[j]
+            cid = getattr(nxt, "content_id", None)
+            if j in staged or cid in started:
+                continue
+            refs = _referenced_feeds(nxt.feed)
+            if any(deliveries[k].feed in refs for k in range(i, j)):
+                break  # its reference data is not landed yet; neither may any later one start (order)
+            started.add(cid)
+            staged[j] = lander.prestage(nxt)
         report.deliveries.append(lander.land(d, staged.pop(i, None)))
 
 

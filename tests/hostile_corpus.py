@@ -230,13 +230,15 @@ class IngestRun:
 
 
 RUNNER = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from windowwatch.cli import main
 t0 = time.monotonic()
 rc = main(sys.argv[1:])
 sys.stdout.flush()
-print("\\n@@" + json.dumps({"rc": rc, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                            "seconds": time.monotonic() - t0}))
+# staging worker processes (ingest/stage_pool.py) count too: each may peak as high as the largest one
+workers = json.load(open(os.path.join(os.environ["WINDOWWATCH_HOME"], "runs", "ingest-latest.json"))).get("stage_workers", 0)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("\\n@@" + json.dumps({"rc": rc, "peak_rss_kb": peak, "stage_workers": workers, "seconds": time.monotonic() - t0}))
 """
 
 

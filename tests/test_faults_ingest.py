@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import psutil
 import pytest
 
 from windowwatch.paths import REPO_ROOT
@@ -144,11 +145,25 @@ def kill_plan(setup: dict, seed: int) -> dict:
             "delay": round(rng.uniform(0.0, 0.9) * setup["duration"] / DELIVERIES, 3)}
 
 
-def kill_trial(setup: dict, seed: int, home: Path) -> dict:
-    """Start ingest, SIGKILL it at a seeded point (kill_plan), re-run it to the end, compare."""
+def stage_workers_of(pid: int) -> list[int]:
+    """Staging worker processes (ingest/stage_pool.py) started by the ingest with this pid."""
+    mark = f"serve({pid})"
+    out = []
+    for p in psutil.process_iter(["pid", "cmdline"]):
+        if any(mark in part for part in (p.info["cmdline"] or [])):
+            out.append(p.info["pid"])
+    return out
+
+
+def kill_trial(setup: dict, seed: int, home: Path, workers: int | None = None) -> dict:
+    """Start ingest, SIGKILL it at a seeded point (kill_plan), re-run it to the end, compare.
+    workers: force that many staging worker processes in the killed run (the inbox is small
+    enough for `auto` to stage in-process)."""
     plan = kill_plan(setup, seed)
     home.mkdir()
     env = env_for(home)
+    if workers is not None:
+        env["WINDOWWATCH_INGEST_WORKERS"] = str(workers)
     if "step" in plan:
         env["WINDOWWATCH_FAULT_AT"] = plan["step"]  # the process kills itself with SIGKILL there
     proc = subprocess.Popen(ingest_cmd(setup["inbox"], setup["cfg"]), cwd=REPO_ROOT, env=env,
@@ -160,19 +175,24 @@ def kill_trial(setup: dict, seed: int, home: Path) -> dict:
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
     rc = proc.wait(timeout=120)
+    deadline = time.monotonic() + 5  # workers die with their parent (PR_SET_PDEATHSIG / a watch thread)
+    while stage_workers_of(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers_left = stage_workers_of(proc.pid)
     ledgered = _ledgered(home)
     rerun = run_ingest(home, setup["inbox"], setup["cfg"])
     assert rerun.returncode == 0, f"seed {seed} ({plan}): " + rerun.stderr[-2000:]
     got = content_hashes(home)
     diff = sorted(k for k in set(got) | set(setup["clean"]) if got.get(k) != setup["clean"].get(k))
     return {"seed": seed, "plan": plan, "killed": rc == -signal.SIGKILL, "ledgered_before_rerun": ledgered,
-            "diff": diff, "orphans": orphans(home)}
+            "diff": diff, "orphans": orphans(home), "workers_left": workers_left}
 
 
 def _assert_trials(results: list[dict]) -> None:
     for r in results:
         assert r["diff"] == [], f"seed {r['seed']}: {r}"
         assert r["orphans"] == [], f"seed {r['seed']}: {r}"
+        assert r["workers_left"] == [], f"seed {r['seed']}: staging workers outlived the killed ingest: {r}"
     killed = [r for r in results if r["killed"]]
     assert killed, f"no trial was killed mid-run: {results}"
     print("kill -9 trials:", json.dumps(results))
@@ -181,6 +201,14 @@ def _assert_trials(results: list[dict]) -> None:
 def test_kill_9_at_random_points_then_rerun_equals_clean_run(fault_setup, tmp_path):
     results = [kill_trial(fault_setup, seed, tmp_path / f"trial{seed}") for seed in (11, 12, 13)]
     _assert_trials(results)
+
+
+def test_kill_9_with_staging_worker_processes(fault_setup, tmp_path):
+    """Issue 7: deliveries staged in worker processes while the main process is killed: the
+    workers go with it, the re-run cleans their staging and ends equal to a clean run."""
+    results = [kill_trial(fault_setup, seed, tmp_path / f"trial{seed}", workers=2) for seed in (21, 22, 23, 24)]
+    _assert_trials(results)
+    assert any("step" in r["plan"] and r["killed"] for r in results)  # seed 24: a named step, certainly mid-run
 
 
 @pytest.mark.slow

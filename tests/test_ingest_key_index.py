@@ -8,7 +8,7 @@ import shutil
 
 import polars as pl
 
-import ingest.run as ingest_run
+from ingest import stage_pool
 from ingest.key_index import index_dir
 from ingest_fixtures import TX_HEADER, landed, make_inbox, quarantined, result_for, run, write_csv
 from windowwatch.feeds import FEEDS
@@ -101,16 +101,17 @@ def test_index_of_a_delivery_without_landing_files_is_ignored(ww_home, tmp_path)
 
 
 def test_one_run_with_prestaging_decides_like_one_run_per_delivery(ww_home, tmp_path, monkeypatch):
-    """Issue 7: the next delivery of a feed is validated and staged while the current one is
-    finished. Deliveries whose keys collide must still be decided in delivery order: three
-    colliding deliveries in ONE run (each staged while its predecessor lands) end exactly as
-    three separate runs."""
-    monkeypatch.setattr(ingest_run, "STAGE_AHEAD", 1)  # off by default (memory); the order must hold when on
+    """Issue 7: the next deliveries are validated and staged in worker processes while the
+    current one is finished. Deliveries whose keys collide must still be decided in delivery
+    order: three colliding deliveries in ONE run (each staged while its predecessor lands) end
+    exactly as three separate runs."""
+    monkeypatch.setenv(stage_pool.ENV, "2")  # small files: `auto` would stage in-process
     inbox = make_inbox(tmp_path / "one")
     for name, rows in (("a", FIRST), ("b", SECOND), ("c", THIRD)):
         write_csv(inbox / "transactions" / f"{name}.csv", rows)
     write_csv(inbox / "transactions" / "d_same_as_a.csv", FIRST)  # same content id as a.csv: never staged twice
     report = run(ww_home, inbox)
+    assert report.stage_workers == 2  # really staged in worker processes
     by_file = {d.source.rsplit("/", 1)[-1]: d for d in report.deliveries if d.feed == "transactions"}
     assert [by_file[f].status for f in ("a.csv", "b.csv", "c.csv", "d_same_as_a.csv")] == ["landed", "landed", "landed", "already landed"]
     assert (by_file["b.csv"].landed, by_file["b.csv"].quarantined) == (3, 1)

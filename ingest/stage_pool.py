@@ -1,0 +1,184 @@
+"""Staging deliveries in worker processes (issue 7): ingest uses both cores.
+
+Staging a delivery (read, map headers, hash PII, parse, row checks, good/bad rows written as
+staging Parquet) depends on no other delivery of the run, except the reference feeds it checks
+against. It runs in worker processes while the main process finishes the previous deliveries
+strictly in delivery order (duplicate check, quarantine, landing write, key index, ledger last),
+so decisions are exactly those of one run per delivery. Results come back as files in the
+main process's staging folder (`tmp/ingest/<main pid>/<content id>/`), never as pickled frames.
+
+Workers are fresh interpreters (`stage_pool.serve`, no fork: polars and DuckDB hold
+thread pools a fork would copy in an undefined state) and exit on their own within a fraction
+of a second when the main process dies (kill -9 included); the next run removes the dead
+process's staging folder (`landing.remove_leftovers`). Nothing a worker writes is visible
+outside that folder: landing, quarantine, key index and ledger are written by the main process.
+
+WINDOWWATCH_INGEST_WORKERS: `auto` (default: 2 workers when a run has at least two file
+deliveries to land and enough bytes to pay for starting them, else none), `0` (stage in the
+main process, for debugging), or a number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+ENV = "WINDOWWATCH_INGEST_WORKERS"
+# 2 cores: staging is ~60 % of ingest's CPU and the in-order finish ~40 % (a city subset: 23.5 vs
+# 16.5 CPU-s), so two workers plus the main process keep both cores busy.
+AUTO_WORKERS = 2
+# Starting a worker costs 1-2 CPU-s (imports polars, DuckDB, pyarrow); below this many bytes of
+# deliveries to stage (e.g. an incremental day, ~46 k rows) the main process stages them itself.
+AUTO_MIN_BYTES = 48 * 2**20
+
+
+def worker_count(pending_bytes: int, pending_deliveries: int) -> int:
+    """How many worker processes this run uses (0: stage in the main process)."""
+    setting = os.environ.get(ENV, "auto").strip().lower()
+    if setting != "auto":
+        try:
+            n = int(setting)
+        except ValueError:
+            raise ValueError(f"{ENV}={setting!r}: use 'auto', 0 (stage in the main process) or a number of workers") from None
+        return max(0, min(n, 8))
+    if pending_deliveries >= 2 and pending_bytes >= AUTO_MIN_BYTES:
+        return min(AUTO_WORKERS, os.cpu_count() or 1)
+    return 0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker must never outlive the ingest that started it (kill -9 of the main process):
+    on Linux the kernel kills it with its parent (PR_SET_PDEATHSIG); a watch thread covers the
+    rest (and the moment before the prctl)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.05)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ingest-parent-watch", daemon=True).start()
+
+
+def _stage_one(home_root: str, delivery, stage: str, ingested_at, key: bytes | None, references: dict) -> tuple:
+    from ingest.landing import Lander
+    from windowwatch.paths import Home
+
+    lander = Lander(Home(Path(home_root)))
+    lander._key = key
+    feed, stage_dir, hmap, rows_in, at = lander._stage(delivery, Path(stage), ingested_at, references)
+    return feed.name, str(stage_dir), hmap, rows_in, at
+
+
+def serve(parent: int) -> None:
+    """The worker process: requests (pickled arguments of `_stage_one`) on stdin, replies
+    (ok, result or exception) on what was stdout; anything printed goes to stderr."""
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    _exit_with_parent(parent)
+    while True:
+        try:
+            args = pickle.load(requests)
+        except EOFError:
+            return  # the main process closed the pool (or died)
+        try:
+            reply = (True, _stage_one(*args))
+        except BaseException as exc:  # sent back and raised in the main process, in delivery order
+            try:
+                pickle.dumps(exc)
+            except Exception:
+                exc = RuntimeError(f"{type(exc).__name__}: {str(exc)[:500]}")
+            reply = (False, exc)
+        pickle.dump(reply, replies)
+        replies.flush()
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class StagePool:
+    """Worker processes that stage deliveries; results are read back by `Lander.land`.
+
+    Plain child processes (`python -c "...serve()"`), not multiprocessing: nothing of the
+    caller's `__main__` is re-imported, polars/DuckDB thread pools are never forked, and the
+    children are waited for, so their CPU time counts in the caller's rusage. One feeder
+    thread per worker takes the next task in submission order."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._tasks: queue.Queue = queue.Queue()
+        self._procs: list[subprocess.Popen] = []
+        self._threads: list[threading.Thread] = []
+        for i in range(workers):
+            # the caller's cwd (delivery paths may be relative) and this copy of the `ingest` package
+            root = str(Path(__file__).resolve().parent.parent)
+            code = f"import sys; sys.path.insert(0, {root!r}); from ingest.stage_pool import serve; serve({os.getpid()})"
+            proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self._procs.append(proc)
+            t = threading.Thread(target=self._feed, args=(proc,), name=f"ingest-stage-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _feed(self, proc: subprocess.Popen) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            future, args = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                pickle.dump(args, proc.stdin)
+                proc.stdin.flush()
+                ok, value = pickle.load(proc.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                future.set_exception(WorkerDied(f"an ingest staging worker (pid {proc.pid}) died: {exc!r}; re-run the ingest"))
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def submit(self, home_root: Path, delivery, stage: Path, ingested_at, key: bytes | None, references: dict) -> Future:
+        """references: the reference keys (`Lander._references_for`) read by the main process
+        when it released the delivery, so a worker never sees a half-landed reference feed."""
+        future: Future = Future()
+        self._tasks.put((future, (str(home_root), delivery, str(stage), ingested_at, key, references)))
+        return future
+
+    def close(self) -> None:
+        """Cancel what has not started, wait for what runs, stop the workers."""
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                task[0].cancel()
+        for _ in self._threads:
+            self._tasks.put(None)
+        for t in self._threads:
+            t.join()
+        for proc in self._procs:
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
