@@ -19,13 +19,7 @@
     on_schema_change='fail',
 ) }}
 {%- if is_incremental() -%}
-{%- set new_deliveries = [] -%}
-{%- if execute -%}
-    {%- set landed = run_query("select distinct cast(_delivery_id as varchar) from " ~ source('landing', 'evaluations')
-                               ~ " where _delivery_id is not null").columns[0].values() -%}
-    {%- set seen = run_query("select distinct _delivery_id from " ~ this).columns[0].values() -%}
-    {%- for d in landed | sort if d not in seen -%}{%- do new_deliveries.append(d) -%}{%- endfor -%}
-{%- endif -%}
+{%- set new_deliveries = unmerged_deliveries(source('landing', 'evaluations'), this) -%}
 {%- endif %}
 with source as (
     select * from {{ source('landing', 'evaluations') }}
@@ -55,26 +49,13 @@ typed as (
         {{ dbt.safe_cast('_ingested_at', dbt.type_timestamp()) }} as _ingested_at
     from source
     {%- if is_incremental() %}
-    where {% if new_deliveries -%}
-        _delivery_id in ({% for d in new_deliveries %}{{ dbt.string_literal(d) }}{{ ", " if not loop.last }}{% endfor %})
-        {%- else -%}
-        false {#- no new delivery: nothing to merge #}
-        {%- endif %}
+    where {{ only_deliveries(new_deliveries) }}
     {%- endif %}
 ),
 
 {% if is_incremental() %}
 candidates as (
-    select * from typed
-    union all
-    select
-        current_rows.evaluation_id, current_rows.case_id, current_rows.window_id, current_rows.staff_id,
-        current_rows.rating, current_rows.channel, current_rows.evaluated_at, current_rows.recorded_at,
-        current_rows.round, current_rows.reason_codes, current_rows.comment, current_rows.is_real_name,
-        current_rows.verified_at, current_rows.verdict, current_rows.rectified_at, current_rows.callback_at,
-        current_rows._delivery_id, current_rows._source, current_rows._line, current_rows._ingested_at
-    from {{ this }} as current_rows
-    where current_rows.evaluation_id in (select evaluation_id from typed)
+    {{ with_current_rows('typed', 'evaluation_id') }}
 ),
 {% else %}
 candidates as (

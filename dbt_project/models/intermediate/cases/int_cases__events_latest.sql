@@ -21,13 +21,7 @@
     deleted deliveries) run with --full-refresh. Everything that depends on the as-of date
     (events ≤ as-of, pauses, deadlines, cards) stays in the tables downstream, rebuilt every run. -#}
 {%- if is_incremental() -%}
-{%- set new_deliveries = [] -%}
-{%- if execute -%}
-    {%- set landed = run_query("select distinct cast(_delivery_id as varchar) from " ~ source('landing', 'transactions')
-                               ~ " where _delivery_id is not null").columns[0].values() -%}
-    {%- set seen = run_query("select distinct _delivery_id from " ~ this).columns[0].values() -%}
-    {%- for d in landed | sort if d not in seen -%}{%- do new_deliveries.append(d) -%}{%- endfor -%}
-{%- endif -%}
+{%- set new_deliveries = unmerged_deliveries(source('landing', 'transactions'), this) -%}
 {%- endif -%}
 with typed as (
     select
@@ -36,25 +30,13 @@ with typed as (
     from {{ source('landing', 'transactions') }}
     where event_id is not null
     {%- if is_incremental() %}
-      {%- if new_deliveries %}
-      and _delivery_id in ({% for d in new_deliveries %}{{ dbt.string_literal(d) }}{{ ", " if not loop.last }}{% endfor %})
-      {%- else %}
-      and false {#- no new delivery: nothing to merge #}
-      {%- endif %}
+      and {{ only_deliveries(new_deliveries) }}
     {%- endif %}
 ),
 
 {% if is_incremental() %}
 candidates as (
-    select * from typed
-    union all
-    select
-        current_rows.event_id, current_rows.case_id, current_rows.event_type, current_rows.event_time,
-        current_rows.recorded_at, current_rows.window_id, current_rows.staff_id, current_rows.item_code,
-        current_rows.channel, current_rows.extend_days, current_rows._delivery_id, current_rows._line,
-        current_rows._ingested_at
-    from {{ this }} as current_rows
-    where current_rows.event_id in (select event_id from typed)
+    {{ with_current_rows('typed', 'event_id') }}
 ),
 {% else %}
 candidates as (
