@@ -66,10 +66,12 @@ def _copy_to(con: duckdb.DuckDBPyConnection, select_sql: str, feed: Feed, target
     os.replace(tmp, target)
 
 
-def write_index(con: duckdb.DuckDBPyConnection, home: Home, feed: Feed, content_id: str, rows_sql: str) -> None:
-    """Index the rows a delivery landed; `rows_sql` yields the index columns and `_rh`."""
+def write_index(con: duckdb.DuckDBPyConnection, home: Home, feed: Feed, content_id: str, rows_sql: str,
+                target: Path | None = None) -> None:
+    """Index the rows a delivery landed; `rows_sql` yields the index columns and `_rh`.
+    target: write there instead (a worker prepares the file in its staging folder)."""
     cols = ", ".join(q(c) for c in index_columns(feed))
-    _copy_to(con, f"SELECT {cols}, _rh FROM {rows_sql}", feed, index_path(home, feed, content_id))
+    _copy_to(con, f"SELECT {cols}, _rh FROM {rows_sql}", feed, target or index_path(home, feed, content_id))
 
 
 def rebuild_index(con: duckdb.DuckDBPyConnection, home: Home, feed: Feed, content_id: str, files: list[Path]) -> None:

@@ -1,10 +1,12 @@
 """Staging deliveries in worker processes (issue 7): ingest uses both cores.
 
-Staging a delivery (read, map headers, hash PII, parse, row checks, good/bad rows written as
-staging Parquet) depends on no other delivery of the run, except the reference feeds it checks
-against. It runs in worker processes while the main process finishes the previous deliveries
-strictly in delivery order (duplicate check, quarantine, landing write, key index, ledger last),
-so decisions are exactly those of one run per delivery. Results come back as files in the
+Staging a delivery (read, map headers, hash PII, parse, row checks, good/bad rows staged) and
+preparing its final files (duplicate rule within the delivery, quarantine, landing files per
+date, key index: `Lander._prepare`) depend on no other delivery of the run, except the
+reference feeds it checks against. Both run in worker processes while the main process
+finishes the previous deliveries strictly in delivery order (a key check against earlier
+deliveries, then renames, ledger last; the full duplicate check when keys meet), so decisions
+are exactly those of one run per delivery. Results come back as files in the
 main process's staging folder (`tmp/ingest/<main pid>/<content id>/`), never as pickled frames.
 
 Workers are fresh interpreters (`stage_pool.serve`, no fork: polars and DuckDB hold
@@ -80,7 +82,9 @@ def _stage_one(home_root: str, delivery, stage: str, ingested_at, key: bytes | N
     lander = Lander(Home(Path(home_root)))
     lander._key = key
     feed, stage_dir, hmap, rows_in, at = lander._stage(delivery, Path(stage), ingested_at, references)
-    return feed.name, str(stage_dir), hmap, rows_in, at
+    # the order-independent part of the finish too (final files under the staging folder)
+    prepared = lander._prepare(delivery, feed, stage_dir, hmap, rows_in, at)
+    return feed.name, str(stage_dir), hmap, rows_in, at, prepared
 
 
 def serve(parent: int) -> None:
