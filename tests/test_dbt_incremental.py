@@ -13,8 +13,9 @@ import datetime as dt
 import hashlib
 
 import duckdb
+import pytest
 
-from tests.landing_fixtures import case_events, event, write_dataset, write_landing
+from tests.landing_fixtures import ITEMS, case_events, event, write_dataset, write_landing
 from windowwatch.paths import Home
 from windowwatch.transform import build
 
@@ -268,3 +269,122 @@ def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
     forward = build(home, as_of="2025-11-20")
     assert forward.success, forward.summary()
     assert _mart_hashes(home) == after_incremental
+
+
+# --- Cases (issue 7): int_cases__case_facts, int_cases__pauses, int_cases__accepted and fct_case
+# rebuild only the cases a new delivery touched, whose events cross the moved as-of date, or whose
+# row depends on the as-of date (not completed, open pauses); a changed calendar or reference
+# rebuilds them all (macros/case_increment.sql). Compared here with a full build into another
+# warehouse file, so the incremental chain goes on without a --full-refresh in between.
+
+CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted")
+
+
+def _hashes(warehouse, schema: str, tables) -> dict[str, str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        if tables is None:
+            tables = [r[0] for r in con.sql("select table_name from information_schema.tables "
+                                            f"where table_schema = '{schema}' order by table_name").fetchall()]
+        out = {}
+        for t in tables:
+            df = con.sql(f'select * from {schema}."{t}"').pl()
+            df = df.sort(df.columns, nulls_last=True)
+            out[f"{schema}.{t}"] = hashlib.sha256(df.write_csv().encode()).hexdigest() + f" ({df.height} rows)"
+        return out
+    finally:
+        con.close()
+
+
+def _all_hashes(warehouse) -> dict[str, str]:
+    return {**_hashes(warehouse, "marts", None), **_hashes(warehouse, "intermediate", CASE_MODELS)}
+
+
+def _assert_equals_full_build(home: Home, as_of: str) -> None:
+    """The marts and case tables the last (incremental) build left equal a full build of the same
+    landing at the same as-of date, built into another warehouse file."""
+    incremental = _all_hashes(home.warehouse)
+    other = home.root / "full-build.duckdb"
+    other.unlink(missing_ok=True)
+    full = build(home, as_of=as_of, full_refresh=True, warehouse=other)
+    assert full.success, full.summary()
+    rebuilt = _all_hashes(other)
+    assert incremental == rebuilt, {k: (incremental.get(k), rebuilt.get(k)) for k in rebuilt
+                                    if incremental.get(k) != rebuilt[k]}
+
+
+def _paused(home: Home) -> list[tuple]:
+    return _sql(home, "select case_id, status, paused_workdays, limit_workdays, card from marts.fct_case "
+                      "where case_id in ('K-P', 'K-R', 'K-WD5-2') order by case_id")
+
+
+@pytest.mark.slow
+def test_incremental_cases_pauses_calendar_and_references_equal_full_build(ww_home):
+    home = Home(ww_home)
+    write_dataset(home)
+    first = build(home, as_of="2025-10-24")
+    assert first.success, first.summary()
+
+    write_landing(home, "transactions", [
+        # the open case K-WD5-2 completes on the new day
+        event("K-WD5-2-C", "K-WD5-2", "complete", "2025-10-27 10:00:00", "W02"),
+        # an open case with a pause still open: it runs to the as-of date
+        *case_events("K-P", [("accept", "2025-10-22 09:00:00"), ("suspend", "2025-10-23 09:00:00")]),
+        # a rejected case with an open pause: it runs to the as-of date too
+        *case_events("K-R", [("accept", "2025-10-21 09:00:00"), ("supplement_request", "2025-10-22 09:00:00"),
+                             ("reject", "2025-10-23 10:00:00")]),
+    ])
+    day = build(home, as_of="2025-10-27")
+    assert day.success, day.summary()
+    for model in (*CASE_MODELS, "fct_case"):
+        assert "__recompute" in _compiled(home, model), f"{model} must rebuild only the cases in scope"
+    # paused working days d with start < d <= as-of: K-P 10-24, 10-27; K-R 10-23, 10-24, 10-27
+    assert _paused(home) == [("K-P", "open", 2, 7, "green"), ("K-R", "rejected", 3, 8, None),
+                             ("K-WD5-2", "completed", 0, 5, None)]
+    _assert_equals_full_build(home, "2025-10-27")
+
+    # the as-of date advances with nothing new: the open pauses grow (10-28, 10-29)
+    later = build(home, as_of="2025-10-29")
+    assert later.success, later.summary()
+    assert "__recompute" in _compiled(home, "int_cases__accepted")
+    assert _paused(home) == [("K-P", "open", 4, 9, "green"), ("K-R", "rejected", 5, 10, None),
+                             ("K-WD5-2", "completed", 0, 5, None)]
+    _assert_equals_full_build(home, "2025-10-29")
+
+    # a calendar delivery makes 10-28 a day off: every case is rebuilt (a stored deadline may move)
+    write_landing(home, "calendar", [{"date": "2025-10-28", "is_workday": False, "note": "测试停工"}])
+    calendar = build(home, as_of="2025-10-29")
+    assert calendar.success, calendar.summary()
+    assert "__recompute" not in _compiled(home, "int_cases__accepted"), "a changed calendar rebuilds every case"
+    assert _paused(home) == [("K-P", "open", 3, 8, "green"), ("K-R", "rejected", 4, 9, None),
+                             ("K-WD5-2", "completed", 0, 5, None)]
+    _assert_equals_full_build(home, "2025-10-29")
+
+    # a re-delivered item changes the promised limit of WD5: every case is rebuilt
+    items = [dict(i, promised_limit=3) if i["item_code"] == "WD5" else i for i in ITEMS]
+    write_landing(home, "items", items)
+    reference = build(home, as_of="2025-10-29")
+    assert reference.success, reference.summary()
+    assert "__recompute" not in _compiled(home, "int_cases__case_facts"), "a changed item rebuilds every case"
+    assert _paused(home) == [("K-P", "open", 3, 6, "green"), ("K-R", "rejected", 4, 7, None),
+                             ("K-WD5-2", "completed", 0, 3, None)]
+    _assert_equals_full_build(home, "2025-10-29")
+
+    # and a quiet day after that: incremental again, still equal
+    quiet = build(home, as_of="2025-10-30")
+    assert quiet.success, quiet.summary()
+    assert "__recompute" in _compiled(home, "fct_case")
+    _assert_equals_full_build(home, "2025-10-30")
+
+    # a warehouse built before the case models were incremental has no state: they rebuild in full
+    con = duckdb.connect(str(home.warehouse))
+    try:
+        con.sql("drop table intermediate.int_cases__build_state")
+    finally:
+        con.close()
+    write_landing(home, "transactions", [event("K-P-3", "K-P", "resume", "2025-10-30 09:00:00")])
+    stateless = build(home, as_of="2025-10-31")
+    assert stateless.success, stateless.summary()
+    assert "__recompute" not in _compiled(home, "int_cases__accepted")
+    assert _paused(home)[0] == ("K-P", "open", 4, 7, "yellow")
+    _assert_equals_full_build(home, "2025-10-31")

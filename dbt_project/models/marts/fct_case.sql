@@ -1,13 +1,25 @@
 {#- One row per accepted case with its timeliness (SPEC §4.2, §5) and the number of case-level
     off-book signals (SPEC §4.3, int_off_book__case_signals). -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['references', 'calendar', 'card'], extra=case_as_of_dependent(this) ~ ' union ' ~ case_signals_changed(this, ref('int_off_book__case_signals'))) }}",
+    post_hook="{{ case_post_hook(['references', 'calendar', 'card'], update_as_of=true) }}",
+) }}
+{#- Incremental on DuckDB (macros/case_increment.sql): as int_cases__accepted, plus the cases
+    whose number of off-book signals changed. -#}
+{%- set increment = case_increment(['references', 'calendar', 'card']) %}
 with cases as (
     select * from {{ ref('int_cases__accepted') }}
+    where {{ case_filter(increment, 'case_id') }}
 ),
 
 signals as (
     select case_id, count(*) as off_book_signals
     from {{ ref('int_off_book__case_signals') }}
     where case_id is not null
+      and {{ case_filter(increment, 'case_id') }}
     group by case_id
 )
 

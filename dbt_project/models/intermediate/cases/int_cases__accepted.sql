@@ -11,13 +11,26 @@
       as_of < d ≤ deadline_date are ≤ var yellow_workdays; else green. No card unless open.
     - same day 当日办结: completion date = acceptance date (null unless completed).
     The shared base of fct_case and the off-book rules. -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['references', 'calendar', 'card'], extra=case_as_of_dependent(this)) }}",
+    post_hook="{{ case_post_hook(['references', 'calendar', 'card'], update_as_of=true) }}",
+) }}
+{#- Incremental on DuckDB (macros/case_increment.sql): a run rebuilds the cases whose events
+    changed plus every case whose row depends on the as-of date (not completed: the clock, an
+    open pause, the card run to it); a completed case's row is stored, only as_of_date is set. -#}
+{%- set increment = case_increment(['references', 'calendar', 'card']) %}
 with cases as (
     select * from {{ ref('int_cases__case_facts') }}
+    where {{ case_filter(increment, 'case_id') }}
 ),
 
 pauses as (
     select case_id, sum(paused_workdays) as paused_workdays
     from {{ ref('int_cases__pauses') }}
+    where {{ case_filter(increment, 'case_id') }}
     group by case_id
 ),
 

@@ -2,8 +2,19 @@
     department and centre, of its first `accept` event; a case without `accept` is not a case.
     Status precedence: completed (has `complete`) > rejected > withdrawn > open. The item's
     limits come from the `items` feed (dim_item decides the defaults). -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['references']) }}",
+    post_hook="{{ case_post_hook(['references']) }}",
+) }}
+{#- Incremental on DuckDB (macros/case_increment.sql): a run rebuilds only the cases a new
+    delivery touched or whose events cross the as-of date move; the rest are unchanged. -#}
+{%- set increment = case_increment(['references']) %}
 with events as (
     select * from {{ ref('int_cases__events') }}
+    where {{ case_filter(increment, 'case_id') }}
 ),
 
 {#- One aggregation pass over the events: the first accept is the least (event_time, event_id)

@@ -4,6 +4,9 @@
     in a model rebuilt every run. A view: at city scale, writing its 11.5 M rows as a table cost
     30 s, while its readers scan the table below with the filter pushed down. -#}
 {{ config(materialized='view') }}
+{#- every reader of the events runs after the touched-case bookkeeping of this run
+    (the incremental case models read it by name: macros/case_increment.sql) -#}
+-- depends_on: {{ ref('int_cases__touched') }}
 select
     event_id,
     case_id,

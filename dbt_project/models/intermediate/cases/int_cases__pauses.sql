@@ -5,9 +5,20 @@
     an end with no start is ignored. A pause with no end runs to the as-of date (or, once the case
     is completed, to its completion date: a finished case is no longer paused).
     paused_workdays = working days d with start_date < d ≤ end_date. -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['calendar'], extra='select case_id from ' ~ this ~ ' where is_open') }}",
+    post_hook="{{ case_post_hook(['calendar']) }}",
+) }}
+{#- Incremental on DuckDB (macros/case_increment.sql): besides the cases whose events changed,
+    every case with an open pause is rebuilt (it runs to the as-of date). -#}
+{%- set increment = case_increment(['calendar']) %}
 with cases as (
     select case_id, status, completed_date
     from {{ ref('int_cases__case_facts') }}
+    where {{ case_filter(increment, 'case_id') }}
 ),
 
 marks as (
