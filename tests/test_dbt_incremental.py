@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 
 import duckdb
-import pytest
 
 from tests.landing_fixtures import ITEMS, case_events, event, write_dataset, write_landing
 from windowwatch.paths import Home
@@ -318,7 +317,7 @@ def _paused(home: Home) -> list[tuple]:
                       "where case_id in ('K-P', 'K-R', 'K-WD5-2') order by case_id")
 
 
-@pytest.mark.slow
+# In `make test` (~2 min): the proof that the incremental case models equal a full build.
 def test_incremental_cases_pauses_calendar_and_references_equal_full_build(ww_home):
     home = Home(ww_home)
     write_dataset(home)
