@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import types
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -288,8 +289,46 @@ class SqlSuite:
     index_columns: tuple[str, ...] = ()  # columns that locate a failing row (raw: _source, _line)
 
 
-def run_sql_gate(gate: GateResult, database: Path, suites: list[SqlSuite], docs_dir: Path, duckdb_config: dict | None = None) -> None:
+@contextmanager
+def session_settings(statements: tuple[str, ...]):
+    """Run `statements` (DuckDB `SET …`) on every DuckDB connection SQLAlchemy opens meanwhile.
+
+    For settings that `connect_args` cannot carry: duckdb_engine hands its config to
+    `duckdb.connect`, which rejects extension settings such as `parquet_metadata_cache` (the
+    parquet extension is loaded only on first use). A pool "connect" listener (SQLAlchemy's
+    public event API) sets them on GE's connection instead; it is removed on exit, so other
+    engines of the same process (Airflow's `dags test`) are untouched afterwards."""
+    if not statements:
+        yield
+        return
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    def on_connect(dbapi_connection, _record) -> None:
+        if type(dbapi_connection).__module__.split(".")[0] not in ("duckdb", "duckdb_engine", "_duckdb"):
+            return
+        cur = dbapi_connection.cursor()
+        try:
+            for sql in statements:
+                cur.execute(sql)
+        finally:
+            cur.close()
+
+    event.listen(Pool, "connect", on_connect)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "connect", on_connect)
+
+
+def run_sql_gate(
+    gate: GateResult, database: Path, suites: list[SqlSuite], docs_dir: Path, duckdb_config: dict | None = None,
+    session_sql: tuple[str, ...] = (),
+) -> None:
     """Validate `suites` on the DuckDB file `database` (opened read-only) in one Checkpoint.
+
+    `session_sql`: DuckDB statements run on GE's connection before its first query
+    (`session_settings`).
 
     One Checkpoint (a real GE one, with the Data Docs action) validates every suite: one
     validation definition per suite on its query asset, Data Docs built once for all of them.
@@ -304,7 +343,15 @@ def run_sql_gate(gate: GateResult, database: Path, suites: list[SqlSuite], docs_
     connect_args: dict = {"read_only": True}
     if duckdb_config:
         connect_args["config"] = dict(duckdb_config)
-    ds = ctx.data_sources.add_sql(name=gate.gate, connection_string=f"duckdb:///{database}", kwargs={"connect_args": connect_args})
+    with session_settings(session_sql):
+        ds = ctx.data_sources.add_sql(name=gate.gate, connection_string=f"duckdb:///{database}", kwargs={"connect_args": connect_args})
+        _validate(ctx, gx, gate, ds, suites)
+    gate.data_docs_index = index_path(docs_dir)
+
+
+def _validate(ctx, gx, gate: GateResult, ds, suites: list[SqlSuite]) -> None:
+    from expectations import duckdb_workaround
+
     try:
         vds, batches = [], {}
         for s in suites:
@@ -320,7 +367,6 @@ def run_sql_gate(gate: GateResult, database: Path, suites: list[SqlSuite], docs_
         locate_failures(ctx, gate, batches)
     finally:
         duckdb_workaround.release(ds)
-    gate.data_docs_index = index_path(docs_dir)
 
 
 def locate_failures(ctx, gate: GateResult, batches: dict) -> None:

@@ -36,6 +36,11 @@ RECORD_LAG = "_gx_recorded_lag_s"  # recorded_at − event time
 RECORD_AHEAD = "_gx_recorded_ahead_s"  # recorded_at − _ingested_at
 BATCH_PREFIX = "gx-raw-"  # the gate's folder of batch views, deleted after the gate
 INDEX_COLUMNS = ("_source", "_line")  # where a failing row came from (landing metadata)
+# GE sends ~130 queries, each over every landed file of a feed (366 transactions files at
+# city): without the cache each query parses every file's footer again, which was about
+# half the CPU of its many cheap queries (city: 0.05 -> 0.025 CPU-s a query, ~1 of ~14 CPU-s).
+# Landed files are never rewritten, so cached footers cannot go stale.
+SESSION_SQL = ("SET parquet_metadata_cache = true",)
 
 RANGES: dict[tuple[str, str], tuple[float | None, float | None, str]] = {
     ("evaluations", "rating"): (1, 5, "critical"),
@@ -221,6 +226,8 @@ def check_raw(files: list[Path], landing: Path, docs_dir: Path, batch_dir: Path 
         con = duckdb.connect(str(database), config=config)
         checked = []
         try:
+            for sql in SESSION_SQL:
+                con.execute(sql)
             for feed_name, feed_files in sorted(by_feed.items()):
                 try:
                     create_batch_view(con, FEEDS[feed_name], feed_files)
@@ -237,6 +244,6 @@ def check_raw(files: list[Path], landing: Path, docs_dir: Path, batch_dir: Path 
         finally:
             con.close()
         if checked:
-            run_sql_gate(gate, database, raw_suites(checked), docs_dir, duckdb_config=config)
+            run_sql_gate(gate, database, raw_suites(checked), docs_dir, duckdb_config=config, session_sql=SESSION_SQL)
     gate.success = not gate.critical
     return gate

@@ -239,3 +239,46 @@ def test_marts_reconcile_counts_landing_once_and_falls_back_to_the_query(ww_home
     bad.write_bytes(b"not a parquet file")
     assert count_landed_accepted_cases(h.landing, config) is None
     assert "read_parquet" in {s.name: s for s in suites(h.landing, None)}["marts.fct_case_reconcile.critical"].query
+
+
+def test_session_settings_reach_duckdb_connections_only_while_active():
+    import sqlalchemy as sa
+
+    from expectations.gx_run import session_settings
+
+    def cache_setting() -> bool:
+        engine = sa.create_engine("duckdb:///:memory:")
+        try:
+            with engine.connect() as c:
+                return c.exec_driver_sql("select current_setting('parquet_metadata_cache')").scalar()
+        finally:
+            engine.dispose()
+
+    with session_settings(("SET parquet_metadata_cache = true",)):
+        assert cache_setting() is True
+    assert cache_setting() is False  # the listener is gone: later engines keep DuckDB's default
+
+
+def test_raw_gate_queries_run_with_the_parquet_metadata_cache(ww_home):
+    """GE's connection in the raw gate reuses parsed Parquet footers (issue 7); read at each
+    checkout of a pooled connection, i.e. after every "connect" listener has run."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    h = Home(ww_home)
+    seen: list[bool] = []
+
+    def on_checkout(dbapi_connection, _record, _proxy):
+        if type(dbapi_connection).__module__.split(".")[0] != "duckdb_engine":
+            return
+        cur = dbapi_connection.cursor()
+        cur.execute("select current_setting('parquet_metadata_cache')")
+        seen.append(cur.fetchone()[0])
+
+    event.listen(Pool, "checkout", on_checkout)
+    try:
+        gate = check_raw(good_deliveries(h), h.landing, h.data_docs / "raw")
+    finally:
+        event.remove(Pool, "checkout", on_checkout)
+    assert gate.success, gate.summary()
+    assert seen and all(seen), seen
