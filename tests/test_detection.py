@@ -128,3 +128,19 @@ def test_truth_summary_is_what_we_checked(small):
     gt = json.loads(Path(small["truth_dir"] / "ground_truth.json").read_text(encoding="utf-8"))
     by_rule = _truth_csv(small, "signals.csv").group_by("rule_id").len()
     assert dict(by_rule.rows()) == gt["counts"]["signals_by_rule"]
+
+
+@pytest.mark.parametrize("rule_model", ["int_off_book__backfill", "int_off_book__off_hours", "int_off_book__handover"])
+def test_event_rules_find_hits_in_a_narrow_pass(small, rule_model):
+    # The truth above is checked on the DuckDB rowid path (macros/case_events.sql): each rule finds
+    # its hits on narrow columns of int_cases__events_latest and reads the wide columns by rowid for
+    # the hits only, never the whole view (the dbt unit tests check the plain path Spark uses).
+    compiled = next((small["home"].root / "dbt" / "target" / "compiled").rglob(f"{rule_model}.sql")).read_text()
+    assert "rowid as event_rid" in compiled and "rowid in (select event_rid from" in compiled, compiled[:2000]
+    assert '"int_cases__events_latest"' in compiled
+    assert '"int_cases__events"' not in compiled, "a rule still scans the whole view"
+    # the narrow pass reads exactly the rows of the view (one definition of its filter and columns)
+    view = _query(small["home"], "select count(*) as n, sum(hash(columns(*))) as h from intermediate.int_cases__events")
+    narrow_pass = "select rowid as event_rid," + compiled.split("(select rowid as event_rid,", 1)[1].split(") as events", 1)[0]
+    narrow = _query(small["home"], f"select count(*) as n, sum(hash(columns(* exclude (event_rid)))) as h from ({narrow_pass})")
+    assert view.rows() == narrow.rows() and view["n"][0] > 0

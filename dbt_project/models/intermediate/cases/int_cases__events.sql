@@ -2,24 +2,13 @@
     later events are ignored), with its date. Reads the incremental int_cases__events_latest (one
     row per event_id, deduplicated like stg_landing__transactions); the as-of filter lives here,
     in a model rebuilt every run. A view: at city scale, writing its 11.5 M rows as a table cost
-    30 s, while its readers scan the table below with the filter pushed down. -#}
+    30 s, while its readers scan the table below with the filter pushed down. Its columns and
+    filter are macros (macros/case_events.sql), shared with the off-book rules' narrow pass. -#}
 {{ config(materialized='view') }}
 {#- every reader of the events runs after the touched-case bookkeeping of this run
     (the incremental case models read it by name: macros/case_increment.sql) -#}
 -- depends_on: {{ ref('int_cases__touched') }}
 select
-    event_id,
-    case_id,
-    event_type,
-    event_time,
-    cast(event_time as date) as event_date,
-    coalesce(recorded_at, event_time) as recorded_at,
-    window_id,
-    staff_id,
-    item_code,
-    channel,
-    extend_days
+    {{ case_events_columns() }}
 from {{ ref('int_cases__events_latest') }}
-where event_time is not null
-  and case_id is not null
-  and cast(event_time as date) <= {{ as_of_date() }}
+where {{ case_events_filter() }}

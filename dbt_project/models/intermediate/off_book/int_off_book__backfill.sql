@@ -2,8 +2,17 @@
     after it happened (recorded_at − event_time > threshold; exactly the threshold does not fire).
     One row per case; signal_date = the date of the first offending event.
     The events (≤ the as-of date) are filtered before they meet the cases (a few hundred of 11.6 M
-    at city scale; materialized so the optimizer keeps that order). -#}
-with offending as {{ materialized_cte() }} (
+    at city scale; materialized so the optimizer keeps that order): the hits are found on the narrow
+    columns, the event_id / case_id strings read for the hits only (macros/case_events.sql). -#}
+{%- set events = ref('int_cases__events') %}
+with hits as {{ materialized_cte() }} (
+    select events.event_rid
+    from {{ case_events_narrow(events) }} as events
+    where events.event_type in ('accept', 'complete')
+      and {{ micros_between('events.event_time', 'events.recorded_at') }} > {{ var('backfill_hours') }} * 3600000000.0
+),
+
+offending as {{ materialized_cte() }} (
     select
         event_id,
         case_id,
@@ -12,9 +21,7 @@ with offending as {{ materialized_cte() }} (
         event_date,
         recorded_at,
         {{ micros_between('event_time', 'recorded_at') }} as lag_us
-    from {{ ref('int_cases__events') }}
-    where event_type in ('accept', 'complete')
-      and {{ micros_between('event_time', 'recorded_at') }} > {{ var('backfill_hours') }} * 3600000000.0
+    from {{ case_events_fetch(events, 'hits') }} as events
 ),
 
 {#- the case's window and department: those of its accept event (SPEC §4.2) -#}

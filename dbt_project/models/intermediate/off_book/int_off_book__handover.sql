@@ -11,14 +11,22 @@ with flags as (
 
 {#- The events on a flag's day at the flag's window first (few: flags are rare), then the cases
     whose own window that is: joining all events to their cases first would touch every event
-    (materialized: else DuckDB reorders the joins and does exactly that). -#}
-events_at_flagged_windows as {{ materialized_cte() }} (
-    select events.case_id, events.window_id, events.event_id, events.event_type, events.event_time, events.event_date
-    from {{ ref('int_cases__events') }} as events
+    (materialized: else DuckDB reorders the joins and does exactly that).
+    The events are found on the narrow columns (window, date), their event_id / case_id strings
+    read for the hits only (macros/case_events.sql). -#}
+{%- set all_events = ref('int_cases__events') %}
+hits as {{ materialized_cte() }} (
+    select events.event_rid
+    from {{ case_events_narrow(all_events) }} as events
     where exists (
         select 1 from flags
         where flags.window_id = events.window_id and flags.flag_date = events.event_date
     )
+),
+
+events_at_flagged_windows as {{ materialized_cte() }} (
+    select events.case_id, events.window_id, events.event_id, events.event_type, events.event_time, events.event_date
+    from {{ case_events_fetch(all_events, 'hits') }} as events
 ),
 
 events_at_case_window as (

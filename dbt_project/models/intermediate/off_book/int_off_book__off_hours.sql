@@ -5,10 +5,13 @@
     the windows feed gets the default hours. signal_date = the date of the first offending event.
     The events (≤ the as-of date) are classified and filtered before they meet the cases (a few
     hundred of 11.6 M at city scale; materialized so the optimizer keeps that order); the case
-    gives the window and department of its accept event (SPEC §4.2). -#}
+    gives the window and department of its accept event (SPEC §4.2). The hits are found on the
+    narrow columns (type, time, window), the event_id / case_id strings read for the hits only
+    (macros/case_events.sql). -#}
+{%- set all_events = ref('int_cases__events') %}
 with events as (
-    select case_id, event_id, event_type, event_time, event_date, window_id as event_window_id
-    from {{ ref('int_cases__events') }}
+    select event_rid, event_type, event_time, event_date, window_id as event_window_id
+    from {{ case_events_narrow(all_events) }} as events
     where event_type in ('accept', 'complete')
 ),
 
@@ -44,21 +47,30 @@ with_hours as (
         on hours.window_id = classified.event_window_id and hours.day_kind = classified.day_kind
 ),
 
-fired as {{ materialized_cte() }} (
-    select
-        *,
-        {{ dbt.concat([
-            'event_type', "' '", 'event_id', "' '", as_text('event_time'), "' at '", 'event_window_id',
-            "' ('", 'day_kind', "' '",
-            "case when open_time is null or close_time is null then 'closed' else "
-                ~ dbt.concat([as_text('open_time'), "'–'", as_text('close_time')]) ~ " end",
-            "')'"
-        ]) }} as evidence_part
+outside as {{ materialized_cte() }} (
+    select event_rid, event_window_id, day_kind, open_time, close_time
     from with_hours
     where open_time is null
        or close_time is null
        or event_clock < open_time
        or event_clock > close_time
+),
+
+fired as {{ materialized_cte() }} (
+    select
+        hit.case_id,
+        hit.event_id,
+        hit.event_time,
+        hit.event_date,
+        {{ dbt.concat([
+            'hit.event_type', "' '", 'hit.event_id', "' '", as_text('hit.event_time'), "' at '", 'outside.event_window_id',
+            "' ('", 'outside.day_kind', "' '",
+            "case when outside.open_time is null or outside.close_time is null then 'closed' else "
+                ~ dbt.concat([as_text('outside.open_time'), "'–'", as_text('outside.close_time')]) ~ " end",
+            "')'"
+        ]) }} as evidence_part
+    from outside
+    inner join {{ case_events_fetch(all_events, 'outside') }} as hit on hit.event_rid = outside.event_rid
 )
 
 select
