@@ -62,6 +62,13 @@ from windowwatch.paths import Home
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
+
+def duckdb_threads() -> int:
+    """DuckDB threads per connection: 2 (the cores) in one process; each staging worker gets
+    cores // workers through WINDOWWATCH_INGEST_DUCKDB_THREADS (stage_pool.worker_threads_env):
+    two workers already fill both cores."""
+    return int(os.environ.get("WINDOWWATCH_INGEST_DUCKDB_THREADS", "2"))
+
 TYPE_DTYPES: dict[str, pl.DataType] = {
     "str": pl.String(),
     "int": pl.Int64(),
@@ -631,7 +638,7 @@ class Lander:
     def _connect(self, stage: Path) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect()
         con.execute("SET memory_limit='1GB'")  # DuckDB spills to temp_directory beyond this
-        con.execute("SET threads=2")
+        con.execute(f"SET threads={duckdb_threads()}")
         con.execute(f"SET temp_directory='{stage / 'duckdb'}'")
         con.execute("SET preserve_insertion_order=true")
         con.execute("SET enable_progress_bar=false")
@@ -777,7 +784,7 @@ class Lander:
         prev_index = None
         con = duckdb.connect()
         try:
-            con.execute("SET threads=2")
+            con.execute(f"SET threads={duckdb_threads()}")
             con.execute("SET enable_progress_bar=false")
             prev_index = earlier_index_files(con, self.home, feed, exclude=cid)
             if not prev_index:

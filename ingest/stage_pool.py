@@ -56,6 +56,16 @@ def worker_count(pending_bytes: int, pending_deliveries: int) -> int:
     return 0
 
 
+def worker_threads_env(workers: int) -> dict[str, str]:
+    """Thread pools of a worker: with as many workers as cores, each worker's own polars and
+    DuckDB pools (default: one thread per core) only oversubscribe the cores. Set before the
+    worker imports polars (POLARS_MAX_THREADS is read once, at import)."""
+    if os.environ.get("WINDOWWATCH_INGEST_WORKER_THREADS") == "default":  # for measuring
+        return {}
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
+    return {"POLARS_MAX_THREADS": threads, "WINDOWWATCH_INGEST_DUCKDB_THREADS": threads}
+
+
 def _exit_with_parent(parent: int) -> None:
     """A worker must never outlive the ingest that started it (kill -9 of the main process):
     on Linux the kernel kills it with its parent (PR_SET_PDEATHSIG); a watch thread covers the
@@ -132,7 +142,8 @@ class StagePool:
             # the caller's cwd (delivery paths may be relative) and this copy of the `ingest` package
             root = str(Path(__file__).resolve().parent.parent)
             code = f"import sys; sys.path.insert(0, {root!r}); from ingest.stage_pool import serve; serve({os.getpid()})"
-            proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    env={**os.environ, **worker_threads_env(workers)})
             self._procs.append(proc)
             t = threading.Thread(target=self._feed, args=(proc,), name=f"ingest-stage-{i}", daemon=True)
             t.start()

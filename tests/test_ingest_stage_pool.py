@@ -81,3 +81,29 @@ def test_workers_land_exactly_what_one_process_lands(tmp_path, monkeypatch):
     rules = {r for *_, by_rule, _ in deliveries for r, _ in by_rule}
     assert {"unknown_reference", "bad_timestamp", "duplicate_conflict"} <= rules
     assert len(per_feed["transactions"][0]) > 1000 and len(per_feed["evaluations"][0]) == 200
+
+
+def test_workers_run_one_thread_pool_share_each(monkeypatch):
+    """Two workers on two cores: each worker's polars and DuckDB use cores // workers threads
+    (their default pools, one thread per core each, only oversubscribe the cores)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.delenv("WINDOWWATCH_INGEST_WORKER_THREADS", raising=False)
+    expected = str(max(1, (os.cpu_count() or 1) // 2))
+    pool = stage_pool.StagePool(2)
+    try:
+        for proc in pool._procs:
+            env = dict(kv.split("=", 1) for kv in Path(f"/proc/{proc.pid}/environ").read_text().split("\0") if "=" in kv)
+            assert env["POLARS_MAX_THREADS"] == expected
+            assert env["WINDOWWATCH_INGEST_DUCKDB_THREADS"] == expected
+    finally:
+        pool.close()
+    probe = "import polars as pl; from ingest.landing import duckdb_threads; print(pl.thread_pool_size(), duckdb_threads())"
+    out = subprocess.run([sys.executable, "-c", probe], env={**os.environ, **stage_pool.worker_threads_env(2)},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [expected, expected]
+    monkeypatch.setenv("WINDOWWATCH_INGEST_WORKER_THREADS", "default")
+    assert stage_pool.worker_threads_env(2) == {}
