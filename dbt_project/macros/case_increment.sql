@@ -43,7 +43,7 @@
 {%- endmacro %}
 
 {#- What a model reads besides the events: 'references' (items, windows: limits, departments),
-    'calendar' (working days that are not assumed, as in evaluation_calendar_fingerprint), 'card'
+    'calendar' (working days that are not assumed, macros/increment_mode.sql: calendar_fingerprint), 'card'
     (var yellow_workdays). Equal fingerprints: every stored row keeps its value. -#}
 {% macro case_fingerprint(parts) -%}
     {%- set pieces = [] -%}
@@ -52,7 +52,7 @@
         {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, department_id, center_id)), 0) as varchar) from " ~ case_relation('int_reference__windows') ~ ")") -%}
     {%- endif -%}
     {%- if 'calendar' in parts -%}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(date, is_workday)), 0) as varchar) from " ~ case_relation('int_calendar__days') ~ " where not is_assumed)") -%}
+        {%- do pieces.append(calendar_fingerprint(case_relation('int_calendar__days'))) -%}
     {%- endif -%}
     {%- if 'card' in parts -%}
         {%- do pieces.append("'yellow=" ~ var('yellow_workdays') ~ "'") -%}
@@ -61,22 +61,10 @@
 {%- endmacro %}
 
 {% macro case_increment(parts) -%}
-    {%- if this is none or target.type != 'duckdb' or not is_incremental() -%}
-        {{ return({'mode': 'full'}) }}
-    {%- endif -%}
-    {%- if not execute -%}{{ return({'mode': 'some', 'lo': as_of_date(), 'hi': as_of_date()}) }}{%- endif -%}
-    {%- set state = case_state_relation() -%}
-    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}
-        {{ return({'mode': 'all'}) }}
-    {%- endif -%}
-    {%- set row = run_query("select cast(max(as_of_date) as varchar), max(fingerprint), " ~ case_fingerprint(parts)
-                            ~ " from " ~ state ~ " where model = '" ~ this.identifier ~ "'").rows[0] -%}
-    {%- if row[0] is none or row[1] != row[2] -%}
-        {{ return({'mode': 'all'}) }}
-    {%- endif -%}
-    {%- set previous = "cast('" ~ row[0] ~ "' as date)" -%}
-    {{ return({'mode': 'some', 'lo': 'least(' ~ previous ~ ', ' ~ as_of_date() ~ ')',
-               'hi': 'greatest(' ~ previous ~ ', ' ~ as_of_date() ~ ')'}) }}
+    {#- a dbt unit test (no `this`) checks the rules on given rows: always the plain select -#}
+    {%- if this is none -%}{{ return({'mode': 'full'}) }}{%- endif -%}
+    {{ return(increment_mode(case_state_relation(), stored='max(fingerprint)', current=case_fingerprint(parts),
+                             where="model = '" ~ this.identifier ~ "'")) }}
 {%- endmacro %}
 
 {#- the model's filter on its case key: every case, or those of the recompute set -#}

@@ -23,31 +23,13 @@
                                   identifier='fct_evaluation__build_state')) }}
 {%- endmacro %}
 
-{#- The working days that are not assumed (feed + official calendar): equal fingerprints mean
-    every date keeps its kind, so every N-th-working-day deadline is unchanged. -#}
-{% macro evaluation_calendar_fingerprint() -%}
-    (select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(date, is_workday)), 0) as varchar)
-     from {{ ref('int_calendar__days') }} where not is_assumed)
-{%- endmacro %}
-
 {% macro evaluation_increment() -%}
     {#- a dbt unit test (no `this`) checks the rules on given rows: always the plain select -#}
-    {%- if this is none or target.type != 'duckdb' or not is_incremental() -%}
-        {{ return({'mode': 'full'}) }}
-    {%- endif -%}
-    {%- if not execute -%}{{ return({'mode': 'some', 'lo': as_of_date(), 'hi': as_of_date()}) }}{%- endif -%}
-    {%- set state = evaluation_state_relation() -%}
-    {%- if adapter.get_relation(state.database, state.schema, state.identifier) is none -%}
-        {{ return({'mode': 'all'}) }}
-    {%- endif -%}
-    {%- set row = run_query("select cast(max(as_of_date) as varchar), max(rectify_workdays), max(calendar_fingerprint), "
-                            ~ evaluation_calendar_fingerprint() ~ " from " ~ state).rows[0] -%}
-    {%- if row[0] is none or row[1] is none or (row[1] | int) != (var('rectify_workdays') | int) or row[2] != row[3] -%}
-        {{ return({'mode': 'all'}) }}
-    {%- endif -%}
-    {%- set previous = "cast('" ~ row[0] ~ "' as date)" -%}
-    {{ return({'mode': 'some', 'lo': 'least(' ~ previous ~ ', ' ~ as_of_date() ~ ')',
-               'hi': 'greatest(' ~ previous ~ ', ' ~ as_of_date() ~ ')'}) }}
+    {%- if this is none -%}{{ return({'mode': 'full'}) }}{%- endif -%}
+    {{ return(increment_mode(
+        evaluation_state_relation(),
+        stored="cast(max(rectify_workdays) as varchar) || '/' || max(calendar_fingerprint)",
+        current="cast(" ~ var('rectify_workdays') ~ " as varchar) || '/' || " ~ calendar_fingerprint(ref('int_calendar__days')))) }}
 {%- endmacro %}
 
 {#- ids of stg_landing__evaluations rows from deliveries the last build had not merged -#}
@@ -78,7 +60,7 @@
             _delivery_id,
             {{ as_of_date() }} as as_of_date,
             {{ var('rectify_workdays') }} as rectify_workdays,
-            {{ evaluation_calendar_fingerprint() }} as calendar_fingerprint
+            {{ calendar_fingerprint(ref('int_calendar__days')) }} as calendar_fingerprint
         from {{ ref('stg_landing__evaluations') }}
     {%- endif -%}
 {%- endmacro %}
