@@ -146,3 +146,29 @@ def test_unknown_feed_folder_is_reported_and_underscore_folders_ignored(ww_home,
     assert [(p.problem, p.detail.split(":")[0].split("/")[-1]) for p in report.problems] == [("unknown feed folder", "transaction")]
     assert report.exit_code == 1
     assert {d.feed for d in report.deliveries} == {"windows", "items"}
+
+
+def test_inbox_scan_hashes_files_in_parallel_with_the_serial_result(tmp_path):
+    """The scan hashes several files at once (HASH_THREADS): each delivery keeps exactly the
+    content id and encoding decision of a one-file-at-a-time hash, in inbox order."""
+    import hashlib
+
+    from ingest.sources import files
+    from windowwatch.config import SourceOptions
+
+    inbox = tmp_path / "inbox"
+    bodies = {}
+    for i in range(7):
+        text = ",".join(TX_HEADER) + "\n" + "".join(f"E{i}-{j},C{i},accept,2025-10-2{i % 9} 09:00:00,W01,I01\n" for j in range(2000 + i))
+        data = text.encode("gb18030" if i == 3 else "utf-8") + ("办件".encode("gb18030") if i == 3 else b"")
+        path = inbox / "transactions" / f"part-{i}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        bodies[path.name] = data
+    assert files.HASH_THREADS >= 2
+    scan = files.scan_inbox(inbox, SourceOptions(), tmp_path / "tmp")
+    assert [d.source.rsplit("/", 1)[-1] for d in scan.deliveries] == sorted(bodies)
+    for d in scan.deliveries:
+        data = bodies[d.path.name]
+        assert d.content_id == hashlib.sha256(data).hexdigest()
+        assert (d.content_id, d.encoding == "utf-8") == (files._hash_and_check_utf8(d.path)[0], d.path.name != "part-3.csv")

@@ -17,6 +17,7 @@ import re
 import stat
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from windowwatch.config import SourceOptions
 from windowwatch.feeds import FEEDS
 
 READ_CHUNK = 8 << 20  # bytes per read when hashing and transcoding
+# Files hashed at once by the inbox scan: reads and SHA-256 release the GIL, so one file's
+# hashing overlaps another's disk reads (the scan is serial work before any delivery lands).
+HASH_THREADS = 2
 BATCH_ROWS = 200_000  # rows per batch handed to landing
 HEADER_BYTES = 1 << 16  # a header line must fit in 64 KB
 MAX_COLUMNS = 1_000  # the widest feed has 18 columns; 100,000 columns only cost memory and time
@@ -108,13 +112,29 @@ def scan_inbox(inbox: Path, options: SourceOptions, tmp_dir: Path, source_name: 
             unknown.append(entry.name)
         else:
             loose.append(entry.name)
+    digests = _digests([path for feed in FEEDS for path in by_feed.get(feed, []) if path.suffix.lower() in SUPPORTED])
     deliveries: list[FileDelivery | UnreadableDelivery] = []
     for feed in FEEDS:
         for path, reason in refused.get(feed, []):
             deliveries.append(UnreadableDelivery(feed, source_label(path, inbox), reason))
         for path in by_feed.get(feed, []):
-            deliveries.append(open_file(path, feed, inbox, options, tmp_dir))
+            deliveries.append(open_file(path, feed, inbox, options, tmp_dir, digests.get(path)))
     return InboxScan(deliveries, unknown, loose)
+
+
+def _digests(paths: list[Path]) -> dict[Path, tuple[str, bool] | OSError]:
+    """`_hash_and_check_utf8` of each file (or the OSError it raised), HASH_THREADS files at a
+    time. City inbox (1.8 GB): the scan is the serial prelude of every ingest run."""
+    def one(path: Path) -> tuple[str, bool] | OSError:
+        try:
+            return _hash_and_check_utf8(path)
+        except OSError as exc:
+            return exc
+
+    if len(paths) < 2:
+        return {p: one(p) for p in paths}
+    with ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="inbox-hash") as pool:
+        return dict(zip(paths, pool.map(one, paths)))
 
 
 def _refusal(path: Path) -> str:
@@ -154,13 +174,17 @@ def source_label(path: Path, inbox: Path) -> str:
     return f"files:{rel}"
 
 
-def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_dir: Path) -> FileDelivery | UnreadableDelivery:
+def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_dir: Path,
+              digest: tuple[str, bool] | OSError | None = None) -> FileDelivery | UnreadableDelivery:
+    """`digest`: the file's `_hash_and_check_utf8` result (or its OSError) when already computed."""
     source = source_label(path, inbox)
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
         return UnreadableDelivery(feed, source, f"unsupported file type {path.suffix or '(none)'}; use CSV, JSONL, Parquet or XLSX")
     try:
-        content_id, utf8_ok = _hash_and_check_utf8(path)
+        if isinstance(digest, OSError):
+            raise digest
+        content_id, utf8_ok = digest or _hash_and_check_utf8(path)
     except OSError as exc:
         return UnreadableDelivery(feed, source, f"cannot open the file ({exc.strerror})")
     encoding = "utf-8"
