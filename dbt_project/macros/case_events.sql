@@ -48,8 +48,7 @@
 
 {#- read by name, not ref: upstream of the view every rule refs (macros/case_increment.sql does the same) -#}
 {% macro case_events_latest_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
-                                  identifier='int_cases__events_latest')) }}
+    {{ return(intermediate_relation('int_cases__events_latest')) }}
 {%- endmacro %}
 
 {#- the events of the view with event_rid; select narrow columns from it to find the hits -#}

@@ -25,21 +25,12 @@
 
 {#- in the intermediate schema, next to the models (not a model: written by the post-hooks) -#}
 {% macro case_state_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
-                                  identifier='int_cases__build_state')) }}
+    {{ return(intermediate_relation('int_cases__build_state')) }}
 {%- endmacro %}
 
 {#- in the intermediate schema even for fct_case: the marts schema holds only marts -#}
 {% macro case_recompute_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
-                                  identifier=this.identifier ~ '__recompute')) }}
-{%- endmacro %}
-
-{#- relations read by name, not ref: each is upstream of the model that reads it (through
-    int_cases__events, which depends on int_cases__touched, and the model's own refs) -#}
-{% macro case_relation(name) -%}
-    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
-                                  identifier=name)) }}
+    {{ return(intermediate_relation(this.identifier ~ '__recompute')) }}
 {%- endmacro %}
 
 {#- What a model reads besides the events: 'references' (items, windows: limits, departments),
@@ -48,11 +39,11 @@
 {% macro case_fingerprint(parts) -%}
     {%- set pieces = [] -%}
     {%- if 'references' in parts -%}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source)), 0) as varchar) from " ~ case_relation('int_reference__items') ~ ")") -%}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, department_id, center_id)), 0) as varchar) from " ~ case_relation('int_reference__windows') ~ ")") -%}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source)), 0) as varchar) from " ~ intermediate_relation('int_reference__items') ~ ")") -%}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, department_id, center_id)), 0) as varchar) from " ~ intermediate_relation('int_reference__windows') ~ ")") -%}
     {%- endif -%}
     {%- if 'calendar' in parts -%}
-        {%- do pieces.append(calendar_fingerprint(case_relation('int_calendar__days'))) -%}
+        {%- do pieces.append(calendar_fingerprint(intermediate_relation('int_calendar__days'))) -%}
     {%- endif -%}
     {%- if 'card' in parts -%}
         {%- do pieces.append("'yellow=" ~ var('yellow_workdays') ~ "'") -%}
@@ -82,12 +73,12 @@
         delete from {{ this }}
     {%- elif m.mode == 'some' -%}
         create or replace table {{ case_recompute_relation() }} as
-        select case_id from {{ case_relation('int_cases__touched') }}
+        select case_id from {{ intermediate_relation('int_cases__touched') }}
         where case_id is not null
           and _delivery_id not in (select _delivery_id from {{ case_state_relation() }}
                                    where model = '{{ this.identifier }}' and _delivery_id is not null)
         union
-        select case_id from {{ case_relation('int_cases__events_latest') }}
+        select case_id from {{ intermediate_relation('int_cases__events_latest') }}
         where case_id is not null
           {# event date in (lo, hi], on the bare column so the scan skips blocks by min/max #}
           and event_time >= cast({{ m.lo }} as timestamp) + interval 1 day
@@ -114,7 +105,7 @@
         delete from {{ case_state_relation() }} where model = '{{ this.identifier }}';
         insert into {{ case_state_relation() }}
         select '{{ this.identifier }}', _delivery_id, {{ as_of_date() }}, {{ case_fingerprint(parts) }}
-        from (select distinct _delivery_id from {{ case_relation('int_cases__touched') }}) as merged
+        from (select distinct _delivery_id from {{ intermediate_relation('int_cases__touched') }}) as merged
         union all
         select '{{ this.identifier }}', null, {{ as_of_date() }}, {{ case_fingerprint(parts) }};
         drop table if exists {{ case_recompute_relation() }}
@@ -125,7 +116,7 @@
     completed now (from int_cases__case_facts, built first) or before (stored), or with a
     deadline beyond the calendar range (found once the range grows). -#}
 {% macro case_as_of_dependent(stored) -%}
-    select case_id from {{ case_relation('int_cases__case_facts') }} where status <> 'completed'
+    select case_id from {{ intermediate_relation('int_cases__case_facts') }} where status <> 'completed'
     union
     select case_id from {{ stored }} where status <> 'completed' or deadline_date is null
 {%- endmacro %}

@@ -19,8 +19,7 @@
 
 {#- in the intermediate schema, next to the models (not a model: written by the post-hook) -#}
 {% macro evaluation_state_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
-                                  identifier='fct_evaluation__build_state')) }}
+    {{ return(intermediate_relation('fct_evaluation__build_state')) }}
 {%- endmacro %}
 
 {% macro evaluation_increment() -%}

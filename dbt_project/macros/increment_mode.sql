@@ -31,3 +31,10 @@
     (select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(date, is_workday)), 0) as varchar)
      from {{ days }} where not is_assumed)
 {%- endmacro %}
+
+{#- A relation of the intermediate schema read by name, not ref: the build-state tables (written
+    by post-hooks, not dbt nodes) and models already upstream of the caller through its refs. -#}
+{% macro intermediate_relation(identifier) -%}
+    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
+                                  identifier=identifier)) }}
+{%- endmacro %}
