@@ -23,7 +23,7 @@ from pathlib import Path
 from ingest.delivery import Delivery
 from ingest.landing import (DeliveryResult, DiskFullError, Lander, ensure_empty_files, is_disk_full, now_local,
                             remove_leftovers, remove_own_temp_files, staging_root)
-from ingest.sources.files import FileDelivery, scan_inbox
+from ingest.sources.files import FileDelivery, PendingFile, scan_inbox
 from ingest.stage_pool import worker_count
 from windowwatch.config import ConfigError, Source, SourcesFile, load_sources
 from windowwatch.feeds import FEEDS
@@ -103,7 +103,7 @@ def _file_deliveries(home: Home, source: Source, inbox: Path | None, report: Run
         report.problems.append(SourceProblem(source.name, "no inbox", "a files source needs `path` or the run's --feeds DIR"))
         return []
     try:
-        scan = scan_inbox(folder, source.options, staging_root(home), source.name)
+        scan = scan_inbox(folder, source.options, staging_root(home), source.name, lazy=True)
     except FileNotFoundError as exc:
         report.problems.append(SourceProblem(source.name, "no inbox", str(exc)))
         return []
@@ -144,8 +144,7 @@ def _land_groups(lander: Lander, groups: list[tuple[str, Iterable]], report: Run
     staged ahead in worker processes (`_land_files`); a sql/http group is landed on its own."""
     ordered = sorted(groups, key=lambda g: FEED_ORDER.get(g[0], 99))
     files = [d for _, ds in ordered if isinstance(ds, list) for d in ds]
-    todo = [d for d in files if isinstance(d, FileDelivery) and not lander.ledger_path(d.content_id).exists()]
-    lander.start_workers(worker_count(sum(_size(d) for d in todo), len({d.content_id for d in todo})))
+    lander.start_workers(_workers_for(lander, files))
     report.stage_workers = max(report.stage_workers, lander.workers)
     try:
         run: list = []
@@ -160,6 +159,31 @@ def _land_groups(lander: Lander, groups: list[tuple[str, Iterable]], report: Run
         _land_files(lander, run, report)
     finally:
         lander.close()
+
+
+def _workers_for(lander: Lander, files: list) -> int:
+    """`worker_count` of the file deliveries not landed yet, decided as soon as the files
+    scanned so far (in delivery order) settle it: both counts only grow, so the answer is the
+    one a complete scan gives, and the workers start while later files are still hashed."""
+    todo_bytes = 0
+    todo: set[str] = set()
+    for i, d in enumerate(files):
+        n = worker_count(todo_bytes, len(todo))
+        if n:
+            return n
+        d = _resolved(files, i)
+        if isinstance(d, FileDelivery) and not lander.ledger_path(d.content_id).exists():
+            todo_bytes += _size(d)
+            todo.add(d.content_id)
+    return worker_count(todo_bytes, len(todo))
+
+
+def _resolved(deliveries: list, i: int):
+    """deliveries[i], opened (waiting for its scan) if it is still a PendingFile; replaced in place."""
+    d = deliveries[i]
+    if isinstance(d, PendingFile):
+        d = deliveries[i] = d.resolve()
+    return d
 
 
 def _size(d: FileDelivery) -> int:
@@ -184,10 +208,11 @@ def _land_files(lander: Lander, deliveries: list, report: RunReport) -> None:
     ahead = lander.workers
     started: set[str | None] = set()
     staged: dict[int, object] = {}
-    for i, d in enumerate(deliveries):
+    for i in range(len(deliveries)):
+        d = _resolved(deliveries, i)
         started.add(getattr(d, "content_id", None))
         for j in range(i + 1, min(i + 1 + ahead, len(deliveries))):
-            nxt = deliveries[j]
+            nxt = _resolved(deliveries, j)
             cid = getattr(nxt, "content_id", None)
             if j in staged or cid in started:
                 continue
