@@ -1,10 +1,11 @@
 """Run the dbt project (landing -> staging -> intermediate -> marts) in-process.
 
 `build()` is the one entry point the CLI, the Airflow DAG and the tests use. It passes the
-scoring file as dbt vars (plus `as_of_date`), keeps a copy of the scoring file it used next to
-the warehouse (`state/scoring-used.yaml` + its hash in `marts.run_config`), and makes sure
-every feed has its `_empty.parquet` in landing (and quarantine one file) so the source globs
-never fail on a fresh home.
+scoring file as dbt vars and the as-of date as the environment variable WINDOWWATCH_AS_OF (read
+by macros/as_of.sql when SQL is compiled, so a daily run keeps dbt's partial parsing), keeps a
+copy of the scoring file it used next to the warehouse (`state/scoring-used.yaml` + its hash in
+`marts.run_config`), and makes sure every feed has its `_empty.parquet` in landing (and
+quarantine one file) so the source globs never fail on a fresh home.
 """
 
 from __future__ import annotations
@@ -18,17 +19,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.landing import QUARANTINE_SCHEMA, landing_schema  # noqa: F401  (re-exported for fixtures)
-from ingest.landing import ensure_empty_files as ensure_landing_empty_files
 from windowwatch.paths import REPO_ROOT, Home
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+FINDINGS_PARQUET = "findings.parquet"  # windowwatch.audit.findings.FINDINGS_PARQUET (polars-free here)
+
+
+def __getattr__(name: str):
+    """QUARANTINE_SCHEMA and landing_schema, re-exported for fixtures, imported on first use: ingest.landing
+    brings polars, pyarrow and pandas (~0.5 s), which a dbt build does not otherwise load."""
+    if name in ("QUARANTINE_SCHEMA", "landing_schema"):
+        import ingest.landing
+
+        return getattr(ingest.landing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ensure_empty_files(home: Home) -> None:
     """The empty schema files dbt's source globs rely on (landing and quarantine, written by
-    ingest's own code so the schema has one definition), and audit/findings.parquet."""
-    ensure_landing_empty_files(home)
+    ingest's own code so the schema has one definition), and audit/findings.parquet.
+
+    ingest's writer is imported only when a file is missing (a fresh home): a daily build finds
+    them all and skips the import (issue 7)."""
+    from windowwatch.feeds import FEEDS
+
+    if not all((root / feed / "_empty.parquet").exists()
+               for feed in FEEDS for root in (home.landing, home.quarantine)):
+        from ingest.landing import ensure_empty_files as ensure_landing_empty_files
+
+        ensure_landing_empty_files(home)
     ensure_findings_file(home)
 
 
@@ -40,11 +59,11 @@ def ensure_findings_file(home: Home) -> None:
     with the full schema, when the log holds no finding. A tampered log raises LogError (it
     names the line) rather than publishing findings that cannot be trusted.
     """
-    from windowwatch.audit.findings import FINDINGS_PARQUET, write_findings_parquet
-    from windowwatch.audit.log import AuditLog
-
     if (home.audit / FINDINGS_PARQUET).exists():
         return
+    from windowwatch.audit.findings import write_findings_parquet
+    from windowwatch.audit.log import AuditLog
+
     log = AuditLog(home)
     log.dir.mkdir(parents=True, exist_ok=True)
     with log.locked():
@@ -190,7 +209,9 @@ def build(
     as_of_text = (as_of if isinstance(as_of, str) else (as_of or today).isoformat())[:10]
     dt.date.fromisoformat(as_of_text)  # fail early on a bad date
     scoring = _store_scoring(h, Path(scoring_path) if scoring_path else None)
-    dbt_vars = {**scoring.dbt_vars(), "as_of_date": as_of_text, "scoring_hash": scoring.content_hash()}
+    # Not the as-of date: a change of --vars makes dbt re-parse the whole project, and the date
+    # changes every day. It goes in WINDOWWATCH_AS_OF below (macros/as_of.sql).
+    dbt_vars = {**scoring.dbt_vars(), "scoring_hash": scoring.content_hash()}
     # an explicit warehouse, else WINDOWWATCH_WAREHOUSE (what profiles.yml and the pipeline read), else the home's
     wh = Path(warehouse or os.environ.get("WINDOWWATCH_WAREHOUSE") or h.warehouse).resolve()
 
@@ -203,6 +224,10 @@ def build(
         "--log-path", str(h.root / "dbt" / "logs"),
         "--vars", json.dumps(dbt_vars),
         "--quiet",
+        # dbt's file log at its default (debug) holds every statement of every node, ~14,000 lines
+        # a city build, and writing them cost ~1 CPU-s of an incremental day (issue 7). The SQL run
+        # stays in target/run and target/compiled; WINDOWWATCH_DBT_LOG_LEVEL=debug brings it back.
+        "--log-level-file", os.environ.get("WINDOWWATCH_DBT_LOG_LEVEL") or "info",
     ]
     if full_refresh:
         args.append("--full-refresh")
@@ -213,7 +238,7 @@ def build(
         if value:
             args += [flag, *([value] if isinstance(value, str) else value)]
 
-    env = {"WINDOWWATCH_HOME": str(h.root), "WINDOWWATCH_WAREHOUSE": str(wh)}
+    env = {"WINDOWWATCH_HOME": str(h.root), "WINDOWWATCH_WAREHOUSE": str(wh), "WINDOWWATCH_AS_OF": as_of_text}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     (h.root / "duckdb_tmp").mkdir(parents=True, exist_ok=True)
