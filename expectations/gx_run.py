@@ -89,8 +89,9 @@ def quiet_gx() -> None:
 
 # Imported by GE at module level but used only inside functions the gates never call
 # (expect_column_kl_divergence_to_be_less_than's charts and the KS-test metrics): together a
-# third of GE's import (scipy.stats 0.9 s, altair 0.4 s of ~3.5 CPU-s).
-DEFERRED_MODULES = ("scipy.stats", "altair")
+# third of GE's import (scipy.stats 0.9 s, altair 0.4 s of ~3.5 CPU-s). jsonschema: only the
+# JSON-schema metric uses it (~0.06 s, 63 modules).
+DEFERRED_MODULES = ("scipy.stats", "altair", "jsonschema")
 
 
 class _Deferred(types.ModuleType):
@@ -157,6 +158,28 @@ def import_gx():
     return gx
 
 
+def while_importing_gx(work, *args):
+    """`work(*args)` in a second thread while this one imports GE; returns its result.
+
+    A gate's process starts with DuckDB work that needs no GE (the raw gate's batch views, the
+    marts gate's count of landed cases: ~0.7 s at city) and GE's import (~1.4 s of Python).
+    DuckDB runs its queries outside the GIL, so on two cores the two overlap. GE is imported
+    in the calling (main) thread, as everywhere else; the work's exceptions reach the caller."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    if "great_expectations" in sys.modules:
+        return work(*args)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-duckdb") as pool:
+        future = pool.submit(work, *args)
+        try:
+            import_gx()
+        except BaseException:
+            future.exception()  # let the work finish; the import's error is the one to report
+            raise
+        return future.result()
+
+
 def new_context(docs_dir: Path):
     gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -169,12 +192,14 @@ def new_context(docs_dir: Path):
     docs_dir.mkdir(parents=True, exist_ok=True)
     for site in list(ctx.get_site_names()):
         ctx.delete_data_docs_site(site)
+    from expectations.gx_docs_views import site_config_views
+
     ctx.add_data_docs_site(
         site_name="windowwatch",
         site_config={
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            **site_config_views(),  # GE's default sections and index, with compiled templates kept
         },
     )
     return ctx
@@ -227,34 +252,74 @@ def index_path(docs_dir: Path) -> str | None:
     return str(idx) if idx.exists() else None
 
 
-_ONCE_ACTION = None
-
-
-def data_docs_action():
-    """An UpdateDataDocsAction that renders all of a Checkpoint's results in one Data Docs build.
+def build_data_docs(ctx, checkpoint_result) -> None:
+    """Render all of a Checkpoint's results in one Data Docs build (as GE's UpdateDataDocsAction
+    does, with the same call), after `complete_examples` has finished them.
 
     The stock action rebuilds the site (recompiling every Jinja template) once per validation:
-    ~2.5 s each, most of a gate's time with a dozen suites. GE registers action classes by
-    their `type`, so the subclass is created once, with a type of its own."""
-    global _ONCE_ACTION
-    if _ONCE_ACTION is None:
-        from typing import Literal
+    ~2.5 s each, most of a gate's time with a dozen suites."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-        from great_expectations.checkpoint import UpdateDataDocsAction
-        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+    ids: list = []
+    for result_id, result in checkpoint_result.run_results.items():
+        ids += [result_id, ExpectationSuiteIdentifier(name=result.suite_name)]
+    ctx.build_data_docs(resource_identifiers=ids, dry_run=False, build_index=True)
 
-        class UpdateDataDocsOnce(UpdateDataDocsAction):
-            type: Literal["windowwatch_update_data_docs_once"] = "windowwatch_update_data_docs_once"
 
-            def run(self, checkpoint_result, action_context=None) -> dict:
-                ids: list = []
-                for result_id, result in checkpoint_result.run_results.items():
-                    ids += [result_id, ExpectationSuiteIdentifier(name=result.suite_name)]
-                self._build_data_docs(site_names=self.site_names, resource_identifiers=ids)
-                return {}
+# The Checkpoint's first pass: SUMMARY without examples. A row-level expectation's result is
+# otherwise a count (aggregated with the batch's other counts in one query) plus a second query
+# for up to 20 example values, sent even when the count is 0: 70 of the raw gate's ~136
+# queries, each a scan of the batch (city: 2.2 of ~12 CPU-s). With partial_unexpected_count 0
+# the example query is `LIMIT 0`, which DuckDB answers without reading anything.
+COUNTS_FIRST = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+SUMMARY = {"result_format": "SUMMARY"}
 
-        _ONCE_ACTION = UpdateDataDocsOnce
-    return _ONCE_ACTION(name="data_docs")
+
+def _kwargs_key(config) -> tuple:
+    import json
+
+    kwargs = {k: v for k, v in (config.kwargs or {}).items() if k != "batch_id"}
+    return config.type, json.dumps(kwargs, sort_keys=True, default=str)
+
+
+def complete_examples(ctx, checkpoint_result, batches: dict) -> int:
+    """Make the first pass's results exactly what one SUMMARY pass gives; returns how many
+    expectations were validated again.
+
+    - unexpected_count 0: SUMMARY's only difference is an empty `partial_unexpected_counts`
+      (its example list is empty either way), so it is added.
+    - unexpected_count > 0 (a failure, or a `mostly` pass): the expectation is validated again
+      with SUMMARY on the same batch (`Batch.validate`, which stores nothing, so Data Docs
+      shows only the Checkpoint's own runs) and its result replaces the first one.
+    tests/test_expectations_passes.py compares the completed results with one SUMMARY pass."""
+    import great_expectations as gx
+
+    again_total = 0
+    for result_id, vr in checkpoint_result.run_results.items():
+        redo, changed = {}, False
+        for r in vr.results:
+            res = r.result or {}
+            count = res.get("unexpected_count")
+            if count:
+                redo[_kwargs_key(r.expectation_config)] = r
+            elif count == 0 and "partial_unexpected_list" in res and "partial_unexpected_counts" not in res:
+                res["partial_unexpected_counts"] = []
+                changed = True
+        if redo:
+            bd, _ = batches[vr.suite_name]
+            again = [r.expectation_config.to_domain_obj() for r in redo.values()]
+            for e in again:
+                e.id = None  # a copy, outside any suite
+            suite = gx.ExpectationSuite(name=f"{vr.suite_name}.examples", expectations=again)
+            for r in bd.get_batch().validate(suite, result_format=SUMMARY).results:
+                first = redo.get(_kwargs_key(r.expectation_config))
+                if first is None or first.success != r.success:
+                    raise RuntimeError(f"{vr.suite_name}: {r.expectation_config.type} gave another verdict when validated again")
+                first.result = r.result
+            again_total += len(redo)
+        if redo or changed:  # Data Docs renders what the store holds
+            ctx.validation_results_store.store_validation_results(vr, result_id)
+    return again_total
 
 
 def duckdb_config(home_root: Path, threads: int | None = None) -> dict:
@@ -323,15 +388,17 @@ def session_settings(statements: tuple[str, ...]):
 
 def run_sql_gate(
     gate: GateResult, database: Path, suites: list[SqlSuite], docs_dir: Path, duckdb_config: dict | None = None,
-    session_sql: tuple[str, ...] = (),
-) -> None:
-    """Validate `suites` on the DuckDB file `database` (opened read-only) in one Checkpoint.
+    session_sql: tuple[str, ...] = (), counts_first: bool = True,
+):
+    """Validate `suites` on the DuckDB file `database` (opened read-only) in one Checkpoint;
+    returns GE's CheckpointResult.
 
     `session_sql`: DuckDB statements run on GE's connection before its first query
-    (`session_settings`).
+    (`session_settings`). `counts_first`: the Checkpoint runs with `COUNTS_FIRST` and
+    `complete_examples` finishes its results (False: one SUMMARY pass, the reference).
 
-    One Checkpoint (a real GE one, with the Data Docs action) validates every suite: one
-    validation definition per suite on its query asset, Data Docs built once for all of them.
+    One Checkpoint (a real GE one) validates every suite: one validation definition per suite
+    on its query asset, Data Docs built once for all of them (`build_data_docs`).
     Only when a suite with index columns fails are its failing rows located (`locate_failures`):
     asking GE for the index columns of every expectation would cost one more scan of the batch
     per expectation on every run."""
@@ -345,11 +412,12 @@ def run_sql_gate(
         connect_args["config"] = dict(duckdb_config)
     with session_settings(session_sql):
         ds = ctx.data_sources.add_sql(name=gate.gate, connection_string=f"duckdb:///{database}", kwargs={"connect_args": connect_args})
-        _validate(ctx, gx, gate, ds, suites)
+        result = _validate(ctx, gx, gate, ds, suites, counts_first)
     gate.data_docs_index = index_path(docs_dir)
+    return result
 
 
-def _validate(ctx, gx, gate: GateResult, ds, suites: list[SqlSuite]) -> None:
+def _validate(ctx, gx, gate: GateResult, ds, suites: list[SqlSuite], counts_first: bool = True):
     from expectations import duckdb_workaround
 
     try:
@@ -361,10 +429,15 @@ def _validate(ctx, gx, gate: GateResult, ds, suites: list[SqlSuite]) -> None:
             suite = ctx.suites.add(gx.ExpectationSuite(name=s.name, expectations=list(s.expectations)))
             vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=s.name, data=bd, suite=suite)))
         cp = ctx.checkpoints.add(
-            gx.Checkpoint(name=gate.gate, validation_definitions=vds, actions=[data_docs_action()], result_format={"result_format": "SUMMARY"})
+            gx.Checkpoint(name=gate.gate, validation_definitions=vds, actions=[], result_format=COUNTS_FIRST if counts_first else SUMMARY)
         )
-        collect(cp.run(), gate)
+        result = cp.run()
+        if counts_first:
+            complete_examples(ctx, result, batches)
+        build_data_docs(ctx, result)
+        collect(result, gate)
         locate_failures(ctx, gate, batches)
+        return result
     finally:
         duckdb_workaround.release(ds)
 

@@ -23,7 +23,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from expectations.gx_run import Failure, GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate
+from expectations.gx_run import Failure, GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate, while_importing_gx
 from windowwatch.feeds import FEEDS, LANDING_METADATA, Feed
 
 # Clocks of source systems and of the landing host differ a little; beyond this it is an error.
@@ -204,14 +204,41 @@ def raw_suites(feeds: list[str]) -> list[SqlSuite]:
     return out
 
 
+def create_batch_views(database: Path, config: dict, by_feed: dict[str, list[Path]], gate: GateResult) -> list[str]:
+    """One batch view per feed in the DuckDB file `database`; returns the feeds whose view
+    reads. A feed whose files cannot be read together is a critical failure naming them."""
+    import duckdb
+
+    con = duckdb.connect(str(database), config=config)
+    checked = []
+    try:
+        for sql in SESSION_SQL:
+            con.execute(sql)
+        for feed_name, feed_files in sorted(by_feed.items()):
+            try:
+                create_batch_view(con, FEEDS[feed_name], feed_files)
+            except duckdb.Error as exc:  # unreadable or incompatible landed files: stop, naming them
+                gate.failures.append(
+                    Failure(suite=f"raw.{feed_name}.critical", severity="critical", expectation="readable_landed_batch",
+                            column=None, why=f"this run's {len(feed_files)} landed files of {feed_name} cannot be read together",
+                            error=str(exc)[:300], rows=[str(f) for f in feed_files[:5]])
+                )
+                continue
+            rows = con.execute(f"select count(*) from {view_name(feed_name)}").fetchall()[0][0]
+            gate.notes.append(f"{feed_name}: {rows} rows in {len(feed_files)} delivery files checked")
+            checked.append(feed_name)
+    finally:
+        con.close()
+    return checked
+
+
 def check_raw(files: list[Path], landing: Path, docs_dir: Path, batch_dir: Path | None = None) -> GateResult:
     """Validate this run's landed deliveries; returns the gate result (Data Docs rebuilt).
 
     The batches are views in a small DuckDB file under `batch_dir` (deleted afterwards): one
-    Checkpoint validates every feed and builds Data Docs once.
+    Checkpoint validates every feed and builds Data Docs once. The views are made while GE
+    imports (`while_importing_gx`).
     """
-    import duckdb
-
     gate = GateResult(gate="raw", success=True)
     by_feed = group_by_feed(files, landing)
     if not by_feed:
@@ -223,26 +250,7 @@ def check_raw(files: list[Path], landing: Path, docs_dir: Path, batch_dir: Path 
             shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix=BATCH_PREFIX, dir=batch_dir) as tmp:
         database = Path(tmp) / "raw_batches.duckdb"
-        con = duckdb.connect(str(database), config=config)
-        checked = []
-        try:
-            for sql in SESSION_SQL:
-                con.execute(sql)
-            for feed_name, feed_files in sorted(by_feed.items()):
-                try:
-                    create_batch_view(con, FEEDS[feed_name], feed_files)
-                except duckdb.Error as exc:  # unreadable or incompatible landed files: stop, naming them
-                    gate.failures.append(
-                        Failure(suite=f"raw.{feed_name}.critical", severity="critical", expectation="readable_landed_batch",
-                                column=None, why=f"this run's {len(feed_files)} landed files of {feed_name} cannot be read together",
-                                error=str(exc)[:300], rows=[str(f) for f in feed_files[:5]])
-                    )
-                    continue
-                rows = con.execute(f"select count(*) from {view_name(feed_name)}").fetchall()[0][0]
-                gate.notes.append(f"{feed_name}: {rows} rows in {len(feed_files)} delivery files checked")
-                checked.append(feed_name)
-        finally:
-            con.close()
+        checked = while_importing_gx(create_batch_views, database, config, by_feed, gate)
         if checked:
             run_sql_gate(gate, database, raw_suites(checked), docs_dir, duckdb_config=config, session_sql=SESSION_SQL)
     gate.success = not gate.critical
