@@ -507,7 +507,8 @@ def run_bench(scale: str, seed: int = 1, root: Path | None = None, feeds: Path |
     memory = os.environ.get("WINDOWWATCH_DUCKDB_MEMORY") or DUCKDB_MEMORY.get(scale, "4GB")
     result = BenchResult(scale=scale, seed=seed, started_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                          machine=_machine(), versions=_versions(),
-                         settings={"duckdb_memory_limit": memory, "duckdb_threads": 2, "stage_isolation": "one process per stage"})
+                         settings={"duckdb_memory_limit": memory, "duckdb_threads": 2, "stage_isolation": "one process per stage",
+                                   "gx_duckdb_memory_limit": os.environ.get("WINDOWWATCH_GX_DUCKDB_MEMORY") or memory})
     if feeds is None:
         echo(f"bench {scale}: feeds under {root / 'feeds'} (generated once, not timed)")
         feeds, result.generate_s = ensure_feeds(root, scale, seed)
@@ -521,6 +522,9 @@ def run_bench(scale: str, seed: int = 1, root: Path | None = None, feeds: Path |
            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     env.pop("WINDOWWATCH_WAREHOUSE", None)
     env.setdefault("WINDOWWATCH_PII_KEY", "bench-key-not-secret")
+    # The gates' own DuckDB limit (expectations.gx_run.duckdb_config, 1GB by default) follows the
+    # scale too: at province the raw gate's distinct count over 107 M event ids spills at 1GB.
+    env.setdefault("WINDOWWATCH_GX_DUCKDB_MEMORY", memory)
     for stale in root.glob("stages/*.json"):
         stale.unlink()
 
@@ -628,6 +632,7 @@ def render_section(r: BenchResult) -> str:
     lines.append("Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".  ")
     lines.append(f"Settings: seed {r.seed}; DuckDB memory_limit {r.settings['duckdb_memory_limit']}, "
                  f"threads {r.settings['duckdb_threads']}, temp_directory `$WINDOWWATCH_HOME/duckdb_tmp`; "
+                 f"GE gates' DuckDB memory_limit {r.settings.get('gx_duckdb_memory_limit', '1GB')}; "
                  f"as of {r.settings.get('as_of_full')}; one process per stage (imports included in wall time).  ")
     if r.generate_s is not None:
         lines.append(f"Generation (not timed in the totals): {r.generate_s:.1f} s.  ")
