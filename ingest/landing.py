@@ -37,7 +37,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from ingest import faults
@@ -1036,6 +1035,8 @@ def _staged_view(con: duckdb.DuckDBPyConnection, good_files: list[Path]) -> None
     try:
         staged = pa.concat_tables([_read_staged(p) for p in good_files])
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        import pyarrow.dataset as pads  # here only: it imports pandas (~0.3 s a process)
+
         staged = pads.dataset([str(p) for p in good_files], format="ipc")
     con.register("staged_good", staged)
     con.execute("CREATE VIEW s AS SELECT * FROM staged_good")
