@@ -523,7 +523,7 @@ def run_bench(scale: str, seed: int = 1, root: Path | None = None, feeds: Path |
     env.pop("WINDOWWATCH_WAREHOUSE", None)
     env.setdefault("WINDOWWATCH_PII_KEY", "bench-key-not-secret")
     # The gates' own DuckDB limit (expectations.gx_run.duckdb_config, 1GB by default) follows the
-    # scale too: at province the raw gate's distinct count over 107 M event ids spills at 1GB.
+    # scale too: at province the raw gate's distinct count over 91 M event ids needs several GB.
     env.setdefault("WINDOWWATCH_GX_DUCKDB_MEMORY", memory)
     for stale in root.glob("stages/*.json"):
         stale.unlink()
