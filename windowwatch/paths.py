@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+FINDINGS_PARQUET = "findings.parquet"  # audit/findings.parquet: the audit findings dbt reads
 
 
 @dataclass(frozen=True)

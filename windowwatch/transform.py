@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from windowwatch.paths import REPO_ROOT, Home
+from windowwatch.paths import FINDINGS_PARQUET, REPO_ROOT, Home
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-FINDINGS_PARQUET = "findings.parquet"  # windowwatch.audit.findings.FINDINGS_PARQUET (polars-free here)
 
 
 def __getattr__(name: str):

@@ -126,7 +126,7 @@ def scan_inbox(inbox: Path, options: SourceOptions, tmp_dir: Path, source_name: 
             deliveries.append(UnreadableDelivery(feed, source_label(path, inbox), reason))
         for path in by_feed.get(feed, []):
             if lazy:
-                deliveries.append(PendingFile(feed, path, _file_size(path), (path, feed, inbox, options, tmp_dir), digests.get(path)))
+                deliveries.append(PendingFile(feed, path, (path, feed, inbox, options, tmp_dir), digests.get(path)))
             else:
                 deliveries.append(open_file(path, feed, inbox, options, tmp_dir, digests.get(path)))
     return InboxScan(deliveries, unknown, loose)
@@ -144,14 +144,11 @@ def _scan_or_error(path: Path) -> Digest:
 
 def _digests(paths: list[Path]) -> dict[Path, Digest]:
     """`_scan_bytes` of each file (or the OSError it raised), HASH_THREADS files at a time."""
-    if len(paths) < 2:
-        return {p: _scan_or_error(p) for p in paths}
-    with ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="inbox-hash") as pool:
-        return dict(zip(paths, pool.map(_scan_or_error, paths)))
+    return {p: f.result() for p, f in _digests_ahead(paths).items()}
 
 
 def _digests_ahead(paths: list[Path]) -> dict[Path, Future]:
-    """The same, started in the background in delivery order (issue 7: at city the scan of
+    """`_digests`, started in the background in delivery order (issue 7: at city the scan of
     1.8 GB was 4-11 s of serial prelude before any delivery could start; now the first
     deliveries are staged while later files are still being hashed)."""
     pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="inbox-hash")
@@ -161,13 +158,6 @@ def _digests_ahead(paths: list[Path]) -> dict[Path, Future]:
         pool.shutdown(wait=False)  # the submitted scans still run; the threads end after them
 
 
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 @dataclass
 class PendingFile:
     """A file of the inbox whose bytes are still being scanned (`scan_inbox(lazy=True)`):
@@ -175,7 +165,6 @@ class PendingFile:
 
     feed: str
     path: Path
-    size: int
     open_args: tuple
     digest: Future | None
     _opened: FileDelivery | UnreadableDelivery | None = None

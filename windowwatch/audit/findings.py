@@ -17,10 +17,9 @@ import polars as pl
 from windowwatch import faults
 from windowwatch.audit.draw import _next_id
 from windowwatch.audit.log import AuditLog
-from windowwatch.paths import Home
+from windowwatch.paths import FINDINGS_PARQUET, Home
 
 PROBLEM_CODES = ("办事指南不规范", "申请材料不全", "超时未说明", "体外循环", "收费不规范", "其他")
-FINDINGS_PARQUET = "findings.parquet"
 
 # the shapes ingest scrubs (ingest/privacy.py), separators included: a note typed by a person
 # writes a phone as "139 1234 5678" as often as "13912345678"
