@@ -27,7 +27,7 @@ RETRY_DELAY = dt.timedelta(seconds=float(os.environ.get("WINDOWWATCH_SOURCE_RETR
 
 
 def _home():
-    from windowwatch.paths import Home
+    from core.paths import Home
 
     return Home.from_env()
 

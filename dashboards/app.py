@@ -20,7 +20,7 @@ import streamlit as st  # noqa: E402
 
 from dashboards import auth, common  # noqa: E402
 from dashboards.i18n import LANGS, t  # noqa: E402
-from windowwatch.paths import home  # noqa: E402
+from core.paths import home  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

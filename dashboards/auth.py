@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboards.i18n import t
 from windowwatch import accounts
-from windowwatch.paths import Home
+from core.paths import Home
 
 SESSION_KEY = "_auth"
 

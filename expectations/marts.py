@@ -65,7 +65,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
              check("critical", gxe.ExpectColumnValuesToNotBeNull(column="ok"), why)),
         )
 
-    from windowwatch.config import load_scoring
+    from core.config import load_scoring
 
     min_stars = int(load_scoring().score.red_flag_min_stars)
     landed = landed_accepted_sql(landing) if landed_accepted_cases is None else f"{int(landed_accepted_cases)}::bigint"

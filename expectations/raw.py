@@ -1,6 +1,6 @@
 """The raw gate: Great Expectations suites per feed, on the deliveries this run landed.
 
-Suites are derived from the feed contract (windowwatch/feeds.py), so a new column or enum value
+Suites are derived from the feed contract (core/feeds.py), so a new column or enum value
 there is checked without touching this file. A first load is the whole city (13 M rows), so
 nothing is loaded into Python: each feed's batch is a DuckDB view over this run's landed
 Parquet files of that feed, and GE runs its checks as SQL inside DuckDB (the same path as the
@@ -24,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from expectations.gx_run import Failure, GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate, while_importing_gx
-from windowwatch.feeds import FEEDS, LANDING_METADATA, Feed
+from core.feeds import FEEDS, LANDING_METADATA, Feed
 
 # Clocks of source systems and of the landing host differ a little; beyond this it is an error.
 CLOCK_SKEW_SECONDS = int(os.environ.get("WINDOWWATCH_CLOCK_SKEW_SECONDS", 600))
@@ -77,7 +77,7 @@ def suite_checks(feed: Feed):
         check(
             "critical",
             gxe.ExpectTableColumnsToMatchSet(column_set=landed_column_names(feed) + derived_columns(feed), exact_match=True),
-            f"the landed columns of {feed.name} must be exactly the contract's (windowwatch/feeds.py)",
+            f"the landed columns of {feed.name} must be exactly the contract's (core/feeds.py)",
         )
     )
     must_have = list(dict.fromkeys([*feed.key, *feed.required]))

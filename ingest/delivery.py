@@ -13,12 +13,19 @@ same delivery and lands once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import polars as pl
 
-from windowwatch.config import SourceOptions
+from core.config import SourceOptions
+
+MAX_VALUE_BYTES = 16_384  # longer values are quarantined (bad_value) by landing
+
+
+class DeliveryReadError(RuntimeError):
+    """The delivery could not be read (encoding, format, truncation): it is unreadable."""
 
 
 @dataclass
@@ -30,6 +37,16 @@ class Delivery:
     options: SourceOptions = field(default_factory=SourceOptions)
     # called once the delivery is in the ledger (e.g. advance a sql/http watermark)
     on_landed: Callable[[], None] | None = None
+    # True for a delivery that reads its rows from its own storage in batches (a file): landing
+    # may then stage it in a worker process (ingest/stage_pool.py); False: rows are in `frame`.
+    reads_lazily: ClassVar[bool] = False
+    # True when no value can hold a control character (a CSV without such bytes), so landing
+    # skips that per-value check. False = unknown: every value is checked.
+    control_free: bool = False
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        """The delivered rows, in bounded batches (as text + `_line`)."""
+        yield self.frame
 
 
 @dataclass

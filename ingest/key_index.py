@@ -22,22 +22,11 @@ from pathlib import Path
 
 import duckdb
 
-from windowwatch.feeds import Feed
-from windowwatch.paths import Home
+from core.feeds import Feed
+from core.paths import Home
+from ingest.sql_text import esc, q, sql_list
 
 ROW_GROUP_ROWS = 65_536  # small row groups: min/max pruning skips most of an unrelated month
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def esc(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(f"'{esc(p)}'" for p in paths) + "]"
 
 
 def content_hash_sql(feed: Feed, alias: str) -> str:

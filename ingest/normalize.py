@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from windowwatch.config import SourceOptions
-from windowwatch.feeds import BOOL_FALSE, BOOL_TRUE, RATING_LABELS, Column, Feed
+from core.config import SourceOptions
+from core.feeds import BOOL_FALSE, BOOL_TRUE, RATING_LABELS, Column, Feed
 
 LIST_SEPARATORS = r"[;；,，]"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from windowwatch.feeds import Feed
-from windowwatch.paths import REPO_ROOT
+from core.feeds import Feed
+from core.paths import REPO_ROOT
 
 SCRUBBED = "[已脱敏]"
 

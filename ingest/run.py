@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.delivery import Delivery
-from ingest.landing import (DeliveryResult, DiskFullError, Lander, ensure_empty_files, is_disk_full, now_local,
-                            remove_leftovers, remove_own_temp_files, staging_root)
+from core.localtime import now_local
+from ingest.landing import DeliveryResult, Lander
+from ingest.landing_files import (DiskFullError, ensure_empty_files, is_disk_full, remove_leftovers, remove_own_temp_files,
+                                  staging_root)
 from ingest.sources.files import FileDelivery, PendingFile, scan_inbox
 from ingest.stage_pool import worker_count
-from windowwatch.config import ConfigError, Source, SourcesFile, load_sources
-from windowwatch.feeds import FEEDS
-from windowwatch.paths import Home
+from core.config import ConfigError, Source, SourcesFile, load_sources
+from core.feeds import FEEDS
+from core.paths import Home
 
 FEED_ORDER = {name: i for i, name in enumerate(FEEDS)}  # reference feeds first
 
@@ -266,7 +268,7 @@ def ingest_all(home: Home | str | Path, sources_file: SourcesFile | str | Path |
 
 
 def save_report(home: Home, report: RunReport) -> Path:
-    from ingest.landing import atomic_write_bytes
+    from ingest.landing_files import atomic_write_bytes
 
     data = json.dumps(report.as_dict(), ensure_ascii=False, indent=1).encode("utf-8")
     stamp = (report.finished_at or report.started_at).replace(":", "").replace("-", "")

@@ -2,14 +2,14 @@
 
 Staging a delivery (read, map headers, hash PII, parse, row checks, good/bad rows staged) and
 preparing its final files (duplicate rule within the delivery, quarantine, landing files per
-date, key index: `Lander._prepare`) depend on no other delivery of the run, except the
+date, key index: `Lander.prepare`) depend on no other delivery of the run, except the
 reference feeds it checks against. Both run in worker processes while the main process
 finishes the previous deliveries strictly in delivery order (a key check against earlier
 deliveries, then renames, ledger last; the full duplicate check when keys meet), so decisions
 are exactly those of one run per delivery. Results come back as files in the
 main process's staging folder (`tmp/ingest/<main pid>/<content id>/`), never as pickled frames.
 
-Workers are fresh interpreters (`stage_pool.serve`, no fork: polars and DuckDB hold
+Workers are fresh interpreters (`ingest/stage_worker.py`, no fork: polars and DuckDB hold
 thread pools a fork would copy in an undefined state) and exit on their own within a fraction
 of a second when the main process dies (kill -9 included); the next run removes the dead
 process's staging folder (`landing.remove_leftovers`). Nothing a worker writes is visible
@@ -25,11 +25,9 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -66,61 +64,6 @@ def worker_threads_env(workers: int) -> dict[str, str]:
     return {"POLARS_MAX_THREADS": threads, "WINDOWWATCH_INGEST_DUCKDB_THREADS": threads}
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A worker must never outlive the ingest that started it (kill -9 of the main process):
-    on Linux the kernel kills it with its parent (PR_SET_PDEATHSIG); a watch thread covers the
-    rest (and the moment before the prctl)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.05)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="ingest-parent-watch", daemon=True).start()
-
-
-def _stage_one(home_root: str, delivery, stage: str, ingested_at, key: bytes | None, references: dict) -> tuple:
-    from ingest.landing import Lander
-    from windowwatch.paths import Home
-
-    lander = Lander(Home(Path(home_root)))
-    lander._key = key
-    feed, stage_dir, hmap, rows_in, at = lander._stage(delivery, Path(stage), ingested_at, references)
-    # the order-independent part of the finish too (final files under the staging folder)
-    prepared = lander._prepare(delivery, feed, stage_dir, hmap, rows_in, at)
-    return feed.name, str(stage_dir), hmap, rows_in, at, prepared
-
-
-def serve(parent: int) -> None:
-    """The worker process: requests (pickled arguments of `_stage_one`) on stdin, replies
-    (ok, result or exception) on what was stdout; anything printed goes to stderr."""
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    requests = sys.stdin.buffer
-    _exit_with_parent(parent)
-    while True:
-        try:
-            args = pickle.load(requests)
-        except EOFError:
-            return  # the main process closed the pool (or died)
-        try:
-            reply = (True, _stage_one(*args))
-        except BaseException as exc:  # sent back and raised in the main process, in delivery order
-            try:
-                pickle.dumps(exc)
-            except Exception:
-                exc = RuntimeError(f"{type(exc).__name__}: {str(exc)[:500]}")
-            reply = (False, exc)
-        pickle.dump(reply, replies)
-        replies.flush()
-
-
 class WorkerDied(RuntimeError):
     pass
 
@@ -139,11 +82,12 @@ class StagePool:
         self._procs: list[subprocess.Popen] = []
         self._threads: list[threading.Thread] = []
         for i in range(workers):
-            # the caller's cwd (delivery paths may be relative) and this copy of the `ingest` package
+            # the caller's cwd (delivery paths may be relative) and this copy of the packages
             root = str(Path(__file__).resolve().parent.parent)
-            code = f"import sys; sys.path.insert(0, {root!r}); from ingest.stage_pool import serve; serve({os.getpid()})"
-            proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    env={**os.environ, **worker_threads_env(workers)})
+            path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+            proc = subprocess.Popen([sys.executable, "-m", "ingest.stage_worker", str(os.getpid())],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    env={**os.environ, **worker_threads_env(workers), "PYTHONPATH": path})
             self._procs.append(proc)
             t = threading.Thread(target=self._feed, args=(proc,), name=f"ingest-stage-{i}", daemon=True)
             t.start()

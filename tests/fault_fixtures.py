@@ -2,7 +2,7 @@
 
 A trial copies a built small world (tests/small_pipeline.py's session build, published once
 here) to its own WINDOWWATCH_HOME, starts the stage as a real process, kills it with SIGKILL
-after a seeded random delay (or at a named step of windowwatch/faults.py), re-runs the stage
+after a seeded random delay (or at a named step of core/faults.py), re-runs the stage
 to the end and compares with an uninterrupted run. `orphans()` lists what a killed run may
 leave behind; after the re-run it must be empty.
 
@@ -153,7 +153,7 @@ class FaultWorld:
 
 @pytest.fixture(scope="session")
 def fault_world(small_pipeline, tmp_path_factory) -> FaultWorld:
-    from windowwatch.paths import Home
+    from core.paths import Home
     from windowwatch.publish import publish
 
     root = tmp_path_factory.mktemp("fault_world")
@@ -171,7 +171,7 @@ def fault_world(small_pipeline, tmp_path_factory) -> FaultWorld:
 
 def _worker(argv: list[str]) -> int:
     sys.path.insert(0, str(REPO_ROOT))
-    from windowwatch.paths import Home
+    from core.paths import Home
 
     h = Home.from_env()
     stage = argv[0]

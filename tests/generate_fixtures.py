@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from windowwatch.feeds import BOOL_FALSE, BOOL_TRUE, FEEDS, RATING_LABELS
+from core.feeds import BOOL_FALSE, BOOL_TRUE, FEEDS, RATING_LABELS
 
 TS_PATTERNS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y%m%dT%H%M%S", "%Y%m%d%H%M%S",
                "%Y-%m-%d %H:%M:%S%.f"]

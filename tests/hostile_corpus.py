@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from windowwatch.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 
 CORPUS = REPO_ROOT / "tests" / "data" / "hostile" / "inbox"
 TX = "event_id,case_id,event_type,event_time,window_id,item_code"

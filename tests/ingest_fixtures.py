@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from ingest.run import RunReport, ingest_all
-from windowwatch.config import Source, SourceOptions, SourcesFile
-from windowwatch.paths import Home
+from core.config import Source, SourceOptions, SourcesFile
+from core.paths import Home
 
 WINDOWS_CSV = [["window_id", "window_name", "department_id", "window_kind"], ["W01", "综合一号", "D01", "综合"], ["W02", "专业二号", "D02", "specialized"]]
 ITEMS_CSV = [["item_code", "item_name", "department_id", "item_kind", "promised_limit", "limit_unit"],

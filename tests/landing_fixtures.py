@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 
-from windowwatch.feeds import FEEDS
-from windowwatch.paths import Home
-from ingest.landing import landing_schema
+from core.feeds import FEEDS
+from core.paths import Home
+from ingest.landing_schema import landing_schema
 from windowwatch.transform import ensure_empty_files
 
 _counter = itertools.count(1)
@@ -80,7 +80,7 @@ def write_landing(home, feed: str, rows: list[dict], ingested_at: dt.datetime | 
 
 def write_quarantine(home, feed: str, rows: list[dict]) -> Path:
     """Quarantined rows (feed, source_file, line, rule, detail, raw, quarantined_at)."""
-    from ingest.landing import QUARANTINE_SCHEMA
+    from ingest.landing_schema import QUARANTINE_SCHEMA
 
     h = _home(home)
     ensure_empty_files(h)

@@ -118,7 +118,7 @@ def rebuild_in_process(home: Path, feeds: Path, as_of: str) -> str:
     import datetime as dt
 
     from windowwatch import pipeline as p
-    from windowwatch.paths import Home
+    from core.paths import Home
 
     h = Home(home)
     for f in (h.warehouse, h.warehouse.with_name(h.warehouse.name + ".wal")):

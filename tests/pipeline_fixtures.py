@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.pipeline import airflow_env, ensure_airflow, migrated_marker, migration_stamp
 
 WINDOWS = [

@@ -71,7 +71,7 @@ def pick_inspector(sample: list[dict]) -> tuple[str, str, str]:
 def sec_home(tmp_path_factory):
     """A published fixture snapshot, a report, one draw, and an account per role."""
     import windowwatch.audit as audit
-    from windowwatch.paths import Home
+    from core.paths import Home
 
     with published_home(tmp_path_factory, "sec") as (root, snap):
         fake_report(root)
@@ -212,7 +212,7 @@ def produce_outputs(home: Path, month: str) -> dict:
     import windowwatch.audit as audit
     from dashboards import exports as dash_exports
     from dashboards import queries as q
-    from windowwatch.paths import Home
+    from core.paths import Home
     from windowwatch.reports.publish import publish_month
     from windowwatch.snapshot import current_snapshot
 

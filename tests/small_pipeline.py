@@ -20,7 +20,7 @@ class SmallPipeline:
     feeds: Path
     truth_dir: Path
     truth: dict
-    home: object  # windowwatch.paths.Home
+    home: object  # core.paths.Home
     ingest_report: object  # ingest.run.RunReport
     build: object  # windowwatch.transform.BuildResult
 
@@ -28,9 +28,9 @@ class SmallPipeline:
 @pytest.fixture(scope="session")
 def small_pipeline(tmp_path_factory) -> SmallPipeline:
     from ingest.run import ingest_all
-    from windowwatch.config import load_sources
+    from core.config import load_sources
     from windowwatch.generate.core import generate
-    from windowwatch.paths import Home
+    from core.paths import Home
     from windowwatch.transform import build
 
     mp = pytest.MonkeyPatch()

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from windowwatch.feeds import FEEDS  # noqa: E402
+from core.feeds import FEEDS  # noqa: E402
 
 # The marts and columns the test compares between the DuckDB and the Spark build.
 COMPARE = {
@@ -71,7 +71,7 @@ def spark_ddl(schema: dict) -> str:
 
 
 def register_landing(spark, home: Path) -> list[str]:
-    from windowwatch.transform import QUARANTINE_SCHEMA, landing_schema
+    from ingest.landing_schema import QUARANTINE_SCHEMA, landing_schema
 
     spark.sql("create database if not exists landing")
     tables = {feed: (home / "landing" / feed, landing_schema(feed)) for feed in FEEDS}
@@ -126,7 +126,7 @@ def read_marts_duckdb(warehouse: Path) -> dict:
 def main(argv: list[str]) -> int:
     home, as_of, out = Path(argv[0]).resolve(), argv[1], Path(argv[2])
     os.environ["WINDOWWATCH_HOME"] = str(home)
-    from windowwatch.paths import Home
+    from core.paths import Home
     from windowwatch.transform import build, ensure_empty_files
 
     h = Home(home)

@@ -30,7 +30,7 @@ from streamlit.util import calc_hash
 from security_fixtures import (ENTROPY, PII_ON_SCREEN, downloads, has_widget, screen_text, session,
                                deferred_downloads, sec_home)  # noqa: F401 (fixtures)
 from windowwatch.audit.log import AuditLog
-from windowwatch.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 
 ROLES = ("anon", "viewer", "inspector", "auditor")
 Y, N = True, False

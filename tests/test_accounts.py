@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard_fixtures import add_test_user, publish_fixture
 from security_fixtures import deferred_downloads  # noqa: F401 (fixture)
 from windowwatch import accounts
-from windowwatch.paths import Home, REPO_ROOT
+from core.paths import Home, REPO_ROOT
 
 APP = REPO_ROOT / "dashboards" / "app.py"
 

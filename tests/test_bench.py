@@ -14,7 +14,7 @@ import pytest
 
 from landing_fixtures import case_events, write_dataset, write_landing
 from windowwatch import bench
-from windowwatch.paths import Home
+from core.paths import Home
 
 
 def test_peak_rss_sees_memory_a_child_process_allocates(tmp_path):

@@ -2,7 +2,7 @@ import textwrap
 
 import pytest
 
-from windowwatch.config import ConfigError, load_scoring, load_sources
+from core.config import ConfigError, load_scoring, load_sources
 
 
 def test_default_files_are_valid():
@@ -37,7 +37,7 @@ def test_invalid_sources_name_the_key(tmp_path, body, key):
 
 
 def test_invalid_scoring_weights(tmp_path):
-    from windowwatch.config import DEFAULT_SCORING
+    from core.config import DEFAULT_SCORING
 
     text = DEFAULT_SCORING.read_text().replace("R: 0.10", "R: 0.20")
     f = tmp_path / "scoring.yaml"

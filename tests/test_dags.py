@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from windowwatch.paths import REPO_ROOT  # noqa: E402
+from core.paths import REPO_ROOT  # noqa: E402
 
 
 @pytest.fixture(scope="module")

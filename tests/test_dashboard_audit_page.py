@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 import windowwatch.audit as audit
 from dashboard_fixtures import add_test_user, published_home
 from windowwatch.audit.log import AuditLog
-from windowwatch.paths import Home
+from core.paths import Home
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 USERS = {"aud": ("auditor", "aud-pass-123"), "insp": ("inspector", "insp-pass-123"), "view": ("viewer", "view-pass-123")}

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard_fixtures import add_test_user, build_city_snapshot
-from windowwatch.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 
 APP = REPO_ROOT / "dashboards" / "app.py"
 PAGES = ["overview", "rankings", "timeliness", "offbook", "satisfaction", "video", "window_detail", "case_detail",

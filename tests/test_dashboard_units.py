@@ -46,7 +46,7 @@ def test_catalogues_have_the_same_keys_and_placeholders():
 
 def test_dynamic_keys_exist():
     """Keys built at run time (navigation, roles, enum labels) are in the catalogue."""
-    from windowwatch.feeds import EVENT_TYPES, FLAG_TYPES, REASON_CODES
+    from core.feeds import EVENT_TYPES, FLAG_TYPES, REASON_CODES
 
     zh = catalogue("zh")
     app = (DASH / "app.py").read_text(encoding="utf-8")

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 import yaml
 
-from windowwatch.feeds import FEEDS
-from windowwatch.paths import Home
+from core.feeds import FEEDS
+from core.paths import Home
 from windowwatch.transform import DBT_PROJECT_DIR, build
 
 

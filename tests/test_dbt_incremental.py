@@ -15,7 +15,7 @@ import hashlib
 import duckdb
 
 from tests.landing_fixtures import ITEMS, case_events, event, write_dataset, write_landing
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.transform import build
 
 

@@ -17,7 +17,7 @@ import pytest
 from tests.landing_fixtures import ITEMS, case_events, default_dataset, write_dataset
 from windowwatch.audit.findings import FINDINGS_PARQUET, write_findings_parquet
 from windowwatch.audit.log import AuditLog
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.transform import build
 
 AS_OF = "2025-10-31"
@@ -161,7 +161,7 @@ def test_typed_landing_columns_follow_the_feed_contract():
     (stg_landing__transactions, int_cases__events_latest): names, order and types as landed."""
     import re
 
-    from ingest.landing import landing_schema
+    from ingest.landing_schema import landing_schema
     from windowwatch.transform import DBT_PROJECT_DIR
 
     text = (DBT_PROJECT_DIR / "macros" / "landing_columns.sql").read_text(encoding="utf-8")

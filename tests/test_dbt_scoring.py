@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.landing_fixtures import ITEMS, WINDOWS, case_events, write_landing
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.transform import build
 
 AS_OF = "2025-11-30"

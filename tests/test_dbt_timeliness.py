@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from tests.landing_fixtures import ITEMS, WINDOWS, case_events, event, write_landing, write_quarantine, write_reference
-from windowwatch.config import load_scoring
-from windowwatch.paths import Home
+from core.config import load_scoring
+from core.paths import Home
 from windowwatch.transform import build
 
 EXTRA_ITEMS = [

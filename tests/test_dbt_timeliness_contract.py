@@ -11,9 +11,9 @@ import polars as pl
 import yaml
 
 from tests.landing_fixtures import default_dataset, write_dataset
-from windowwatch.config import load_scoring
-from windowwatch.feeds import FEEDS
-from windowwatch.paths import Home
+from core.config import load_scoring
+from core.feeds import FEEDS
+from core.paths import Home
 from windowwatch.transform import DBT_PROJECT_DIR, landing_schema
 
 DUCK_TYPES = {pl.String(): "VARCHAR", pl.Int64(): "BIGINT", pl.Float64(): "DOUBLE", pl.Boolean(): "BOOLEAN",

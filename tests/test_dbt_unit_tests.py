@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import yaml
 
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.transform import DBT_PROJECT_DIR, build
 
 

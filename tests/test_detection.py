@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from windowwatch.detection import RULES, RuleQuality, compare, detection_table, format_table
-from windowwatch.paths import Home
+from core.paths import Home
 
 @pytest.fixture(scope="module")
 def small(small_pipeline) -> dict:

@@ -13,7 +13,7 @@ from landing_fixtures import ITEMS, WINDOWS, event, write_landing  # noqa: E402
 
 from expectations.marts import check_marts  # noqa: E402
 from expectations.raw import check_raw  # noqa: E402
-from windowwatch.paths import Home  # noqa: E402
+from core.paths import Home  # noqa: E402
 
 DELIVERED = "2025-10-31 20:00:00"
 

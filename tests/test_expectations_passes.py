@@ -17,7 +17,7 @@ from expectations import gx_run  # noqa: E402
 from expectations.gx_run import GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate  # noqa: E402
 from expectations.marts import suites as marts_suites  # noqa: E402
 from expectations.raw import SESSION_SQL, create_batch_views, group_by_feed, raw_suites  # noqa: E402
-from windowwatch.paths import Home  # noqa: E402
+from core.paths import Home  # noqa: E402
 
 DELIVERED = "2025-10-31 20:00:00"
 # what differs between any two runs: run ids and times, GE's object ids, element ids in HTML

@@ -20,7 +20,7 @@ import pytest
 
 from fault_fixtures import Kill, copy_home, kill_after, kill_at_step, orphans, run
 from windowwatch.audit.log import AuditLog
-from windowwatch.paths import REPO_ROOT, Home
+from core.paths import REPO_ROOT, Home
 
 PLAN = REPO_ROOT / "windowwatch" / "audit" / "example_plan.yaml"
 ENTROPY = "2026-11-03 福彩3D 第2026301期 517"

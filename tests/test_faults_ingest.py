@@ -23,7 +23,7 @@ import polars as pl
 import psutil
 import pytest
 
-from windowwatch.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 
 DAYS = [f"2025-03-{d:02d}" for d in range(3, 29)]
 TX_HEADER = "event_id,case_id,event_type,event_time,recorded_at,window_id,item_code,applicant_id,applicant_phone,channel\n"

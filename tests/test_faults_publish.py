@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from fault_fixtures import WORKER, copy_home, db_hash, kill_after, kill_at_step, orphans, run, timed_rerun
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.snapshot import current_snapshot
 
 

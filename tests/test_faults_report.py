@@ -20,7 +20,7 @@ from fault_fixtures import copy_home, kill_after, kill_at_step, orphans, run, ti
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.verify import verify as verify_audit_log
 from windowwatch.cli import main as cli_main
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.reports.publish import publish_month, versions_of
 from windowwatch.reports.verify import verify_reports
 

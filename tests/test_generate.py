@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from tests.generate_fixtures import canonical_enum, is_bool, read_feed, row_at
-from windowwatch.feeds import FEEDS, QUARANTINE_RULES, RATING_LABELS
+from core.feeds import FEEDS, QUARANTINE_RULES, RATING_LABELS
 from windowwatch.generate import generate
 from windowwatch.generate.people import id_check_ok
 

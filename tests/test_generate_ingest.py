@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.landing import landing_schema
-from windowwatch.feeds import FEEDS
+from ingest.landing_schema import landing_schema
+from core.feeds import FEEDS
 
 
 def test_ingest_quarantines_exactly_the_listed_lines(small_pipeline):

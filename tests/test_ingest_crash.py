@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from ingest_fixtures import TX_HEADER, make_inbox, run, write_csv
-from windowwatch.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 
 DAYS = ["2025-01-06", "2025-01-07", "2025-01-08", "2025-01-09"]
 

@@ -16,11 +16,12 @@ import random
 import polars as pl
 import pytest
 
-from ingest import landing, normalize as n, privacy, run, stage_pool
+from core.feeds import FEEDS
+from ingest import landing, normalize as n, privacy, run, stage_pool, validation
 from ingest.sources import files
 from ingest.sources.files import FileDelivery, PendingFile
-from windowwatch.config import SourceOptions
-from windowwatch.paths import Home
+from core.config import SourceOptions
+from core.paths import Home
 
 TX_HEADER = "event_id,case_id,event_type,event_time,window_id,item_code,applicant_phone\n"
 
@@ -72,7 +73,7 @@ def test_lazy_scan_resolves_to_what_the_eager_scan_gives(tmp_path):
 def test_control_bytes_are_the_control_characters_landing_refuses():
     import re
 
-    refused = {b for b in range(128) if re.fullmatch(landing.CONTROL_CHARS, chr(b))}
+    refused = {b for b in range(128) if re.fullmatch(validation.CONTROL_CHARS, chr(b))}
     assert refused == set(files.CONTROL_BYTES)
 
 
@@ -90,13 +91,13 @@ def test_control_free_csv_lands_like_a_checked_one_and_control_chars_are_still_c
     d = files.scan_inbox(inbox, SourceOptions(), tmp_path / "tmp2").deliveries
     a = next(x for x in d if x.source.endswith("a.csv"))
     assert a.control_free
-    feed = landing.FEEDS["transactions"]
+    feed = FEEDS["transactions"]
     hmap = n.map_headers(a.headers, feed, a.options)
     refs = {"windows": pl.Series(["W1"]), "items": pl.Series(["I1"])}
     batch = next(a.batches())
-    fast = landing.BatchValidator(feed, a, hmap, refs, b"k").validate(batch)
+    fast = validation.BatchValidator(feed, a, hmap, refs, b"k").validate(batch)
     a.control_free = False
-    slow = landing.BatchValidator(feed, a, hmap, refs, b"k").validate(batch)
+    slow = validation.BatchValidator(feed, a, hmap, refs, b"k").validate(batch)
     assert fast[0].equals(slow[0]) and fast[1].equals(slow[1])
 
 
@@ -178,7 +179,7 @@ def test_text_int_and_rating_equal_the_capturing_regex_rules():
 
 def test_stripped_column_parse_equals_parse_of_the_raw_text():
     df = _values().with_columns(pl.col("x").alias("y"))
-    for col in (landing.FEEDS["transactions"].by_name[c] for c in ("extend_days", "event_time", "fee_amount", "event_type")):
+    for col in (FEEDS["transactions"].by_name[c] for c in ("extend_days", "event_time", "fee_amount", "event_type")):
         raw = n.parse_column(col, SourceOptions())
         fast = n.parse_column(col, SourceOptions(), stripped=True)
         frame = df.rename({"x": col.name}).drop("y")

@@ -154,7 +154,7 @@ def test_inbox_scan_hashes_files_in_parallel_with_the_serial_result(tmp_path):
     import hashlib
 
     from ingest.sources import files
-    from windowwatch.config import SourceOptions
+    from core.config import SourceOptions
 
     inbox = tmp_path / "inbox"
     bodies = {}

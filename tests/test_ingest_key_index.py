@@ -11,8 +11,8 @@ import polars as pl
 from ingest import stage_pool
 from ingest.key_index import index_dir
 from ingest_fixtures import TX_HEADER, landed, make_inbox, quarantined, result_for, run, write_csv
-from windowwatch.feeds import FEEDS
-from windowwatch.paths import Home
+from core.feeds import FEEDS
+from core.paths import Home
 
 HEADER = TX_HEADER + ["recorded_at", "staff_id"]
 FIRST = [HEADER,

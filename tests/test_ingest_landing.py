@@ -8,9 +8,9 @@ import shutil
 
 import polars as pl
 
-from ingest.landing import QUARANTINE_SCHEMA, landing_schema
+from ingest.landing_schema import QUARANTINE_SCHEMA, landing_schema
 from ingest_fixtures import TX_HEADER, landed, make_inbox, quarantined, result_for, run, write_csv
-from windowwatch.feeds import FEEDS, QUARANTINE_RULES
+from core.feeds import FEEDS, QUARANTINE_RULES
 
 
 def _landing_files(home) -> dict[str, bytes]:

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from ingest import normalize as n
-from windowwatch.config import SourceOptions
-from windowwatch.feeds import EVALUATIONS, REASON_CODES, TRANSACTIONS, VIDEO_FLAGS
+from core.config import SourceOptions
+from core.feeds import EVALUATIONS, REASON_CODES, TRANSACTIONS, VIDEO_FLAGS
 
 
 def _parse(parsed: n.Parsed, values: list[str | None], name: str = "x") -> pl.DataFrame:

@@ -80,7 +80,7 @@ def test_every_path_lands_the_same(tmp_path, monkeypatch):
 
     monkeypatch.setattr(landing.Lander, "_write_landing", write_sorted)
     # lines out of order in a staged piece: the worker sorts the delivery in DuckDB instead
-    monkeypatch.setattr(landing, "_ascending", lambda lines: False)
+    monkeypatch.setattr(landing, "ascending_lines", lambda lines: False)
     home2, _ = _land(tmp_path, "sorted", monkeypatch)
     assert calls["sorted"] >= 1 and _outcome(home2) == expected
     monkeypatch.undo()

@@ -13,8 +13,8 @@ import pytest
 
 from ingest import privacy
 from ingest_fixtures import landed, make_inbox, quarantined, run, write_csv
-from windowwatch.feeds import TRANSACTIONS
-from windowwatch.paths import REPO_ROOT
+from core.feeds import TRANSACTIONS
+from core.paths import REPO_ROOT
 
 ID_A, ID_B = "11010519491231002X", "110105194912310021"
 OLD_ID = "110105491231002"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ingest.run import ingest_all, ingest_source
 from ingest_fixtures import TX_HEADER, landed, make_inbox, write_csv
-from windowwatch.config import Source, SourcesFile
-from windowwatch.paths import REPO_ROOT, Home
+from core.config import Source, SourcesFile
+from core.paths import REPO_ROOT, Home
 
 
 def test_cli_prints_reconciliation_and_stores_it(ww_home, tmp_path):

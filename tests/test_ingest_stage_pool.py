@@ -7,7 +7,7 @@ import pytest
 
 from ingest import stage_pool
 from ingest_fixtures import TX_HEADER, landed, make_inbox, quarantined, run, write_csv
-from windowwatch.feeds import FEEDS
+from core.feeds import FEEDS
 
 MB = 2**20
 

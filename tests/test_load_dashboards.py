@@ -39,7 +39,7 @@ from load_fixtures import (
     write_summary,
 )
 
-from windowwatch.paths import REPO_ROOT, Home
+from core.paths import REPO_ROOT, Home
 from windowwatch.publish import publish
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "load"

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from windowwatch.demo import latest_full_month  # noqa: E402
-from windowwatch.paths import Home  # noqa: E402
+from core.paths import Home  # noqa: E402
 from windowwatch.pipeline import GateFailed, step_publish, step_raw_gate, step_summary  # noqa: E402
 from windowwatch.runs import RunRecord, format_summary, latest, run_key  # noqa: E402
 

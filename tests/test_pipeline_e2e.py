@@ -12,7 +12,7 @@ import time
 import duckdb
 import pytest
 
-from windowwatch.paths import REPO_ROOT, Home
+from core.paths import REPO_ROOT, Home
 from windowwatch.snapshot import current_snapshot
 
 

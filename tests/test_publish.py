@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.publish import PublishError, publish, snapshot_name
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
@@ -85,7 +85,7 @@ READER = textwrap.dedent(
     """
     import json, sys, time
     import duckdb
-    from windowwatch.paths import Home
+    from core.paths import Home
     from windowwatch.snapshot import current_snapshot, NoSnapshot
     h = Home.from_env()
     stop = h.root / "stop-reader"

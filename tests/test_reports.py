@@ -13,7 +13,7 @@ from audit_fixtures import SCORES_2026_10, WINDOWS, build_snapshot
 
 from windowwatch.audit.hashing import H, canonical_json
 from windowwatch.cli import main as cli_main
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.reports import list_versions, publish_month
 
 REPO = Path(__file__).resolve().parent.parent

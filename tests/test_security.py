@@ -21,7 +21,7 @@ import pytest
 
 from hostile_corpus import pii_hits
 from security_fixtures import produce_outputs, scan_everything, screen_text, sec_home, session  # noqa: F401 (sec_home)
-from windowwatch.paths import REPO_ROOT, Home
+from core.paths import REPO_ROOT, Home
 
 INJECTIONS = [
     "'; DROP TABLE marts.fct_case; --",

@@ -16,7 +16,7 @@ import pytest
 from ingest.sources import http as http_source
 from ingest.sources.batch import SourceError, canonical_json, sha256_text
 from ingest.sources.watermark import load_state
-from windowwatch.config import Source, SourceOptions
+from core.config import Source, SourceOptions
 
 T0 = dt.datetime(2025, 3, 3, 9, 0, 0)
 

@@ -14,7 +14,7 @@ from pg_server import new_database  # the postgres_url fixture comes from confte
 from ingest.sources import sql as sql_source
 from ingest.sources.batch import SourceError, canonical_json
 from ingest.sources.watermark import load_state, save_state, state_file
-from windowwatch.config import Source, SourceOptions
+from core.config import Source, SourceOptions
 
 TX_DDL = """
 create table ww_transactions (
@@ -329,7 +329,7 @@ def test_end_to_end_lands_postgres_rows_exactly_once(pg_db, ww_home):
 
 @pytest.mark.parametrize("fault", [pytest.param("before_ledger", marks=pytest.mark.slow), "after_ledger"])
 def test_kill_9_during_landing_then_rerun_lands_each_row_once(pg_db, ww_home, fault):
-    """A real SIGKILL (ingest.faults) while the first batch lands; rows arrive before the re-run."""
+    """A real SIGKILL (core.faults) while the first batch lands; rows arrive before the re-run."""
     import glob
     import os
     import subprocess
@@ -347,7 +347,7 @@ def test_kill_9_during_landing_then_rerun_lands_each_row_once(pg_db, ww_home, fa
         assert ingest_source(ww_home, Source(name=name, kind="sql", feed=feed, url=url, query=f"select * from {table}")).exit_code == 0
     insert(engine, [tx(i, T0 + dt.timedelta(minutes=i)) for i in range(1, 7)])
     script = (
-        "import os; from ingest.run import ingest_source; from windowwatch.config import Source, SourceOptions; "
+        "import os; from ingest.run import ingest_source; from core.config import Source, SourceOptions; "
         "ingest_source(os.environ['WW_TEST_HOME'], Source(name='hall_db', kind='sql', feed='transactions', "
         "url=os.environ['WW_TEST_DB'], query='select * from ww_transactions', "
         "options=SourceOptions(watermark_column='recorded_at', page_size=4)))"

@@ -25,9 +25,9 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from windowwatch import atomic
-from windowwatch.paths import Home
-from windowwatch.paths import home as default_home
+from core import atomic
+from core.paths import Home
+from core.paths import home as default_home
 
 ROLES = ("inspector", "auditor", "viewer")
 MIN_PASSWORD_LENGTH = 8

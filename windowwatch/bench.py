@@ -32,8 +32,8 @@ from pathlib import Path
 
 import psutil
 
-from windowwatch import atomic
-from windowwatch.paths import REPO_ROOT, Home
+from core import atomic
+from core.paths import REPO_ROOT, Home
 
 RESULTS_MD = REPO_ROOT / "bench" / "results.md"
 GB = 1024**3
@@ -404,7 +404,7 @@ def make_incremental_inbox(landing: Path, inbox: Path, last_day: dt.date | None 
     """
     import polars as pl
 
-    from windowwatch.feeds import FEEDS, LANDING_METADATA
+    from core.feeds import FEEDS, LANDING_METADATA
 
     last_day = last_day or landed_event_days(landing)
     if last_day is None:

@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotBuilt as exc:
         print(f"windowwatch: {exc}", file=sys.stderr)
         return EXIT_NOT_BUILT
-    from windowwatch.config import ConfigError
+    from core.config import ConfigError
 
     try:
         return int(handler(args) or 0)

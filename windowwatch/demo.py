@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from windowwatch.paths import Home
+from core.paths import Home
 
 DEMO_SEED = 20251101
 DEMO_SCALE = "small"

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from windowwatch.atomic import atomic_path
+from core.atomic import atomic_path
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

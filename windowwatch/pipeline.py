@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from windowwatch.paths import REPO_ROOT, Home
+from core.paths import REPO_ROOT, Home
 from windowwatch.runs import RunRecord, format_summary, latest
 
 DAG_ID = "windowwatch_daily"
@@ -55,7 +55,7 @@ def today_local() -> dt.date:
 
 
 def step_list_sources(home: Home, run_id: str, conf: dict, dag_id: str = DAG_ID) -> list[str]:
-    from windowwatch.config import load_sources
+    from core.config import load_sources
 
     home.ensure()
     rec = RunRecord(home, run_id)
@@ -78,7 +78,7 @@ def step_list_sources(home: Home, run_id: str, conf: dict, dag_id: str = DAG_ID)
 
 def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, try_number: int = 1) -> dict:
     """Land one source. Raises when the source cannot be landed (Airflow retries it)."""
-    from windowwatch.config import load_sources
+    from core.config import load_sources
 
     rec = RunRecord(home, run_id)
     with rec.step(f"ingest.{source_name}", try_number=try_number) as out:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import duckdb
 
-from windowwatch import faults
-from windowwatch.paths import Home, home as default_home
+from core import faults
+from core.paths import Home, home as default_home
 from windowwatch.snapshot import POINTER
 
 SNAPSHOT_PREFIX = "warehouse-"

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from windowwatch import atomic
-from windowwatch.paths import Home
+from core import atomic
+from core.paths import Home
 from windowwatch.snapshot import POINTER
 
 LATEST = "latest.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from windowwatch.paths import REPO_ROOT, home
+from core.paths import REPO_ROOT, home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 APP = REPO_ROOT / "dashboards" / "app.py"

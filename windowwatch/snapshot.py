@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from windowwatch.paths import Home, home as default_home
+from core.paths import Home, home as default_home
 
 POINTER = "CURRENT"
 

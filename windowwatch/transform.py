@@ -19,19 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from windowwatch.paths import FINDINGS_PARQUET, REPO_ROOT, Home
+from core.paths import FINDINGS_PARQUET, REPO_ROOT, Home
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-
-
-def __getattr__(name: str):
-    """QUARANTINE_SCHEMA and landing_schema, re-exported for fixtures, imported on first use: ingest.landing
-    brings polars, pyarrow and pandas (~0.5 s), which a dbt build does not otherwise load."""
-    if name in ("QUARANTINE_SCHEMA", "landing_schema"):
-        import ingest.landing
-
-        return getattr(ingest.landing, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ensure_empty_files(home: Home) -> None:
@@ -40,11 +30,11 @@ def ensure_empty_files(home: Home) -> None:
 
     ingest's writer is imported only when a file is missing (a fresh home): a daily build finds
     them all and skips the import (issue 7)."""
-    from windowwatch.feeds import FEEDS
+    from core.feeds import FEEDS
 
     if not all((root / feed / "_empty.parquet").exists()
                for feed in FEEDS for root in (home.landing, home.quarantine)):
-        from ingest.landing import ensure_empty_files as ensure_landing_empty_files
+        from ingest.landing_files import ensure_empty_files as ensure_landing_empty_files
 
         ensure_landing_empty_files(home)
     ensure_findings_file(home)
@@ -123,7 +113,7 @@ class BuildResult:
 
 
 def _store_scoring(home: Home, scoring_path: Path | None):
-    from windowwatch.config import DEFAULT_SCORING, load_scoring
+    from core.config import DEFAULT_SCORING, load_scoring
 
     path = Path(scoring_path or os.environ.get("WINDOWWATCH_SCORING", DEFAULT_SCORING))
     scoring = load_scoring(path)

@@ -7,7 +7,7 @@ import yaml
 from dashboards import common as c
 from dashboards import queries as q
 from dashboards.i18n import t
-from windowwatch.config import ConfigError, load_scoring
+from core.config import ConfigError, load_scoring
 
 ctx = c.ctx()
 st.title(t("rankings.title"))

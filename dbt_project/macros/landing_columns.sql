@@ -1,7 +1,7 @@
 {#- The typed columns of a landed feed, in landing order: one list for every model that reads the
     landing Parquet of that feed (stg_landing__transactions, int_cases__events_latest), so the
     casts cannot drift apart. The names and types mirror the landing schema of the feed contract
-    (ingest.landing.landing_schema(feed), from windowwatch/feeds.py: PII columns as *_hmac,
+    (ingest.landing.landing_schema(feed), from core/feeds.py: PII columns as *_hmac,
     `drop` columns absent, metadata last); tests/test_dbt_marts.py checks that they agree.
 
     typed_landing_columns(feed, only=none): `cast(col as type) as col, ...` for every column, or

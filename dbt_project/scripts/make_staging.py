@@ -1,4 +1,4 @@
-"""Generate the staging layer from the feed contract (windowwatch/feeds.py).
+"""Generate the staging layer from the feed contract (core/feeds.py).
 
     uv run python dbt_project/scripts/make_staging.py
 
@@ -11,7 +11,7 @@ changing feeds.py; tests/test_dbt_timeliness_contract.py fails while they disagr
 
 from pathlib import Path
 
-from windowwatch.feeds import FEEDS
+from core.feeds import FEEDS
 from windowwatch.transform import landing_schema
 import polars as pl
 
@@ -152,7 +152,7 @@ src += ["      - name: quarantine",
         "            external_location: \"read_parquet('{{ env_var('WINDOWWATCH_HOME', 'var') }}/quarantine/**/*.parquet', union_by_name=true, hive_partitioning=false)\"",
         "        columns:"]
 for n, t, d in [("feed", "varchar", "Feed the row was meant for."), ("source_file", "varchar", "Delivery the row came from (inbox path or sql:/http: source)."),
-                ("line", "bigint", "1-based line in the source file."), ("rule", "varchar", "Quarantine rule id (windowwatch.feeds.QUARANTINE_RULES)."),
+                ("line", "bigint", "1-based line in the source file."), ("rule", "varchar", "Quarantine rule id (core.feeds.QUARANTINE_RULES)."),
                 ("detail", "varchar", "What is wrong, for a person."), ("raw", "varchar", "The raw row as delivered (PII columns hashed or dropped)."),
                 ("quarantined_at", "timestamp", "When the row was quarantined (local time).")]:
     src += [f"          - name: {n}", f"            data_type: {t}", f"            description: \"{d}\""]

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from windowwatch.config import SourceOptions
-from windowwatch.feeds import Feed
+from core.config import SourceOptions
+from core.feeds import Feed
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 

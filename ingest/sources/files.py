@@ -19,14 +19,15 @@ import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import polars as pl
 
-from ingest.delivery import Delivery, UnreadableDelivery
+from ingest.delivery import Delivery, DeliveryReadError, UnreadableDelivery
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED
-from windowwatch.config import SourceOptions
-from windowwatch.feeds import FEEDS
+from core.config import SourceOptions
+from core.feeds import FEEDS
 
 READ_CHUNK = 8 << 20  # bytes per read when hashing and transcoding
 # Files hashed at once by the inbox scan: reads and SHA-256 release the GIL, so one file's
@@ -35,15 +36,10 @@ HASH_THREADS = 2
 BATCH_ROWS = 200_000  # rows per batch handed to landing
 HEADER_BYTES = 1 << 16  # a header line must fit in 64 KB
 MAX_COLUMNS = 1_000  # the widest feed has 18 columns; 100,000 columns only cost memory and time
-MAX_VALUE_BYTES = 16_384  # longer values are quarantined (bad_value) by landing
 XLSX_MAX_EXPANDED = 512 << 20  # inflated bytes of all members of one XLSX
 XLSX_MAX_RATIO = 200  # inflated / compressed; real sheets stay below ~30:1
 SUPPORTED = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".xlsx": "xlsx"}
 ENCODING_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030"}
-
-
-class DeliveryReadError(RuntimeError):
-    """The file could not be read (encoding, format, truncation): the delivery is unreadable."""
 
 
 @dataclass
@@ -55,9 +51,7 @@ class FileDelivery(Delivery):
     encoding: str = "utf-8"  # the detected (or configured) encoding of a CSV
     tmp_dir: Path | None = None  # where a transcoded UTF-8 copy may be written
     headers: list[str] = field(default_factory=list)
-    # a CSV whose bytes hold no control character (CONTROL_BYTES): no value can hold one, so
-    # landing skips that per-value check (issue 7). False = unknown: every value is checked.
-    control_free: bool = False
+    reads_lazily: ClassVar[bool] = True
 
     def batches(self) -> Iterator[pl.DataFrame]:
         try:

@@ -72,9 +72,9 @@ from ingest.sources.batch import (
     url_secrets,
 )
 from ingest.sources.watermark import load_state, save_state, state_file
-from windowwatch.config import Source
-from windowwatch.feeds import FEEDS, Feed
-from windowwatch.paths import Home
+from core.config import Source
+from core.feeds import FEEDS, Feed
+from core.paths import Home
 
 MAX_RETRY_AFTER = 60.0  # seconds: never wait longer for a server's Retry-After
 RETRY_STATUS = frozenset({429}) | frozenset(range(500, 600))

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.sources.batch import SourceError
-from windowwatch.paths import Home
+from core.paths import Home
 
 
 def _root(home: Home | str | os.PathLike) -> Path:

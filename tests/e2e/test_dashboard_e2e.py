@@ -18,7 +18,7 @@ from dashboard_fixtures import add_test_user, publish_fixture
 from dashboard_server import dashboard_server
 from dashboards.common import fmt_int, fmt_pct
 from dashboards.i18n import t
-from windowwatch.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -18,7 +18,7 @@ from windowwatch.audit.draw import DrawError, DrawResult, _next_id, _open_commit
 from windowwatch.audit.hashing import H, canonical_json
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.pools import read_evaluation_pool
-from windowwatch.paths import Home
+from core.paths import Home
 
 BAD_MAX_RATING = 2  # 不满意 = 2, 非常不满意 = 1 (internal scale, SPEC §3)
 NEUTRAL_RATING = 3  # 基本满意

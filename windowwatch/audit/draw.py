@@ -13,7 +13,7 @@ from windowwatch.audit.hashing import H
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.plan import Plan, boosted_k, parse_plan
 from windowwatch.audit.pools import read_pools
-from windowwatch.paths import Home
+from core.paths import Home
 
 
 class DrawError(RuntimeError):

@@ -18,7 +18,7 @@ from windowwatch.audit.findings import findings_rows
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.pools import _has_table
 from windowwatch.exports import write_csv, write_xlsx
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

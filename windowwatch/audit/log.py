@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from windowwatch import faults
+from core import faults
 from windowwatch.audit.hashing import GENESIS, H, canonical_json
-from windowwatch.paths import Home, home as default_home
+from core.paths import Home, home as default_home
 
 LOG_NAME = "log.jsonl"
 _CACHE: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}

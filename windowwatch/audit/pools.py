@@ -21,7 +21,7 @@ import duckdb
 
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.plan import Plan
-from windowwatch.paths import Home
+from core.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 

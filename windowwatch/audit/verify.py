@@ -17,7 +17,7 @@ from windowwatch.audit.hashing import H, canonical_json, file_sha256
 from windowwatch.audit.log import AuditLog, check_chain
 from windowwatch.audit.plan import PlanError, parse_plan
 from windowwatch.audit.pools import read_pools, snapshot_has_inspectors
-from windowwatch.paths import Home
+from core.paths import Home
 
 
 @dataclass

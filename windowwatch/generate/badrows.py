@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from windowwatch.feeds import FEEDS
+from core.feeds import FEEDS
 
 
 def _line_count(path: Path) -> int:

@@ -22,8 +22,8 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from windowwatch.config import Scoring, load_scoring
-from windowwatch.feeds import FEEDS, REASON_CODES
+from core.config import Scoring, load_scoring
+from core.feeds import FEEDS, REASON_CODES
 from windowwatch.generate import badrows, truth
 from windowwatch.generate.cases import DAY, generate_cases
 from windowwatch.generate.evaluations import evaluations_frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from windowwatch.config import Scoring
+from core.config import Scoring
 from windowwatch.generate.cases import DAY, EVENT_TYPES, Chunk, window_hours
 from windowwatch.generate.reference import Centre
 from windowwatch.generate.workcal import WorkCalendar

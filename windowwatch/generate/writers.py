@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from windowwatch.feeds import FEEDS, RATING_LABELS
+from core.feeds import FEEDS, RATING_LABELS
 
 TS_FORMATS = {
     "default": "%Y-%m-%d %H:%M:%S",

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 
 from windowwatch.audit.hashing import H, canonical_json
-from windowwatch.config import load_scoring
-from windowwatch.paths import Home
+from core.config import load_scoring
+from core.paths import Home
 from windowwatch.snapshot import current_snapshot
 
 

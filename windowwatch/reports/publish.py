@@ -30,11 +30,11 @@ from typing import Any
 
 import duckdb
 
-from windowwatch import faults
+from core import faults
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.log import AuditLog, LogError, current_user, now_local
-from windowwatch.config import DEFAULT_SCORING, load_scoring
-from windowwatch.paths import Home, home as default_home
+from core.config import DEFAULT_SCORING, load_scoring
+from core.paths import Home, home as default_home
 from windowwatch.reports.changes import diff, to_markdown
 from windowwatch.reports.data import ReportError, content_hash, read_month
 from windowwatch.reports.render import context, render_html, write_pdf, write_ranking_xlsx

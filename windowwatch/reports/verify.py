@@ -16,7 +16,7 @@ from pathlib import Path
 
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.log import LogError
-from windowwatch.paths import Home, home as default_home
+from core.paths import Home, home as default_home
 from windowwatch.reports.data import content_hash
 from windowwatch.reports.publish import _anchors, versions_of
 

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from windowwatch.feeds import FEEDS
-from windowwatch.paths import REPO_ROOT
+from core.feeds import FEEDS
+from core.paths import REPO_ROOT
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_SCORING = CONFIG_DIR / "scoring.yaml"
