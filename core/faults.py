@@ -8,9 +8,9 @@ steps make sure the narrow windows between two writes are hit every time.
 Steps by stage:
 - ingest (ingest/landing.py): after_quarantine_write, after_partition_write, before_ledger,
   after_ledger
-- publish (windowwatch/publish.py): publish.after_copy (snapshot in place, CURRENT not yet
+- publish (windowwatch/snapshot_publish.py): publish.after_copy (snapshot in place, CURRENT not yet
   switched)
-- report (windowwatch/reports/publish.py): report.before_rename (vN assembled in its temp
+- report (windowwatch/reports/publication.py): report.before_rename (vN assembled in its temp
   folder), report.after_rename (vN in place, not yet anchored in the audit log)
 - audit (windowwatch/audit/log.py, findings.py): audit.before_head (entry appended, HEAD not
   yet rewritten), audit.before_findings_parquet (finding logged, findings.parquet not yet
@@ -22,7 +22,9 @@ from __future__ import annotations
 import os
 import signal
 
-ENV = "WINDOWWATCH_FAULT_AT"
+from core.settings import settings
+
+ENV = "WINDOWWATCH_FAULT_AT"  # core/settings.py: fault_at
 
 STEPS = (
     "after_quarantine_write",
@@ -38,5 +40,5 @@ STEPS = (
 
 
 def checkpoint(step: str) -> None:
-    if os.environ.get(ENV) == step:
+    if settings().fault_at == step:
         os.kill(os.getpid(), signal.SIGKILL)

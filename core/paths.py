@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.settings import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FINDINGS_PARQUET = "findings.parquet"  # audit/findings.parquet: the audit findings dbt reads
@@ -16,7 +17,7 @@ class Home:
 
     @classmethod
     def from_env(cls) -> "Home":
-        return cls(Path(os.environ.get("WINDOWWATCH_HOME", "var")).resolve())
+        return cls(settings().home.resolve())
 
     @property
     def landing(self) -> Path:  # landing/<feed>/part_date=YYYY-MM-DD/<delivery_id>.parquet

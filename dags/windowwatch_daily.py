@@ -16,14 +16,15 @@ run's logical date in Asia/Shanghai).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from airflow.sdk import Param, dag, get_current_context, task
 
+from core.settings import settings
+
 from windowwatch.pipeline import DAG_ID, POOL
 
-RETRIES = int(os.environ.get("WINDOWWATCH_SOURCE_RETRIES", 2))
-RETRY_DELAY = dt.timedelta(seconds=float(os.environ.get("WINDOWWATCH_SOURCE_RETRY_DELAY_S", 30)))
+RETRIES = settings().source_retries
+RETRY_DELAY = dt.timedelta(seconds=settings().source_retry_delay_s)
 
 
 def _home():
@@ -42,7 +43,7 @@ def _conf() -> dict:
     conf = dict(getattr(ctx.get("dag_run"), "conf", None) or {})
     merged = {**params, **{k: v for k, v in conf.items() if v is not None}}
     if not merged.get("as_of"):
-        from windowwatch.pipeline import LOCAL_TZ
+        from core.localtime import LOCAL_TZ
 
         logical = ctx.get("logical_date") or ctx.get("data_interval_end")
         merged["as_of"] = (logical.astimezone(LOCAL_TZ).date() if logical else dt.date.today()).isoformat()

@@ -1,6 +1,6 @@
 """WindowWatch monthly publication (SPEC §4.8): on the publish day (default the 3rd,
 WINDOWWATCH_PUBLISH_DAY) freeze and render last month's ranking with
-`windowwatch.reports.publish.publish_month`.
+`windowwatch.reports.publication.publish_month`.
 
 The schedule runs daily and a cheap first task skips the run unless it is the publish day
 (in Asia/Shanghai), so the day is configuration, not a cron edit. conf `month` (YYYY-MM)
@@ -12,13 +12,14 @@ month creates no new version).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from airflow.sdk import Param, dag, get_current_context, task
 
+from core.settings import settings
+
 from windowwatch.pipeline import MONTHLY_DAG_ID
 
-PUBLISH_DAY = int(os.environ.get("WINDOWWATCH_PUBLISH_DAY", 3))
+PUBLISH_DAY = settings().publish_day
 
 
 def month_to_publish(today: dt.date, conf_month: str | None, publish_day: int = PUBLISH_DAY) -> str | None:
@@ -44,7 +45,7 @@ def windowwatch_monthly():
     @task.short_circuit
     def is_publish_day() -> bool:
         ctx = get_current_context()
-        from windowwatch.pipeline import LOCAL_TZ
+        from core.localtime import LOCAL_TZ
 
         logical = ctx.get("logical_date") or dt.datetime.now(dt.timezone.utc)
         conf = dict(getattr(ctx.get("dag_run"), "conf", None) or {})
@@ -54,20 +55,11 @@ def windowwatch_monthly():
 
     @task
     def publish_month() -> dict:
-        import importlib
+        from windowwatch.reports.publication import publish_month as publish
 
         ctx = get_current_context()
         month = ctx["ti"].xcom_pull(task_ids="is_publish_day", key="month")
-        try:
-            mod = importlib.import_module("windowwatch.reports.publish")
-        except ModuleNotFoundError as exc:
-            if exc.name in ("windowwatch.reports", "windowwatch.reports.publish"):
-                raise RuntimeError(
-                    "the monthly publication is not built yet (windowwatch.reports.publish does not exist): "
-                    f"{month} was not published"
-                ) from None
-            raise
-        r = mod.publish_month(month)
+        r = publish(month)
         state = "published" if r.created else "unchanged"
         print(f"{month} v{r.version} {state}: {r.path}")
         return {"month": month, "version": r.version, "created": r.created, "path": str(r.path)}

@@ -10,11 +10,12 @@ WINDOWWATCH_SESSION_MINUTES (default 30) without activity.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import streamlit as st
 
 from dashboards.i18n import t
+from core.settings import settings
+
 from windowwatch import accounts
 from core.paths import Home
 
@@ -22,7 +23,7 @@ SESSION_KEY = "_auth"
 
 
 def session_minutes() -> float:
-    return float(os.environ.get("WINDOWWATCH_SESSION_MINUTES", "30"))
+    return settings().session_minutes
 
 
 def _now() -> dt.datetime:
@@ -103,7 +104,7 @@ def try_login(h: Home, name: str, password: str) -> str | None:
     account = accounts.verify(name, password, h)
     if account is None:
         if accounts.locked_until(name, h):
-            return t("login.locked", minutes=int(accounts.LOCK_MINUTES))
+            return t("login.locked", minutes=int(settings().login_lock_minutes))
         return t("login.failed")
     st.session_state[SESSION_KEY] = {"name": account.name, "role": account.role, "via": "local", "last_seen": _now(),
                                      "inspector_id": account.inspector_id}

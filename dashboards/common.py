@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboards import queries as q
 from dashboards.i18n import t
-from core.paths import Home, home as default_home
+from core.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 ALL = ""  # the "all" choice of a filter

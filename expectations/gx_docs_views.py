@@ -11,11 +11,12 @@ section builder and of the index builder).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jinja2
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
+
+from core.settings import settings
 
 
 class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -33,7 +34,8 @@ _BYTECODE: dict[str, jinja2.BytecodeCache | None] = {}
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """The home's template cache (one per home, created on first use), or None."""
-    root = os.environ.get("WINDOWWATCH_HOME")
+    env_settings = settings()
+    root = str(env_settings.home) if "home" in env_settings.model_fields_set else None
     if not root:
         return None
     if root not in _BYTECODE:

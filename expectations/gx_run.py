@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from core.settings import settings
+
 Severity = Literal["critical", "warning"]
 
 
@@ -339,8 +341,8 @@ def duckdb_config(home_root: Path, threads: int | None = None) -> dict:
     for stale in tmp.iterdir():
         if stale.is_file():
             stale.unlink(missing_ok=True)
-    config = {"memory_limit": os.environ.get("WINDOWWATCH_GX_DUCKDB_MEMORY", "1GB"), "temp_directory": str(tmp)}
-    threads = int(os.environ.get("WINDOWWATCH_GX_DUCKDB_THREADS") or threads or 0)
+    config = {"memory_limit": settings().gx_duckdb_memory, "temp_directory": str(tmp)}
+    threads = int(settings().gx_duckdb_threads or threads or 0)
     if threads:
         config["threads"] = threads
     return config

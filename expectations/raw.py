@@ -17,17 +17,17 @@ warning (report only): ids unique within this run's deliveries, other non-negati
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from core.settings import settings
+
 from expectations.gx_run import Failure, GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate, while_importing_gx
 from core.feeds import FEEDS, LANDING_METADATA, Feed
 
 # Clocks of source systems and of the landing host differ a little; beyond this it is an error.
-CLOCK_SKEW_SECONDS = int(os.environ.get("WINDOWWATCH_CLOCK_SKEW_SECONDS", 600))
 # recorded_at later than the delivery by more than this is a broken source clock.
 FAR_FUTURE_SECONDS = 24 * 3600
 
@@ -110,19 +110,20 @@ def suite_checks(feed: Feed):
         target.append(check(sev, gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi), f"{col} must lie in {bounds}"))
     if feed.time_column:
         t = feed.time_column
+        skew = settings().clock_skew_seconds
         crit.append(
             check(
                 "critical",
-                gxe.ExpectColumnValuesToBeBetween(column=DELIVERY_LAG, min_value=-CLOCK_SKEW_SECONDS),
-                f"{t} must not be after the delivery time _ingested_at (clock skew allowed {CLOCK_SKEW_SECONDS}s)",
+                gxe.ExpectColumnValuesToBeBetween(column=DELIVERY_LAG, min_value=-skew),
+                f"{t} must not be after the delivery time _ingested_at (clock skew allowed {skew}s)",
             )
         )
         if "recorded_at" in feed.by_name:
             crit.append(
                 check(
                     "critical",
-                    gxe.ExpectColumnValuesToBeBetween(column=RECORD_LAG, min_value=-CLOCK_SKEW_SECONDS),
-                    f"recorded_at must not be before {t} (clock skew allowed {CLOCK_SKEW_SECONDS}s)",
+                    gxe.ExpectColumnValuesToBeBetween(column=RECORD_LAG, min_value=-skew),
+                    f"recorded_at must not be before {t} (clock skew allowed {skew}s)",
                 )
             )
             crit.append(

@@ -36,6 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from core.settings import settings
+
 from core import faults
 from core.feeds import FEEDS, Feed
 from core.localtime import now_local
@@ -57,7 +59,7 @@ def duckdb_threads() -> int:
     """DuckDB threads per connection: 2 (the cores) in one process; each staging worker gets
     cores // workers through WINDOWWATCH_INGEST_DUCKDB_THREADS (stage_pool.worker_threads_env):
     two workers already fill both cores."""
-    return int(os.environ.get("WINDOWWATCH_INGEST_DUCKDB_THREADS", "2"))
+    return settings().ingest_duckdb_threads
 
 
 LANDING_ROW_GROUP = 131_072  # rows per landing row group (and the most buffered per date)

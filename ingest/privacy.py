@@ -19,6 +19,7 @@ import polars as pl
 
 from core.feeds import Feed
 from core.paths import REPO_ROOT
+from core.settings import settings
 
 SCRUBBED = "[已脱敏]"
 
@@ -37,14 +38,14 @@ class PiiKeyError(RuntimeError):
 
 
 def key_file_path() -> Path:
-    override = os.environ.get("WINDOWWATCH_PII_KEY_FILE")
-    return Path(override).expanduser() if override else Path.home() / ".config" / "windowwatch" / "pii.key"
+    override = settings().pii_key_file
+    return override.expanduser() if override else Path.home() / ".config" / "windowwatch" / "pii.key"
 
 
 def pii_key() -> bytes:
-    env = os.environ.get("WINDOWWATCH_PII_KEY")
-    if env:
-        return env.encode("utf-8")
+    env = settings().pii_key
+    if env is not None and env.get_secret_value():
+        return env.get_secret_value().encode("utf-8")
     path = key_file_path().resolve()
     if path.is_relative_to(REPO_ROOT):
         raise PiiKeyError(f"{path}: the PII key file must not be inside the repository; set WINDOWWATCH_PII_KEY_FILE elsewhere")

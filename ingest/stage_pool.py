@@ -31,7 +31,9 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-ENV = "WINDOWWATCH_INGEST_WORKERS"
+from core.settings import settings
+
+ENV = "WINDOWWATCH_INGEST_WORKERS"  # core/settings.py: ingest_workers
 # 2 cores: staging is ~60 % of ingest's CPU and the in-order finish ~40 % (a city subset: 23.5 vs
 # 16.5 CPU-s), so two workers plus the main process keep both cores busy.
 AUTO_WORKERS = 2
@@ -42,7 +44,7 @@ AUTO_MIN_BYTES = 48 * 2**20
 
 def worker_count(pending_bytes: int, pending_deliveries: int) -> int:
     """How many worker processes this run uses (0: stage in the main process)."""
-    setting = os.environ.get(ENV, "auto").strip().lower()
+    setting = settings().ingest_workers.strip().lower()
     if setting != "auto":
         try:
             n = int(setting)
@@ -58,7 +60,7 @@ def worker_threads_env(workers: int) -> dict[str, str]:
     """Thread pools of a worker: with as many workers as cores, each worker's own polars and
     DuckDB pools (default: one thread per core) only oversubscribe the cores. Set before the
     worker imports polars (POLARS_MAX_THREADS is read once, at import)."""
-    if os.environ.get("WINDOWWATCH_INGEST_WORKER_THREADS") == "default":  # for measuring
+    if settings().ingest_worker_threads == "default":  # for measuring
         return {}
     threads = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
     return {"POLARS_MAX_THREADS": threads, "WINDOWWATCH_INGEST_DUCKDB_THREADS": threads}

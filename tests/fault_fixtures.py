@@ -154,7 +154,7 @@ class FaultWorld:
 @pytest.fixture(scope="session")
 def fault_world(small_pipeline, tmp_path_factory) -> FaultWorld:
     from core.paths import Home
-    from windowwatch.publish import publish
+    from windowwatch.snapshot_publish import publish
 
     root = tmp_path_factory.mktemp("fault_world")
     base = copy_home(small_pipeline.home.root, root / "base")
@@ -189,7 +189,7 @@ def _worker(argv: list[str]) -> int:
         gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
         print(json.dumps(gate_outcome(gate.to_json())))
     elif stage == "publish":
-        from windowwatch.publish import publish
+        from windowwatch.snapshot_publish import publish
 
         res = publish(argv[1], h)
         print(json.dumps({"snapshot": res.path.name}))

@@ -210,10 +210,10 @@ def produce_outputs(home: Path, month: str) -> dict:
     import yaml
 
     import windowwatch.audit as audit
-    from dashboards import exports as dash_exports
+    from windowwatch import spreadsheets
     from dashboards import queries as q
     from core.paths import Home
-    from windowwatch.reports.publish import publish_month
+    from windowwatch.reports.publication import publish_month
     from windowwatch.snapshot import current_snapshot
 
     h = Home(home)
@@ -229,8 +229,8 @@ def produce_outputs(home: Path, month: str) -> dict:
     files = [audit.export_draw(result.draw_id, fmt, out, h) for fmt in ("csv", "xlsx", "html", "json")]
     snap = str(current_snapshot(h))
     frame = q.open_cases(snap, q.Filters(), ("red", "yellow", "green"), None, limit=q.EXPORT_LIMIT)
-    (out / "open_cases.csv").write_bytes(dash_exports.to_csv(frame))
-    (out / "open_cases.xlsx").write_bytes(dash_exports.to_xlsx(frame, "open_cases"))
+    (out / "open_cases.csv").write_bytes(spreadsheets.csv_bytes(frame))
+    (out / "open_cases.xlsx").write_bytes(spreadsheets.xlsx_bytes({"open_cases": frame}))
     return {"report": report, "draw_id": result.draw_id, "finding": finding, "exports": files, "open_cases": len(frame)}
 
 

@@ -29,7 +29,7 @@ class SmallPipeline:
 def small_pipeline(tmp_path_factory) -> SmallPipeline:
     from ingest.run import ingest_all
     from core.config import load_sources
-    from windowwatch.generate.core import generate
+    from windowwatch.generate.dataset import generate
     from core.paths import Home
     from windowwatch.transform import build
 

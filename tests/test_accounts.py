@@ -11,6 +11,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from core.settings import settings
 from dashboard_fixtures import add_test_user, publish_fixture
 from security_fixtures import deferred_downloads  # noqa: F401 (fixture)
 from windowwatch import accounts
@@ -51,17 +52,17 @@ def test_users_add_rejects_bad_input(ww_home):
 def test_lockout_after_repeated_failures(ww_home):
     h = Home(ww_home)
     add_test_user("li", "inspector", "the-right-pass")
-    for i in range(accounts.MAX_FAILURES):
+    for i in range(settings().login_max_failures):
         assert accounts.verify("li", f"wrong-{i}", h) is None
     until = accounts.locked_until("li", h)
     assert until is not None
-    assert dt.timedelta(minutes=accounts.LOCK_MINUTES - 1) < until - dt.datetime.now().astimezone()
+    assert dt.timedelta(minutes=settings().login_lock_minutes - 1) < until - dt.datetime.now().astimezone()
     # locked: even the right password is refused, and the lock is on disk (survives a restart)
     assert accounts.verify("li", "the-right-pass", h) is None
     state = json.loads((ww_home / "state" / "login_failures.json").read_text(encoding="utf-8"))
-    assert state["li"]["count"] >= accounts.MAX_FAILURES and state["li"]["locked_until"]
+    assert state["li"]["count"] >= settings().login_max_failures and state["li"]["locked_until"]
     # once the lock has expired the right password works again and clears the count
-    later = dt.datetime.now().astimezone() + dt.timedelta(minutes=accounts.LOCK_MINUTES + 1)
+    later = dt.datetime.now().astimezone() + dt.timedelta(minutes=settings().login_lock_minutes + 1)
     assert accounts.locked_until("li", h, now=later) is None
 
 
@@ -85,7 +86,7 @@ def test_login_form_locks_out(ww_home):
     publish_fixture(ww_home)
     add_test_user("li", "inspector", "the-right-pass")
     at = AppTest.from_file(str(APP), default_timeout=60).run()
-    for i in range(accounts.MAX_FAILURES - 1):
+    for i in range(settings().login_max_failures - 1):
         _login(at, "li", f"wrong-{i}")
         assert at.error[0].value == "用户名或密码错误。"
     _login(at, "li", "wrong-last")
@@ -151,7 +152,7 @@ def test_lockout_persists_across_sessions_and_processes(ww_home):
     publish_fixture(ww_home)
     add_test_user("li", "inspector", "the-right-pass")
     first = AppTest.from_file(str(APP), default_timeout=60).run()
-    for i in range(accounts.MAX_FAILURES):
+    for i in range(settings().login_max_failures):
         _login(first, "li", f"wrong-{i}")
     assert "锁定" in first.error[0].value
     second = AppTest.from_file(str(APP), default_timeout=60).run()  # a new session (new browser, cleared cookies)

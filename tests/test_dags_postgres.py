@@ -44,7 +44,7 @@ def test_corrupted_feed_stops_run_and_previous_snapshot_stays_live(airflow_pg_ho
     failure is in runs/latest.json, CURRENT still names the snapshot published before."""
     from expectations_fixtures import make_marts
 
-    from windowwatch.publish import publish
+    from windowwatch.snapshot_publish import publish
 
     h = airflow_pg_home.ensure()
     make_marts(h.warehouse)

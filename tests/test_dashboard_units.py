@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from dashboards import exports
+from windowwatch import spreadsheets
 from dashboards.common import mask_pii
 from dashboards.i18n import LANGS, catalogue
 
@@ -82,13 +82,13 @@ def test_pages_hold_no_hard_coded_ui_text():
 def test_export_neutralises_formula_injection():
     df = pd.DataFrame({"case_id": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "ok", "a=b"],
                        "n": [1, 2, 3, 4, 5, 6, 7, 8]})
-    csv = exports.to_csv(df).decode("utf-8-sig")
+    csv = spreadsheets.csv_bytes(df).decode("utf-8-sig")
     lines = csv.splitlines()
     assert lines[1].startswith("\"'=HYPERLINK") or lines[1].startswith("'=HYPERLINK")
     for cell in ("'+1", "'-2", "'@SUM(A1)"):
         assert cell in csv
     assert "\nok," in csv and "\na=b," in csv
-    wb = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(df)))
+    wb = openpyxl.load_workbook(io.BytesIO(spreadsheets.xlsx_bytes({"data": df})))
     ws = wb.active
     values = [ws.cell(row=i, column=1).value for i in range(2, 10)]
     assert values[:4] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)"]

@@ -1,4 +1,4 @@
-"""Formula injection is neutralised in every CSV / XLSX we write (windowwatch/exports.py)."""
+"""Formula injection is neutralised in every CSV / XLSX we write (windowwatch/spreadsheets.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 import openpyxl
 import polars as pl
 
-from windowwatch.exports import neutralize, write_csv, write_xlsx
+from windowwatch.spreadsheets import neutralize, write_csv, write_xlsx
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "普通文本", "a=b"]
 

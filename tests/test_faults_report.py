@@ -18,11 +18,11 @@ import pytest
 
 from fault_fixtures import copy_home, kill_after, kill_at_step, orphans, run, timed_rerun
 from windowwatch.audit.log import AuditLog
-from windowwatch.audit.verify import verify as verify_audit_log
+from windowwatch.audit.verify_draws import verify as verify_audit_log
 from windowwatch.cli import main as cli_main
 from core.paths import Home
-from windowwatch.reports.publish import publish_month, versions_of
-from windowwatch.reports.verify import verify_reports
+from windowwatch.reports.publication import publish_month, versions_of
+from windowwatch.reports.verify_reports import verify_reports
 
 
 def publish_cmd(month: str) -> list[str]:

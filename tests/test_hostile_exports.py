@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from hostile_corpus import CORPUS
 from ingest_fixtures import run
-from windowwatch import exports
+from windowwatch import spreadsheets
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,13 +37,13 @@ def _csv_cells(data: bytes) -> list[str]:
 
 
 def test_csv_export_neutralises_formulas(landed_comments):
-    cells = _csv_cells(exports.csv_bytes(landed_comments))
+    cells = _csv_cells(spreadsheets.csv_bytes(landed_comments))
     assert any("HYPERLINK" in c for c in cells)  # the text is kept, only defused
     assert [c for c in cells if c.startswith(DANGEROUS)] == []
 
 
 def test_xlsx_export_neutralises_formulas(landed_comments):
-    wb = load_workbook(io.BytesIO(exports.xlsx_bytes({"data": landed_comments})))
+    wb = load_workbook(io.BytesIO(spreadsheets.xlsx_bytes({"data": landed_comments})))
     ws = wb.active
     values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
     assert any("HYPERLINK" in str(v) for v in values)
@@ -52,9 +52,8 @@ def test_xlsx_export_neutralises_formulas(landed_comments):
 
 
 def test_dashboard_downloads_neutralise_formulas(landed_comments):
-    from dashboards.exports import to_csv, to_xlsx
 
     pdf = pd.DataFrame(landed_comments.to_dicts())
-    assert [c for c in _csv_cells(to_csv(pdf)) if c.startswith(DANGEROUS)] == []
-    ws = load_workbook(io.BytesIO(to_xlsx(pdf))).active
+    assert [c for c in _csv_cells(spreadsheets.csv_bytes(pdf)) if c.startswith(DANGEROUS)] == []
+    ws = load_workbook(io.BytesIO(spreadsheets.xlsx_bytes({"data": pdf}))).active
     assert [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith(DANGEROUS)] == []

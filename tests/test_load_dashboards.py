@@ -40,7 +40,7 @@ from load_fixtures import (
 )
 
 from core.paths import REPO_ROOT, Home
-from windowwatch.publish import publish
+from windowwatch.snapshot_publish import publish
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "load"
 INSPECTORS, VIEWERS = 18, 2

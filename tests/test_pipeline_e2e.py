@@ -17,7 +17,7 @@ from windowwatch.snapshot import current_snapshot
 
 
 def test_windowwatch_run_small_generated(ww_home, tmp_path):
-    from windowwatch.generate.core import generate
+    from windowwatch.generate.dataset import generate
 
     feeds = tmp_path / "feeds"
     truth = generate(str(feeds), scale="small", seed=7, as_of=None)

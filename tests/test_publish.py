@@ -1,4 +1,4 @@
-"""Build-then-swap publishing (windowwatch/publish.py) on real DuckDB files."""
+"""Build-then-swap publishing (windowwatch/snapshot_publish.py) on real DuckDB files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from core.paths import Home
-from windowwatch.publish import PublishError, publish, snapshot_name
+from windowwatch.snapshot_publish import PublishError, publish, snapshot_name
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 

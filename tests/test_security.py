@@ -53,7 +53,7 @@ def raw_pii_values(inbox: Path) -> set[str]:
 def small_home(tmp_path_factory):
     """`windowwatch generate --scale small`, then ingest with the default sources file."""
     from ingest.run import format_report, ingest_all
-    from windowwatch.generate.core import generate
+    from windowwatch.generate.dataset import generate
 
     root = tmp_path_factory.mktemp("security")
     inbox = root / "feeds"
@@ -251,7 +251,7 @@ def test_dependency_vulnerability_audit(tmp_path):
 @pytest.fixture(scope="module")
 def small_warehouse(small_home):
     """The dbt build over the ingested small data, published as a snapshot."""
-    from windowwatch.publish import publish
+    from windowwatch.snapshot_publish import publish
     from windowwatch.transform import build
 
     home = small_home["home"]
@@ -412,7 +412,7 @@ def pipeline_outputs(small_pipeline, tmp_path_factory):
     import shutil
 
     from expectations.marts import check_marts
-    from windowwatch.publish import publish
+    from windowwatch.snapshot_publish import publish
 
     home = tmp_path_factory.mktemp("pii_outputs") / "home"
     shutil.copytree(small_pipeline.home.root, home, symlinks=True)
@@ -442,7 +442,7 @@ def test_no_raw_pii_in_anything_the_pipeline_writes(pipeline_outputs, small_pipe
 def full_run_outputs(tmp_path_factory):
     """`windowwatch run` through Airflow exactly as a user runs it (Airflow's own logs included),
     then the report, an audit draw with a finding, and every export."""
-    from windowwatch.generate.core import generate
+    from windowwatch.generate.dataset import generate
 
     root = tmp_path_factory.mktemp("full_run")
     feeds, home = root / "feeds", root / "home"

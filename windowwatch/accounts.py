@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from core.settings import settings
+
 from core import atomic
 from core.paths import Home
 from core.paths import home as default_home
@@ -32,8 +33,6 @@ from core.paths import home as default_home
 ROLES = ("inspector", "auditor", "viewer")
 MIN_PASSWORD_LENGTH = 8
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
-MAX_FAILURES = int(os.environ.get("WINDOWWATCH_LOGIN_MAX_FAILURES", "5"))
-LOCK_MINUTES = float(os.environ.get("WINDOWWATCH_LOGIN_LOCK_MINUTES", "15"))
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -118,7 +117,7 @@ def locked_until(name: str, h: Home | None = None, now: dt.datetime | None = Non
 
 
 def record_failure(name: str, h: Home | None = None, now: dt.datetime | None = None) -> int:
-    """Count a failed login; lock the name after MAX_FAILURES. Returns the failures so far."""
+    """Count a failed login; lock the name after `login_max_failures` (core/settings.py). Returns the failures so far."""
     h = h or default_home()
     now = now or dt.datetime.now().astimezone()
     data = _load_failures(h)
@@ -127,8 +126,8 @@ def record_failure(name: str, h: Home | None = None, now: dt.datetime | None = N
         entry = {"count": 0}  # the lock expired: start counting again
     entry["count"] = int(entry.get("count", 0)) + 1
     entry["last_failure"] = now.isoformat(timespec="seconds")
-    if entry["count"] >= MAX_FAILURES:
-        entry["locked_until"] = (now + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
+    if entry["count"] >= settings().login_max_failures:
+        entry["locked_until"] = (now + dt.timedelta(minutes=settings().login_lock_minutes)).isoformat(timespec="seconds")
     data[name] = entry
     atomic.write_text(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
     return entry["count"]

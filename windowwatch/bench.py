@@ -32,6 +32,8 @@ from pathlib import Path
 
 import psutil
 
+from core.settings import settings
+
 from core import atomic
 from core.paths import REPO_ROOT, Home
 
@@ -266,7 +268,7 @@ def _stage_ge_marts(h: Home, p: dict) -> dict:
 
 
 def _stage_publish(h: Home, p: dict) -> dict:
-    from windowwatch.publish import publish
+    from windowwatch.snapshot_publish import publish
 
     res = publish(p["run_id"], h)
     size = res.path.stat().st_size
@@ -469,7 +471,7 @@ def ensure_feeds(root: Path, scale: str, seed: int) -> tuple[Path, float | None]
                 return feeds, None
         except ValueError:
             pass
-    from windowwatch.generate.core import generate
+    from windowwatch.generate.dataset import generate
 
     t0 = time.perf_counter()
     if feeds.exists():
@@ -504,11 +506,13 @@ def run_bench(scale: str, seed: int = 1, root: Path | None = None, feeds: Path |
     home = Home.from_env()
     root = (root or home.root / "bench" / scale).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    memory = os.environ.get("WINDOWWATCH_DUCKDB_MEMORY") or DUCKDB_MEMORY.get(scale, "4GB")
+    env_settings = settings()  # a memory limit set in the environment wins over the scale's
+    memory = (env_settings.duckdb_memory if "duckdb_memory" in env_settings.model_fields_set
+              else DUCKDB_MEMORY.get(scale, "4GB"))
     result = BenchResult(scale=scale, seed=seed, started_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                          machine=_machine(), versions=_versions(),
                          settings={"duckdb_memory_limit": memory, "duckdb_threads": 2, "stage_isolation": "one process per stage",
-                                   "gx_duckdb_memory_limit": os.environ.get("WINDOWWATCH_GX_DUCKDB_MEMORY") or memory})
+                                   "gx_duckdb_memory_limit": env_settings.gx_duckdb_memory if "gx_duckdb_memory" in env_settings.model_fields_set else memory})
     if feeds is None:
         echo(f"bench {scale}: feeds under {root / 'feeds'} (generated once, not timed)")
         feeds, result.generate_s = ensure_feeds(root, scale, seed)
@@ -682,7 +686,7 @@ def append_results(path: Path, r: BenchResult, notes: str = "") -> None:
 def main(args) -> int:
     """CLI: `windowwatch bench --scale S`."""
     scale = args.scale
-    r = run_bench(scale, seed=int(os.environ.get("WINDOWWATCH_BENCH_SEED", 1)))
+    r = run_bench(scale, seed=settings().bench_seed)
     print()
     for a, b, c, d in targets_table(r):
         print(f"{a:58s} {b:>14s}  target {c:<28s} {d}")

@@ -8,35 +8,8 @@ exist yet says so and exits non-zero: no fake success.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
-
-EXIT_NOT_BUILT = 3
-
-# command path -> implementing function
-HANDLERS: dict[str, str] = {
-    "demo": "windowwatch.demo:main",
-    "generate": "windowwatch.generate.cli:main",
-    "ingest": "ingest.run:main",
-    "run": "windowwatch.pipeline:run_main",
-    "serve": "windowwatch.serve:main",
-    "users add": "windowwatch.accounts:add_main",
-    "report publish": "windowwatch.reports.publish:main",
-    "report verify": "windowwatch.reports.verify:main",
-    "audit draw": "windowwatch.audit.cli:draw_main",
-    "audit verify": "windowwatch.audit.cli:verify_main",
-    "audit findings": "windowwatch.audit.cli:findings_main",
-    "audit export": "windowwatch.audit.cli:export_main",
-    "audit commit": "windowwatch.audit.cli:commit_main",
-    "audit callback": "windowwatch.audit.cli:callback_main",
-    "bench": "windowwatch.bench:main",
-}
-
-
-class NotBuilt(RuntimeError):
-    pass
-
 
 def _month(value: str) -> str:
     import re
@@ -131,6 +104,75 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# One function per command. Each imports its implementation when called: `windowwatch --help`
+# and the light commands must not pay for Airflow, dbt, polars or Streamlit at start-up.
+
+def _demo(args):
+    from windowwatch.demo import main
+    return main(args)
+
+
+def _generate(args):
+    from windowwatch.generate.cli import main
+    return main(args)
+
+
+def _ingest(args):
+    from ingest.run import main
+    return main(args)
+
+
+def _run(args):
+    from windowwatch.pipeline import run_main
+    return run_main(args)
+
+
+def _serve(args):
+    from windowwatch.serve import main
+    return main(args)
+
+
+def _users_add(args):
+    from windowwatch.accounts import add_main
+    return add_main(args)
+
+
+def _report_publish(args):
+    from windowwatch.reports.publication import main
+    return main(args)
+
+
+def _report_verify(args):
+    from windowwatch.reports.verify_reports import main
+    return main(args)
+
+
+def _audit(args):
+    from windowwatch.audit import cli
+    return {"draw": cli.draw_main, "verify": cli.verify_main, "findings": cli.findings_main,
+            "export": cli.export_main, "commit": cli.commit_main, "callback": cli.callback_main}[args.audit_command](args)
+
+
+def _bench(args):
+    from windowwatch.bench import main
+    return main(args)
+
+
+# command path -> implementing function
+HANDLERS = {
+    "demo": _demo,
+    "generate": _generate,
+    "ingest": _ingest,
+    "run": _run,
+    "serve": _serve,
+    "users add": _users_add,
+    "report publish": _report_publish,
+    "report verify": _report_verify,
+    **{f"audit {action}": _audit for action in ("draw", "verify", "findings", "export", "commit", "callback")},
+    "bench": _bench,
+}
+
+
 def _command_key(args: argparse.Namespace) -> str:
     for attr in ("users_command", "report_command", "audit_command"):
         action = getattr(args, attr, None)
@@ -139,26 +181,9 @@ def _command_key(args: argparse.Namespace) -> str:
     return args.command
 
 
-def resolve(key: str):
-    target = HANDLERS[key]
-    module_name, func_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise NotBuilt(f"`windowwatch {key}` is not built yet ({module_name} does not exist).") from None
-        raise
-    return getattr(module, func_name)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    key = _command_key(args)
-    try:
-        handler = resolve(key)
-    except NotBuilt as exc:
-        print(f"windowwatch: {exc}", file=sys.stderr)
-        return EXIT_NOT_BUILT
+    handler = HANDLERS[_command_key(args)]
     from core.config import ConfigError
 
     try:

@@ -9,7 +9,6 @@ seed), so a second `windowwatch demo` re-runs on the same data (landing is idemp
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -20,21 +19,12 @@ DEMO_SEED = 20251101
 DEMO_SCALE = "small"
 
 
-def _exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def ensure_demo_feeds(h: Home) -> tuple[Path, str | None]:
     """Generate the demo feeds unless present; returns (folder, last generated day)."""
     out = h.demo_feeds
     truth = out / "_truth" / "ground_truth.json"
     if not truth.exists():
-        if not _exists("windowwatch.generate.core"):
-            raise RuntimeError("the demo data generator is not built yet (windowwatch.generate does not exist)")
-        from windowwatch.generate.core import generate
+        from windowwatch.generate.dataset import generate
 
         print(f"demo: generating {DEMO_SCALE} demo feeds (seed {DEMO_SEED}) into {out} …", flush=True)
         generate(str(out), scale=DEMO_SCALE, seed=DEMO_SEED, as_of=None)
@@ -57,7 +47,8 @@ def latest_full_month(as_of: dt.date) -> str:
 
 
 def main(args) -> int:
-    from windowwatch.pipeline import run_dag, today_local
+    from core.localtime import today_local
+    from windowwatch.pipeline import run_dag
     from windowwatch.runs import format_summary
 
     h = Home.from_env()
@@ -78,20 +69,14 @@ def main(args) -> int:
         return rc or 1
 
     month = latest_full_month(dt.date.fromisoformat(as_of))
-    if _exists("windowwatch.reports.publish"):
-        from windowwatch.reports.publish import publish_month
+    from windowwatch.reports.publication import publish_month
 
-        r = publish_month(month, h)
-        state = "published" if r.created else "unchanged"
-        print(f"demo: monthly report {month} v{r.version} {state}: {r.path}")
-    else:
-        print(f"demo: the monthly report is not built yet (windowwatch.reports.publish does not exist): {month} not published")
+    r = publish_month(month, h)
+    state = "published" if r.created else "unchanged"
+    print(f"demo: monthly report {month} v{r.version} {state}: {r.path}")
 
     if getattr(args, "no_serve", False):
         print("demo: --no-serve: stopping before the dashboards. Start them with `windowwatch serve`.")
-        return 0
-    if not _exists("windowwatch.serve"):
-        print("demo: the dashboards are not built yet (windowwatch.serve does not exist)")
         return 0
     import windowwatch.serve as serve
     from windowwatch.accounts import ensure_demo_user

@@ -1,7 +1,7 @@
 """The daily pipeline: the steps the Airflow DAG runs, and `windowwatch run`.
 
 dags/windowwatch_daily.py is thin: each task calls one `step_*` function here, which calls
-ingest/, expectations/, windowwatch.transform and windowwatch.publish and records what it did
+ingest/, expectations/, windowwatch.transform and windowwatch.snapshot_publish and records what it did
 in the run record (windowwatch/runs.py). `windowwatch run` runs that DAG through Airflow
 (`airflow dags test` with conf) — the same tasks a scheduler runs.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import os
 import subprocess
@@ -18,8 +17,10 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from core.settings import settings
+
+from core.localtime import today_local
 from core.paths import REPO_ROOT, Home
 from windowwatch.runs import RunRecord, format_summary, latest
 
@@ -27,28 +28,10 @@ DAG_ID = "windowwatch_daily"
 MONTHLY_DAG_ID = "windowwatch_monthly"
 POOL = "windowwatch_duckdb"
 DAGS_FOLDER = REPO_ROOT / "dags"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-class NotBuiltYet(RuntimeError):
-    """A stage another part of the project provides does not exist yet."""
 
 
 class GateFailed(RuntimeError):
     pass
-
-
-def _require(module: str, what: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise NotBuiltYet(f"{what} is not built yet ({module} does not exist)") from None
-        raise
-
-
-def today_local() -> dt.date:
-    return dt.datetime.now(LOCAL_TZ).date()
 
 
 # ---------------------------------------------------------------------------- steps
@@ -82,14 +65,15 @@ def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, tr
 
     rec = RunRecord(home, run_id)
     with rec.step(f"ingest.{source_name}", try_number=try_number) as out:
-        run_mod = _require("ingest.run", "ingest")
+        from ingest.run import ingest_source
+
         source = next((s for s in load_sources().sources if s.name == source_name), None)
         if source is None:
             raise ValueError(f"source {source_name!r} is no longer in the sources file")
         inbox = source.path or inbox
         if source.kind == "files" and not inbox:
             raise ValueError(f"source {source_name}: a files source needs an inbox: pass --feeds DIR (conf 'feeds')")
-        report = run_mod.ingest_source(home, source, inbox)
+        report = ingest_source(home, source, inbox)
         totals = {"deliveries": 0, "rows_in": 0, "landed": 0, "quarantined": 0, "already_landed": 0, "unreadable": 0}
         files: list[str] = []
         for d in report.deliveries:
@@ -169,10 +153,9 @@ def _store_gate(rec: RunRecord, gate) -> None:
 def step_build(home: Home, run_id: str, as_of: str | None) -> dict:
     rec = RunRecord(home, run_id)
     with rec.step("dbt_build", as_of=as_of) as out:
-        transform = _require("windowwatch.transform", "the dbt build")
-        if not hasattr(transform, "build"):
-            raise NotBuiltYet("the dbt build is not built yet (windowwatch.transform.build does not exist)")
-        result = transform.build(home, as_of or today_local().isoformat())
+        from windowwatch.transform import build
+
+        result = build(home, as_of or today_local().isoformat())
         counts: dict[str, int] = {}
         for n in result.nodes:
             counts[n.status] = counts.get(n.status, 0) + 1
@@ -188,7 +171,7 @@ def step_marts_gate(home: Home, run_id: str) -> dict:
     from expectations.marts import check_marts
 
     rec = RunRecord(home, run_id)
-    warehouse = Path(os.environ.get("WINDOWWATCH_WAREHOUSE") or home.warehouse)
+    warehouse = Path(settings().warehouse or home.warehouse)
     with rec.step("marts_gate") as out:
         gate = check_marts(warehouse, home.landing, home.data_docs / "marts")
         _store_gate(rec, gate)
@@ -205,7 +188,7 @@ def step_marts_gate(home: Home, run_id: str) -> dict:
 
 
 def step_publish(home: Home, run_id: str) -> str:
-    from windowwatch.publish import publish
+    from windowwatch.snapshot_publish import publish
 
     rec = RunRecord(home, run_id)
     with rec.step("publish") as out:
@@ -219,7 +202,7 @@ def step_publish(home: Home, run_id: str) -> str:
 def step_summary(home: Home, run_id: str) -> dict:
     rec = RunRecord(home, run_id)
     record = rec.assemble(final=True)
-    if not os.environ.get("WINDOWWATCH_RUN_CLI"):  # `windowwatch run` prints it itself, with the wall time
+    if not settings().run_cli:  # `windowwatch run` prints it itself, with the wall time
         print(format_summary(record))
     return record
 

@@ -17,8 +17,10 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from core.settings import settings
+
+from core.localtime import today_local
 from core.paths import FINDINGS_PARQUET, REPO_ROOT, Home
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -34,7 +36,9 @@ def ensure_empty_files(home: Home) -> None:
 
     if not all((root / feed / "_empty.parquet").exists()
                for feed in FEEDS for root in (home.landing, home.quarantine)):
-        from ingest.landing_files import ensure_empty_files as ensure_landing_empty_files
+        from ingest.landing_files import (
+            ensure_empty_files as ensure_landing_empty_files,
+        )
 
         ensure_landing_empty_files(home)
     ensure_findings_file(home)
@@ -115,7 +119,7 @@ class BuildResult:
 def _store_scoring(home: Home, scoring_path: Path | None):
     from core.config import DEFAULT_SCORING, load_scoring
 
-    path = Path(scoring_path or os.environ.get("WINDOWWATCH_SCORING", DEFAULT_SCORING))
+    path = Path(scoring_path or settings().scoring or DEFAULT_SCORING)
     scoring = load_scoring(path)
     home.state.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, home.state / "scoring-used.yaml")
@@ -194,7 +198,7 @@ def build(
         h = Home(Path(home).resolve())
     h.ensure()
     ensure_empty_files(h)
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # SPEC §1: dates are local
+    today = today_local()
     as_of_text = (as_of if isinstance(as_of, str) else (as_of or today).isoformat())[:10]
     dt.date.fromisoformat(as_of_text)  # fail early on a bad date
     scoring = _store_scoring(h, Path(scoring_path) if scoring_path else None)
@@ -202,7 +206,7 @@ def build(
     # changes every day. It goes in WINDOWWATCH_AS_OF below (macros/as_of.sql).
     dbt_vars = {**scoring.dbt_vars(), "scoring_hash": scoring.content_hash()}
     # an explicit warehouse, else WINDOWWATCH_WAREHOUSE (what profiles.yml and the pipeline read), else the home's
-    wh = Path(warehouse or os.environ.get("WINDOWWATCH_WAREHOUSE") or h.warehouse).resolve()
+    wh = Path(warehouse or settings().warehouse or h.warehouse).resolve()
 
     args = [
         "build",
@@ -216,7 +220,7 @@ def build(
         # dbt's file log at its default (debug) holds every statement of every node, ~14,000 lines
         # a city build, and writing them cost ~1 CPU-s of an incremental day (issue 7). The SQL run
         # stays in target/run and target/compiled; WINDOWWATCH_DBT_LOG_LEVEL=debug brings it back.
-        "--log-level-file", os.environ.get("WINDOWWATCH_DBT_LOG_LEVEL") or "info",
+        "--log-level-file", settings().dbt_log_level,
     ]
     if full_refresh:
         args.append("--full-refresh")

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from core.settings import settings
+
 from core.feeds import FEEDS
 from core.paths import REPO_ROOT
 
@@ -127,7 +129,7 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_sources(path: str | Path | None = None) -> SourcesFile:
-    path = Path(path or os.environ.get("WINDOWWATCH_SOURCES", DEFAULT_SOURCES))
+    path = Path(path or settings().sources or DEFAULT_SOURCES)
     raw = _expand_env(_read_yaml(path))
     try:
         return SourcesFile.model_validate(raw)
@@ -245,7 +247,7 @@ class Scoring(_Strict):
 
 
 def load_scoring(path: str | Path | None = None) -> Scoring:
-    path = Path(path or os.environ.get("WINDOWWATCH_SCORING", DEFAULT_SCORING))
+    path = Path(path or settings().scoring or DEFAULT_SCORING)
     raw = _read_yaml(path)
     try:
         return Scoring.model_validate(raw)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboards import auth, common as c
 from dashboards.i18n import t
-from windowwatch.exports import csv_bytes, xlsx_bytes
+from windowwatch.spreadsheets import csv_bytes, xlsx_bytes
 
 ctx = c.ctx()
 st.title(t("audit.title"))
@@ -28,7 +28,7 @@ can_write = ctx.role == "auditor"
 
 try:
     import windowwatch.audit as audit
-    from windowwatch.audit.export import ExportError
+    from windowwatch.audit.public_list import ExportError
     from windowwatch.snapshot import NoSnapshot  # PoolError is a NoSnapshot
 except ImportError:  # the audit feature is not installed in this build
     audit = None

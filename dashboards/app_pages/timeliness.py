@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboards import auth
 from dashboards import common as c
-from dashboards import exports
+from windowwatch import spreadsheets
 from dashboards import queries as q
 from dashboards.i18n import t
 
@@ -48,10 +48,10 @@ def export_frame():
 
 d1, d2, _ = st.columns([1, 1, 4])
 # guarded: the file is made when the button is clicked, which must not outlive the session
-d1.download_button(t("timeliness.csv"), auth.guarded(lambda: exports.to_csv(export_frame())),
+d1.download_button(t("timeliness.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(export_frame())),
                    file_name="open_cases.csv",
                    mime="text/csv", key="tl_csv", on_click="ignore")
-d2.download_button(t("timeliness.xlsx"), auth.guarded(lambda: exports.to_xlsx(export_frame(), "open_cases")),
+d2.download_button(t("timeliness.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({"open_cases": export_frame()})),
                    file_name="open_cases.xlsx", key="tl_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -20,14 +20,12 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from core.config import SourceOptions
 from core.feeds import Feed
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from core.localtime import LOCAL_TZ
 
 
 class SourceError(RuntimeError):

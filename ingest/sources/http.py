@@ -58,9 +58,9 @@ from typing import Any
 
 import httpx
 
+from core.localtime import LOCAL_TZ
 from ingest.delivery import Delivery
 from ingest.sources.batch import (
-    LOCAL_TZ,
     SourceError,
     canonical_json,
     find_column,

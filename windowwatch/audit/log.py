@@ -22,11 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core import faults
+from core.localtime import LOCAL_TZ
+from core.paths import Home
+from core.paths import home as default_home
 from windowwatch.audit.hashing import GENESIS, H, canonical_json
-from core.paths import Home, home as default_home
 
 LOG_NAME = "log.jsonl"
 _CACHE: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
@@ -55,10 +56,10 @@ def current_user() -> str:
         return "unknown"
 
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # SPEC §1: times are local (Asia/Shanghai)
 
 
 def now_local() -> str:
+    """Now, local with its offset (+08:00), as the log records it."""
     return dt.datetime.now(LOCAL_TZ).isoformat(timespec="seconds")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def generate(out, scale: str = "small", seed: int = 1, as_of=None, progress: bool = True, rates=None) -> dict:
-    """See windowwatch.generate.core.generate."""
-    from windowwatch.generate.core import generate as _generate
+    """See windowwatch.generate.dataset.generate."""
+    from windowwatch.generate.dataset import generate as _generate
 
     return _generate(out, scale=scale, seed=seed, as_of=as_of, progress=progress, rates=rates)

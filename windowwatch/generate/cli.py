@@ -9,7 +9,7 @@ import time
 
 
 def main(args) -> int:
-    from windowwatch.generate.core import generate
+    from windowwatch.generate.dataset import generate
 
     as_of = dt.date.fromisoformat(args.as_of) if getattr(args, "as_of", None) else None
     t0 = time.perf_counter()

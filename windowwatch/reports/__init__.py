@@ -4,6 +4,6 @@ API for the dashboard page 月度报告: `list_versions(month=None)` and `publis
 """
 
 from windowwatch.reports.data import ReportError
-from windowwatch.reports.publish import PublishResult, list_versions, publish_month
+from windowwatch.reports.publication import PublishResult, list_versions, publish_month
 
 __all__ = ["PublishResult", "ReportError", "list_versions", "publish_month"]

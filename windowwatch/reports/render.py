@@ -1,5 +1,5 @@
 """Render a frozen month: ranking.html, ranking.pdf (WeasyPrint, Noto Sans CJK SC embedded)
-and ranking.xlsx (formula-neutralised through windowwatch.exports).
+and ranking.xlsx (formula-neutralised through windowwatch.spreadsheets).
 
 Charts are inline SVG drawn here: no browser (kaleido) is needed to print the report.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from windowwatch.exports import write_xlsx
+from windowwatch.spreadsheets import write_xlsx
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FONT = "Noto Sans CJK SC"
