@@ -14,7 +14,8 @@ from tests.landing_fixtures import default_dataset, write_dataset
 from core.config import load_scoring
 from core.feeds import FEEDS
 from core.paths import Home
-from windowwatch.transform import DBT_PROJECT_DIR, landing_schema
+from ingest.landing_schema import landing_schema
+from windowwatch.transform import DBT_PROJECT_DIR
 
 DUCK_TYPES = {pl.String(): "VARCHAR", pl.Int64(): "BIGINT", pl.Float64(): "DOUBLE", pl.Boolean(): "BOOLEAN",
               pl.Date(): "DATE", pl.Datetime("us"): "TIMESTAMP", pl.Time(): "TIME", pl.Int8(): "TINYINT"}

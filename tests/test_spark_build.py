@@ -116,7 +116,7 @@ def test_spark_session_is_configured_from_the_profile(tmp_path):
 def test_landing_tables_get_the_full_contract_schema():
     from spark_fixtures import spark_ddl
     from core.feeds import FEEDS
-    from windowwatch.transform import QUARANTINE_SCHEMA, landing_schema
+    from ingest.landing_schema import QUARANTINE_SCHEMA, landing_schema
 
     for feed in FEEDS:
         schema = landing_schema(feed)
