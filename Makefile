@@ -8,8 +8,9 @@ export WINDOWWATCH_HOME ?= $(CURDIR)/var
 export PATH := $(HOME)/.local/bin:$(PATH)
 # Debian packages the tests and the demo need: a browser for the dashboard tests and chart
 # export, CJK fonts for charts and PDFs, PostgreSQL for the SQL source and Airflow metadata
-# tests, poppler for checking the PDFs.
-DEBIAN_PACKAGES := chromium fonts-noto-cjk postgresql poppler-utils
+# tests, poppler for checking the PDFs, Java 17 for the dbt build on local Spark (the portability
+# test, tests/dbt/test_spark_build.py).
+DEBIAN_PACKAGES := chromium fonts-noto-cjk postgresql poppler-utils openjdk-17-jre-headless
 PYTEST_ARGS ?=
 
 .PHONY: help setup uv python-deps system-deps demo test test-slow lint clean
