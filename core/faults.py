@@ -1,4 +1,4 @@
-"""Fault injection for crash tests, shared by every stage (issue 8).
+"""Fault injection for crash tests, shared by every stage (docs/architecture.md#failures-and-hostile-input).
 
 `WINDOWWATCH_FAULT_AT=<step>` kills the process with SIGKILL (no clean-up, like a power cut)
 when the code reaches `checkpoint("<step>")`. Unset (production), a checkpoint is one

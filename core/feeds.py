@@ -1,4 +1,4 @@
-"""The feed contract of SPEC §3: every feed's columns, types, aliases and enums.
+"""The feed contract: every feed's columns, types, aliases and enums.
 
 This module is the single source of truth for what a delivery may contain and what the
 landing Parquet holds. Ingest validates against it, the generator writes to it, the
@@ -341,7 +341,7 @@ FEEDS: dict[str, Feed] = {
     for f in (WINDOWS, ITEMS, STAFF, INSPECTORS, CALENDAR, HALL_HOURS, DEPT_VOLUMES, TRANSACTIONS, EVALUATIONS, VIDEO_FLAGS)
 }
 
-# Quarantine rules (SPEC §3). The rule id is stored with every quarantined row.
+# Quarantine rules. The rule id is stored with every quarantined row.
 QUARANTINE_RULES = {
     "missing_required": "a required column is missing or empty",
     "unknown_enum": "a value is not one of the feed's enum values or their Chinese aliases",

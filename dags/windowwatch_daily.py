@@ -1,4 +1,4 @@
-"""WindowWatch daily pipeline (SPEC §2): ingest every source → GE raw gate → dbt build →
+"""WindowWatch daily pipeline (docs/architecture.md): ingest every source → GE raw gate → dbt build →
 GE marts gate → publish → run summary.
 
 Thin on purpose: every task calls one `windowwatch.pipeline.step_*` function. One ingest task

@@ -1,4 +1,4 @@
-"""WindowWatch monthly publication (SPEC §4.8): on the publish day (default the 3rd,
+"""WindowWatch monthly publication (docs/architecture.md): on the publish day (default the 3rd,
 WINDOWWATCH_PUBLISH_DAY) freeze and render last month's ranking with
 `windowwatch.reports.publication.publish_month`.
 

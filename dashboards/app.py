@@ -1,4 +1,4 @@
-"""WindowWatch dashboards (SPEC §7): `streamlit run dashboards/app.py` (or `windowwatch serve`).
+"""WindowWatch dashboards (docs/architecture.md): `streamlit run dashboards/app.py` (or `windowwatch serve`).
 
 This script runs on every interaction: it picks the language, checks the login, resolves
 the published snapshot, draws the sidebar filters and then runs the page chosen in

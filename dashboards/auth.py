@@ -1,4 +1,4 @@
-"""Login for the dashboards (SPEC §8).
+"""Login for the dashboards (docs/architecture.md#privacy-and-access).
 
 Offline default: the argon2 accounts file managed by `windowwatch users add`, with a
 persisted lock-out after repeated failures. When `.streamlit/secrets.toml` has an `[auth]`

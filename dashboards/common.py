@@ -194,7 +194,7 @@ _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?\d{7,8}(?!\d)")
 
 
 def mask_pii(text) -> str:
-    """Defence in depth: comments are scrubbed upstream (SPEC §8); mask any ID or phone left."""
+    """Defence in depth: comments are scrubbed upstream (docs/architecture.md#privacy-and-access); mask any ID or phone left."""
     if is_missing(text):
         return ""
     s = _ID_CARD.sub(lambda m: m.group(1) + "********" + m.group(2)[-1:], str(text))

@@ -240,7 +240,7 @@ def collect(result, gate: GateResult) -> None:
                     column=cols or None,
                     why=meta.get("why", ""),
                     unexpected_count=res.get("unexpected_count"),
-                    # partial_unexpected_list never holds raw PII: landing hashes it (SPEC §8)
+                    # partial_unexpected_list never holds raw PII: landing hashes it (docs/architecture.md#privacy-and-access)
                     examples=[str(v)[:80] for v in (res.get("partial_unexpected_list") or [])[:5]]
                     or ([str(res["observed_value"])[:300]] if res.get("observed_value") is not None else []),
                     error=error,

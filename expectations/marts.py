@@ -3,7 +3,7 @@
 Never loads a mart into pandas: every asset is a DuckDB query (through the workaround in
 expectations/duckdb_workaround.py), and checks that relate rows or tables are computed in
 that query as a boolean `ok` column or a count, so GE evaluates them with the metric SQL it
-sends to DuckDB. The rules come from SPEC §4–5:
+sends to DuckDB. The rules come from docs/rules.md:
 
 critical: keys unique and not null; one row per window-month and department-month; rates in
 [0, 1]; stars 1..5; score 0..100; every red card past its deadline; cards only on open cases;
@@ -80,7 +80,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
                 check(
                     "critical",
                     gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["open", "completed", "rejected", "withdrawn"]),
-                    "status per SPEC §4.2",
+                    "status per docs/rules.md",
                 ),
                 check("critical", gxe.ExpectColumnValuesToBeInSet(column="card", value_set=["red", "yellow", "green"]), "cards are red/yellow/green"),
             ),
@@ -89,7 +89,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
     out.append(
         ok(
             "fct_case_cards",
-            "a card only on open cases, and every red card is past its deadline at the as-of date (SPEC §4.2)",
+            "a card only on open cases, and every red card is past its deadline at the as-of date (docs/rules.md)",
             "select case_id, card, (card is null) = (status <> 'open') "
             "and (card is distinct from 'red' or cast(deadline_at as date) < as_of_date) as ok from marts.fct_case",
         )
@@ -140,7 +140,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
     out.append(
         ok(
             "fct_window_month_ranks",
-            "ranks per SPEC §4.6: each centre ranks its own eligible windows every month, by score with ties "
+            "ranks per docs/rules.md: each centre ranks its own eligible windows every month, by score with ties "
             "sharing a rank (1,2,2,4); ineligible windows have no rank",
             "select month, center_id, window_id, case when is_eligible then rank is not distinct from "
             "(rank() over (partition by month, center_id, is_eligible order by score desc)) else rank is null end as ok "
@@ -159,7 +159,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
         ok(
             "fct_window_month_honours",
             f"a red flag only for an eligible, unvetoed window with >= {min_stars} stars; a veto caps the window "
-            "at one star; 末位 only among eligible windows (SPEC §4.6)",
+            "at one star; 末位 only among eligible windows (docs/rules.md)",
             "select month, window_id, (not coalesce(is_red_flag, false) "
             f"or (is_eligible and veto_reason is null and stars >= {min_stars})) "
             "and (veto_reason is null or stars = 1) "
@@ -199,7 +199,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
                 check(
                     "critical",
                     gxe.ExpectColumnValuesToBeInSet(column="review_status", value_set=["pending", "confirmed", "dismissed"]),
-                    "review status per SPEC §3",
+                    "review status per the feed contract, core/feeds.py",
                 ),
             ),
         )
@@ -268,7 +268,7 @@ def check_marts(warehouse: Path, landing: Path, docs_dir: Path) -> GateResult:
     missing = missing_marts(warehouse)
     if missing:
         gate.success = False
-        gate.notes.append(f"{warehouse}: marts missing from schema marts: {', '.join(missing)} (SPEC §5) — check the dbt build log")
+        gate.notes.append(f"{warehouse}: marts missing from schema marts: {', '.join(missing)} (docs/rules.md) — check the dbt build log")
         return gate
     config = duckdb_config(landing.parent, threads=1)  # see duckdb_config: window counts
     run_sql_gate(gate, warehouse, suites(landing, while_importing_gx(count_landed_accepted_cases, landing, config)), docs_dir, duckdb_config=config)

@@ -1,4 +1,4 @@
-"""Key index of landed event rows, for the duplicate_conflict rule across deliveries (issue 7).
+"""Key index of landed event rows, for the duplicate_conflict rule across deliveries (performance, docs/scaling.md).
 
     landing/_index/<feed>/<content_id>.parquet   key columns, recorded_at, _rh (content hash)
 

@@ -1,4 +1,4 @@
-"""Landing (SPEC §3): validate a delivery, quarantine bad rows, write good rows as Parquet.
+"""Landing (the feed contract, core/feeds.py): validate a delivery, quarantine bad rows, write good rows as Parquet.
 
     landing/<feed>/part_date=YYYY-MM-DD/<content_id>.parquet   good rows, contract order + metadata
     landing/<feed>/_empty.parquet                              0 rows, full schema (globs never fail)
@@ -144,7 +144,7 @@ class Lander:
 
     def prestage(self, delivery: Delivery | UnreadableDelivery) -> Future | None:
         """Start validating and staging a file delivery in a worker process while this process
-        finishes earlier deliveries (issue 7, `ingest/stage_pool.py`). Only the staging runs
+        finishes earlier deliveries (performance, docs/scaling.md, `ingest/stage_pool.py`). Only the staging runs
         early: the duplicate check against earlier deliveries, the landing write, the key index
         and the ledger still happen in `land`, one delivery after the other in delivery order.
         The caller must only prestage a delivery whose reference feeds are fully landed and
@@ -302,7 +302,7 @@ class Lander:
             con.close()
         return self._record(delivery, feed, hmap, rows_in, ingested_at, landed, quarantined, by_rule, partitions)
 
-    # -- the order-independent part of the finish, prepared where the delivery was staged (issue 7)
+    # -- the order-independent part of the finish, prepared where the delivery was staged (performance, docs/scaling.md)
 
     def prepare(self, delivery: Delivery, feed: Feed, stage: Path, hmap: HeaderMap, rows_in: int,
                  ingested_at: dt.datetime) -> dict:
@@ -353,7 +353,7 @@ class Lander:
                               ingested_at: dt.datetime, root: Path) -> tuple[int, list[str]] | None:
         """The landing files from the staged pieces (one per batch and date, `stage_good`):
         per date, its pieces in batch order are already in line order, so no sort of the
-        whole delivery is needed (issue 7: DuckDB's ORDER BY over every column was the
+        whole delivery is needed (the performance work (docs/scaling.md): DuckDB's ORDER BY over every column was the
         largest part of the finish). Memory: one piece at a time plus one row group.
         None when the lines are not ascending (then the caller sorts in DuckDB)."""
         cid = delivery.content_id

@@ -86,7 +86,7 @@ def ensure_empty_files(home: Home) -> None:
             atomic_write_parquet(pl.DataFrame(schema=QUARANTINE_SCHEMA), qp)
 
 
-# ------------------------------------------------------------------ a full disk (issue 8)
+# ------------------------------------------------------------------ a full disk (docs/architecture.md#failures-and-hostile-input)
 
 
 class DiskFullError(OSError):
@@ -110,4 +110,4 @@ def remove_own_temp_files(home: Home) -> None:
     shutil.rmtree(staging_root(home), ignore_errors=True)
 
 
-# ------------------------------------------------------------------ hostile text (issue 8)
+# ------------------------------------------------------------------ hostile text (docs/architecture.md#failures-and-hostile-input)

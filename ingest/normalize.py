@@ -1,4 +1,4 @@
-"""Turn a delivery's text columns into contract columns (SPEC §3), one place per concern.
+"""Turn a delivery's text columns into contract columns (the feed contract, core/feeds.py), one place per concern.
 
 Everything here is a vectorised polars expression over String columns: headers are mapped
 to contract names, then every value is parsed into its landing type together with a
@@ -89,7 +89,7 @@ def text(name: str) -> pl.Expr:
 
 def _stripped(values: pl.Series) -> pl.Series:
     # a BOM inside a file (two files concatenated, a BOM before a value) is never data; the
-    # BOM replace and the nulling of empty values run only when a batch has any (issue 7)
+    # BOM replace and the nulling of empty values run only when a batch has any (performance, docs/scaling.md)
     if values.str.contains("\ufeff", literal=True).any():
         values = values.str.replace_all("\ufeff", "", literal=True)
     values = values.str.strip_chars()
@@ -147,7 +147,7 @@ def _timestamp_value(s: pl.Expr) -> pl.Expr:
     YYYYMMDDThhmmss, YYYYMMDDhhmmss -> naive local Datetime("us"), null outside [TS_MIN, TS_MAX);
     an offset is converted."""
     # polars evaluates every branch of a when/then for every row: the offset arithmetic ran
-    # on millions of values that have none (issue 7). It now runs on the rows with one only,
+    # on millions of values that have none (performance, docs/scaling.md). It now runs on the rows with one only,
     # and the range check is inside, as an opaque function referenced twice runs twice.
     return s.map_batches(_timestamps, return_dtype=pl.Datetime("us"))
 
@@ -262,7 +262,7 @@ def parse_bool(name: str, s: pl.Expr | None = None) -> Parsed:
 def parse_int(name: str, s: pl.Expr | None = None) -> Parsed:
     s = text(name) if s is None else s
     # spreadsheets write whole numbers as "3.0"; anything else fractional is bad. One match
-    # without capture groups (a capturing replace on every row cost 5x more, issue 7)
+    # without capture groups (a capturing replace on every row cost 5x more, the performance work (docs/scaling.md))
     whole = pl.when(s.str.contains(".", literal=True)).then(s.str.replace(r"\.0*$", "")).otherwise(s)
     value = pl.when(s.str.contains(r"^[+-]?\d{1,18}(?:\.0*)?$")).then(whole).otherwise(None).cast(pl.Int64, strict=False)
     return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
@@ -275,7 +275,7 @@ def parse_float(name: str, s: pl.Expr | None = None) -> Parsed:
 
 
 def parse_rating(name: str, options: SourceOptions, s: pl.Expr | None = None) -> Parsed:
-    """Labels are always accepted; a number only with a declared direction (SPEC §3)."""
+    """Labels are always accepted; a number only with a declared direction (the feed contract, core/feeds.py)."""
     s = text(name) if s is None else s
     labels = {label.lower(): level for level, names in RATING_LABELS.items() for label in names}
     from_label = s.str.to_lowercase().replace_strict(labels, default=None, return_dtype=pl.Int8)

@@ -1,4 +1,4 @@
-"""Privacy (SPEC §8): applicant ids and phones become keyed hashes, names never land,
+"""Privacy (docs/architecture.md#privacy-and-access): applicant ids and phones become keyed hashes, names never land,
 free text is scrubbed of ID-card and phone numbers.
 
 The key comes from WINDOWWATCH_PII_KEY, else from a key file created on first use with mode
@@ -95,7 +95,7 @@ def hmac_series(values: pl.Series, key: bytes, column: str | None = None) -> pl.
     HMAC is not a polars expression: each distinct value is hashed once, and the digests
     are mapped back with a join (replace_strict with a dict of 10^5..10^6 entries was slower
     than the hashing itself). The normalisation also runs on the distinct delivered values
-    only (~10 % of the rows of a transactions batch, issue 7)."""
+    only (~10 % of the rows of a transactions batch, the performance work (docs/scaling.md))."""
     values = values.cast(pl.String)
     if column is not None:
         raw = values.drop_nulls().unique().to_frame("v")

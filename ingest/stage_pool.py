@@ -1,4 +1,4 @@
-"""Staging deliveries in worker processes (issue 7): ingest uses both cores.
+"""Staging deliveries in worker processes (performance, docs/scaling.md): ingest uses both cores.
 
 Staging a delivery (read, map headers, hash PII, parse, row checks, good/bad rows staged) and
 preparing its final files (duplicate rule within the delivery, quarantine, landing files per

@@ -38,7 +38,7 @@ def read_staged(path: Path) -> pa.Table:
 def staged_view(con: duckdb.DuckDBPyConnection, good_files: list[Path]) -> None:
     """View s: the staged good rows (Arrow IPC files), memory-mapped: zero-copy tables. A
     pyarrow dataset read the same files with copies, ~0.9 s of system CPU per million rows
-    (issue 7). The pieces of one delivery share one schema; if not, the dataset still reads them."""
+    (performance, docs/scaling.md). The pieces of one delivery share one schema; if not, the dataset still reads them."""
     try:
         staged = pa.concat_tables([read_staged(p) for p in good_files])
     except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -154,7 +154,7 @@ class BatchValidator:
         safe_cols = [c for c in t.columns if c != "_line"]
         t = (t.lazy().with_columns(*[text(name).alias(f"__t_{name}") for name in self.stripped])
              .with_columns(*[p.value.alias(f"__v_{name}") for name, p in self.parsed.items()]).collect())
-        # Fast path (issue 7): one "row is bad" predicate over the whole batch, with a single
+        # Fast path (performance, docs/scaling.md): one "row is bad" predicate over the whole batch, with a single
         # control-character scan of all text columns joined (tab is allowed text, so it cannot
         # create a match) instead of a regex per column; the per-rule flags and the first
         # failing rule are computed for the (few) bad rows only.
@@ -201,7 +201,7 @@ class BatchValidator:
 
     def _checks(self, hostile_text: bool) -> list[tuple[str, str, pl.Expr]]:
         """(rule, column, failed) in the order rules are tried. hostile_text: bad_value also
-        covers NUL/control characters and over-long values per column (issue 8)."""
+        covers NUL/control characters and over-long values per column (docs/architecture.md#failures-and-hostile-input)."""
         feed = self.feed
         checks: list[tuple[str, str, pl.Expr]] = []
         for rule in ROW_RULES:

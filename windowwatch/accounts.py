@@ -1,4 +1,4 @@
-"""Local dashboard accounts (SPEC §8): `$WINDOWWATCH_HOME/accounts.yaml` with argon2 hashes.
+"""Local dashboard accounts (docs/architecture.md#privacy-and-access): `$WINDOWWATCH_HOME/accounts.yaml` with argon2 hashes.
 
 The offline default when no OIDC provider is configured. The file maps a user name to its
 role and argon2id hash; it never holds a password. An inspector account may name the

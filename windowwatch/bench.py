@@ -1,4 +1,4 @@
-"""`windowwatch bench --scale small|city|province`: time every stage of the pipeline (issue 7).
+"""`windowwatch bench --scale small|city|province`: time every stage of the pipeline (performance, docs/scaling.md).
 
 1. Generate the scale's feeds once into `$WINDOWWATCH_HOME/bench/<scale>/feeds` (not timed;
    reused while `feeds/.bench-seed.json` matches the scale and seed).
@@ -45,7 +45,7 @@ GB = 1024**3
 # $WINDOWWATCH_HOME/duckdb_tmp (the profile's temp_directory).
 DUCKDB_MEMORY = {"small": "2GB", "city": "4GB", "province": "8GB"}
 
-# Targets of issue 7 (seconds, bytes).
+# Targets of the performance work (docs/scaling.md) (seconds, bytes).
 TARGETS = {
     "city": {"full_s": 120, "full_rss": 6 * GB, "incremental_s": 20},
     "province": {"full_s": 15 * 60, "full_rss": 12 * GB, "incremental_s": None},
@@ -380,7 +380,7 @@ def _is_workday(d: dt.date) -> bool:
 
     try:
         return chinese_calendar.is_workday(d)
-    except NotImplementedError:  # beyond the package: Mon–Fri (SPEC §4.1)
+    except NotImplementedError:  # beyond the package: Mon–Fri (docs/rules.md)
         return d.weekday() < 5
 
 
@@ -667,7 +667,7 @@ def render_section(r: BenchResult) -> str:
 RESULTS_HEADER = """# Benchmark results
 
 Appended by `windowwatch bench --scale small|city|province` (windowwatch/bench.py): one section per
-run, newest last. Targets (issue 7, on a 2-core, 24 GB machine): city full rebuild ≤ 120 s and
+run, newest last. Targets (performance, docs/scaling.md, on a 2-core, 24 GB machine): city full rebuild ≤ 120 s and
 ≤ 6 GB peak RSS; incremental day ≤ 20 s; province full rebuild ≤ 15 min and ≤ 12 GB; dbt stage ≤
 5× a bare DuckDB scan of the same landed data; every dashboard page ≤ 1.5 s warm at city scale.
 "wall" is the stage's process from start to exit (interpreter start and imports included, as an

@@ -1,4 +1,4 @@
-"""The `windowwatch` command line (SPEC §6).
+"""The `windowwatch` command line (docs/architecture.md#command-line).
 
 Each subcommand names the function that implements it as "module:function"; the function
 takes the parsed arguments and returns the exit code. A subcommand whose module does not

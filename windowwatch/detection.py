@@ -69,7 +69,7 @@ def found_signals(warehouse: str | Path) -> set[tuple]:
 
 
 def compare(truth: set[tuple], found: set[tuple]) -> list[RuleQuality]:
-    """One row per rule of SPEC §4.3, then one per rule the spec does not define (if any fired)."""
+    """One row per rule of docs/rules.md, then one per rule the spec does not define (if any fired)."""
     rules = RULES + sorted({k[0] for k in found | truth} - set(RULES))
     out = []
     for rule in rules:

@@ -31,7 +31,7 @@ def ensure_empty_files(home: Home) -> None:
     ingest's own code so the schema has one definition), and audit/findings.parquet.
 
     ingest's writer is imported only when a file is missing (a fresh home): a daily build finds
-    them all and skips the import (issue 7)."""
+    them all and skips the import (performance, docs/scaling.md)."""
     from core.feeds import FEEDS
 
     if not all((root / feed / "_empty.parquet").exists()
@@ -218,7 +218,7 @@ def build(
         "--vars", json.dumps(dbt_vars),
         "--quiet",
         # dbt's file log at its default (debug) holds every statement of every node, ~14,000 lines
-        # a city build, and writing them cost ~1 CPU-s of an incremental day (issue 7). The SQL run
+        # a city build, and writing them cost ~1 CPU-s of an incremental day (performance, docs/scaling.md). The SQL run
         # stays in target/run and target/compiled; WINDOWWATCH_DBT_LOG_LEVEL=debug brings it back.
         "--log-level-file", settings().dbt_log_level,
     ]

@@ -41,7 +41,7 @@ class SourceOptions(_Strict):
     encoding: str | None = None  # override CSV encoding detection (utf-8, gbk, gb18030)
     # per feed: {source column: contract column}; files sources key it by feed name
     column_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
-    # numeric ratings are accepted only when this is declared (SPEC §3)
+    # numeric ratings are accepted only when this is declared (the feed contract, core/feeds.py)
     rating_direction: RatingDirection | None = None
     watermark_column: str | None = None  # sql: incremental column
     page_size: int = Field(500, gt=0, le=100_000)  # http

@@ -1,5 +1,5 @@
 """双随机抽查 double-random audit: plan → commit → public entropy → draw → verify → findings →
-public list (一公开, SPEC §4.7).
+public list (一公开, docs/rules.md).
 
 The order is the point of the page: the plan hash is committed to the hash-chained log BEFORE
 the entropy field even appears, so nobody can pick a plan after seeing the entropy. Writing

@@ -26,7 +26,7 @@ if df.empty:
     st.info(t("common.empty"))
     st.stop()
 
-# components of SPEC §4.6 from the mart's own indicators
+# components of docs/rules.md from the mart's own indicators
 pen_d = scoring.score.discipline_penalty_per_flag if scoring else 0.1
 pen_i = scoring.score.off_book_penalty if scoring else 5
 weights = scoring.score.weights.model_dump() if scoring else dict(T=0.3, S=0.3, D=0.15, I=0.15, R=0.1)

@@ -39,7 +39,7 @@ MIME = {
 }
 months = list(dict.fromkeys(v["month"] for v in versions))
 month = st.selectbox(t("reports.month"), months, key="rep_month")
-try:  # hashing a month's files takes milliseconds: check on every view (issue 8, tamper detection)
+try:  # hashing a month's files takes milliseconds: check on every view (docs/architecture.md#failures-and-hostile-input, tamper detection)
     from windowwatch.reports.verify_reports import verify_reports
 
     rep = verify_reports(month, ctx.home)

@@ -2,7 +2,7 @@
 
 Shared by the sql and http sources so both follow one canonical form:
 - every value becomes text the landing parser accepts: datetimes `YYYY-MM-DD HH:MM:SS[.ffffff]`
-  (aware ones converted to Asia/Shanghai local time first, SPEC §1), dates/times ISO,
+  (aware ones converted to Asia/Shanghai local time first, core/localtime.py), dates/times ISO,
   decimals and ints plain (never exponent notation), bools `true`/`false`, NULL stays null,
   nested JSON values as canonical JSON text;
 - content_id = SHA-256 of the canonical JSON (keys sorted, no spaces, UTF-8 unescaped) of

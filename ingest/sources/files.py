@@ -142,7 +142,7 @@ def _digests(paths: list[Path]) -> dict[Path, Digest]:
 
 
 def _digests_ahead(paths: list[Path]) -> dict[Path, Future]:
-    """`_digests`, started in the background in delivery order (issue 7: at city the scan of
+    """`_digests`, started in the background in delivery order (the performance work (docs/scaling.md): at city the scan of
     1.8 GB was 4-11 s of serial prelude before any delivery could start; now the first
     deliveries are staged while later files are still being hashed)."""
     pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="inbox-hash")

@@ -19,7 +19,7 @@ Protocol (ours to define; a provincial interface gets an adapter in front of it)
   the feed's column names, Chinese aliases or the source's column_mapping.
 - Watermark column: `options.watermark_column`, else the item key that maps to `recorded_at`,
   else the one that maps to the feed's time column (evaluated_at, flagged_at, event_time).
-  Values are compared as timestamps of the SPEC §3 formats (numbers as numbers, anything else
+  Values are compared as timestamps of the the feed contract, core/feeds.py formats (numbers as numbers, anything else
   as text) and the largest is stored.
 
 Retries: connection errors, timeouts, 429 and 5xx are retried up to `max_retries` times,

@@ -1,4 +1,4 @@
-"""Double-random audit (双随机、一公开, SPEC §4.7): plans, draws, hash-chained log, findings.
+"""Double-random audit (双随机、一公开, docs/rules.md): plans, draws, hash-chained log, findings.
 
 The functions below are the API for the dashboard page 双随机抽查 and for the DAGs.
 """

@@ -20,7 +20,7 @@ from windowwatch.audit.log import AuditLog
 from windowwatch.audit.pools import read_evaluation_pool
 from core.paths import Home
 
-BAD_MAX_RATING = 2  # 不满意 = 2, 非常不满意 = 1 (internal scale, SPEC §3)
+BAD_MAX_RATING = 2  # 不满意 = 2, 非常不满意 = 1 (internal scale, the feed contract, core/feeds.py)
 NEUTRAL_RATING = 3  # 基本满意
 
 

@@ -1,4 +1,4 @@
-"""The double-random draw of SPEC §4.7: commit the plan, then draw with public entropy.
+"""The double-random draw of docs/rules.md: commit the plan, then draw with public entropy.
 
 `compute_draw` is the whole rule as a pure function of (plan, plan_hash, entropy, pools): the
 same function recomputes every draw from the log in `verify`.
@@ -31,7 +31,7 @@ class DrawResult:
     entry: dict[str, Any]
 
     def public_json(self) -> dict[str, Any]:
-        """The object `audit draw --json` prints (SPEC §6)."""
+        """The object `audit draw --json` prints (docs/architecture.md#command-line)."""
         return {
             "draw_id": self.draw_id,
             "plan_hash": self.plan_hash,

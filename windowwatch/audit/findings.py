@@ -2,7 +2,7 @@
 
 After each append the whole findings list is rewritten atomically as
 `$WINDOWWATCH_HOME/audit/findings.parquet` (temp file + rename) for the `fct_audit_finding`
-mart. Notes are scrubbed of ID-card and phone numbers before they are stored (SPEC §8).
+mart. Notes are scrubbed of ID-card and phone numbers before they are stored (docs/architecture.md#privacy-and-access).
 """
 
 from __future__ import annotations

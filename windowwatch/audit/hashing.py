@@ -1,4 +1,4 @@
-"""The hashes of SPEC §4.7: lowercase SHA-256 hex of UTF-8 text, canonical JSON."""
+"""The hashes of docs/rules.md: lowercase SHA-256 hex of UTF-8 text, canonical JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ GENESIS = "0" * 64  # prev_hash of the first log entry
 
 
 def canonical_json(value: Any) -> str:
-    """Keys sorted, separators `,` and `:`, non-ASCII kept (SPEC §4.7)."""
+    """Keys sorted, separators `,` and `:`, non-ASCII kept (docs/rules.md)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -1,6 +1,6 @@
-"""The audit plan of SPEC §4.7 (一单两库: the 检查事项清单), validated with clear errors.
+"""The audit plan of docs/rules.md (一单两库: the 检查事项清单), validated with clear errors.
 
-Risk boost (风险加权), defined precisely because the SPEC leaves it open:
+Risk boost (风险加权), defined precisely because the plan format leaves it open:
 - a window is *bottom* when fct_window_month.is_bottom is true for the population month, and
   *off-book* when fct_window_month.off_book_cases > 0 that month; its multiplier m_w is the
   product of the plan's multipliers that apply to it (1 when none does);
@@ -121,7 +121,7 @@ def _format(source: str, err: ValidationError) -> str:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         lines.append(f"  {loc}: {e['msg']}")
-    lines.append("  fix the key(s) above; see SPEC §4.7 for the plan format")
+    lines.append("  fix the key(s) above; see docs/rules.md for the plan format")
     return "\n".join(lines)
 
 

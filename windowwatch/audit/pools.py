@@ -74,7 +74,7 @@ def _rows(con, sql: str, params: list[Any]) -> list[dict[str, Any]]:
 def read_case_pool(con, plan: Plan) -> list[dict[str, Any]]:
     pop = plan.population
     start, end = month_bounds(pop.month)
-    # completed cases by completion month, other statuses by acceptance month (SPEC §4.7)
+    # completed cases by completion month, other statuses by acceptance month (docs/rules.md)
     time_col = "completed_at" if pop.status == "completed" else "accepted_at"
     sql = (
         "select case_id, window_id, department_id from marts.fct_case "

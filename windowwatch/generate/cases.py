@@ -2,7 +2,7 @@
 
 All draws are vectorised numpy on the chunk's own stream. Times are int64 seconds since
 1970-01-01 in local time (Asia/Shanghai, naive), days are int day numbers.
-Normal cases obey every rule of SPEC §4.3 with a margin (events at least a minute inside
+Normal cases obey every rule of docs/rules.md with a margin (events at least a minute inside
 hall hours, promised-item processing >= 31 min, recorded_at <= 2 h late); the injected
 anomalies break exactly one rule each, well past its threshold.
 """

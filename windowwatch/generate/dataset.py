@@ -58,10 +58,10 @@ def _month_key(secs: pl.Expr) -> pl.Expr:
 
 def _with_gen_notes(scale: Scale, scoring: Scoring) -> list[str]:
     return [
-        "Every truth list is computed from the generated rows with our own implementation of SPEC §4 "
+        "Every truth list is computed from the generated rows with our own implementation of docs/rules.md "
         "(thresholds from the default scoring file), then checked against the injection plan.",
         "Calibration: same-day share and satisfaction follow the published city figures (88.31 %, ≈99.9 %); "
-        "the city volume follows SPEC §9 (~2.5 M cases a year), which is more than the published 3,731 per "
+        "the city volume follows docs/scaling.md (~2.5 M cases a year), which is more than the published 3,731 per "
         "working day × 250 days.",
         "signals.csv holds one row per (rule, case) even when several events of the case qualify; "
         "OB_VOLUME_GAP rows have no case and carry the month (YYYY-MM).",

@@ -1,9 +1,9 @@
-"""Scales (SPEC §9) and the injection rates of the generator.
+"""Scales (docs/scaling.md) and the injection rates of the generator.
 
 Calibration (published figures of a real city centre): 701,400 applications in Jan–Sep
 (≈ 3,731 per working day), 88.31 % completed the same day, satisfaction ≈ 99.9 %.
-SPEC §9 asks ~2.5 M cases a year at city scale, which is more than 3,731 × 250: we keep
-SPEC's total and the published same-day share and satisfaction (stated in the truth notes).
+docs/scaling.md names ~2.5 M cases a year at city scale, which is more than 3,731 × 250: we keep
+that total and the published same-day share and satisfaction (stated in the truth notes).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     # a county hall, one quarter (Aug–Oct 2026: Mid-Autumn, National Day and its 调休 days)
     "small": Scale("small", 1, 20, 8, 3, 300, 25, 8, 30),
-    # a city centre, one year (incl. Spring Festival): ~2.5 M cases (SPEC §9)
+    # a city centre, one year (incl. Spring Festival): ~2.5 M cases (docs/scaling.md)
     "city": Scale("city", 1, 150, 40, 12, 10_000, 120, 15, 200),
     # a province: 8 city centres, ~20 M cases
     "province": Scale("province", 8, 150, 40, 12, 10_000, 120, 15, 200),

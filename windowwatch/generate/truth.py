@@ -1,4 +1,4 @@
-"""Ground truth: our own implementation of SPEC §4.2–4.4 applied to what we wrote.
+"""Ground truth: our own implementation of docs/rules.md applied to what we wrote.
 
 The truth is computed from the generated events (after truncation at the as-of date), not
 from the injection plan, and then checked against the plan: a normal case that fires a
@@ -17,7 +17,7 @@ from windowwatch.generate.workcal import WorkCalendar
 
 
 def deadlines(chunk: Chunk, centre: Centre, cal: WorkCalendar, as_of_day: int) -> tuple[np.ndarray, np.ndarray]:
-    """(deadline day, paused working days) per case, SPEC §4.2."""
+    """(deadline day, paused working days) per case, docs/rules.md"""
     t = chunk.t
     paused = np.zeros(chunk.n, dtype=np.int64)
     for start, end in (("supplement_request", "supplement_received"), ("suspend", "resume")):

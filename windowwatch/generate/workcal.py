@@ -1,8 +1,8 @@
-"""Working-day arithmetic for the generator and its ground truth (SPEC §4.1, §4.2).
+"""Working-day arithmetic for the generator and its ground truth (docs/rules.md).
 
 Days are held as int day numbers (days since 1970-01-01) in one dense table, so every
 rule is a vectorised numpy lookup. The official calendar comes from chinesecalendar;
-beyond its range (2004–2026) a day is a working day iff Monday–Friday (SPEC §4.1), and
+beyond its range (2004–2026) a day is a working day iff Monday–Friday (docs/rules.md), and
 the table remembers which days were assumed that way.
 """
 

@@ -1,4 +1,4 @@
-"""Monthly ranking publication (SPEC §4.8): frozen, versioned PDF / XLSX / HTML reports.
+"""Monthly ranking publication (docs/rules.md): frozen, versioned PDF / XLSX / HTML reports.
 
 API for the dashboard page 月度报告: `list_versions(month=None)` and `publish_month(month)`.
 """

@@ -1,4 +1,4 @@
-"""What a monthly publication freezes (SPEC §4.8), read from the published snapshot.
+"""What a monthly publication freezes (docs/rules.md), read from the published snapshot.
 
 The *content* of a version — the month's fct_window_month rows (with window, department and
 centre names from dim_window), its fct_department_month rows and the scoring file in force —

@@ -1,4 +1,4 @@
-"""`windowwatch report publish --month YYYY-MM` (SPEC §4.8): versioned, immutable publications.
+"""`windowwatch report publish --month YYYY-MM` (docs/rules.md): versioned, immutable publications.
 
 A version lives in `$WINDOWWATCH_HOME/reports/YYYY-MM/vN/`: data.json (the frozen content;
 H(canonical JSON of it) is the content hash), scoring.yaml (the file in force, verbatim),
