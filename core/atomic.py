@@ -49,3 +49,12 @@ def write_text(path: str | Path, text: str, *, mode: int | None = None, encoding
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(path)
+
+
+def fsync_dir(directory: str | Path) -> None:
+    """Make a rename inside `directory` durable (the directory entry itself is flushed)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -20,7 +20,6 @@ import datetime as dt
 from airflow.sdk import Param, dag, get_current_context, task
 
 from core.settings import settings
-
 from windowwatch.pipeline import DAG_ID, POOL
 
 RETRIES = settings().source_retries

@@ -16,7 +16,6 @@ import datetime as dt
 from airflow.sdk import Param, dag, get_current_context, task
 
 from core.settings import settings
-
 from windowwatch.pipeline import MONTHLY_DAG_ID
 
 PUBLISH_DAY = settings().publish_day

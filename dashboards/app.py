@@ -18,9 +18,9 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboards/ on the pa
 
 import streamlit as st  # noqa: E402
 
+from core.paths import home  # noqa: E402
 from dashboards import auth, common  # noqa: E402
 from dashboards.i18n import LANGS, t  # noqa: E402
-from core.paths import home  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,11 +13,10 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboards.i18n import t
-from core.settings import settings
-
-from windowwatch import accounts
 from core.paths import Home
+from core.settings import settings
+from dashboards.i18n import t
+from windowwatch import accounts
 
 SESSION_KEY = "_auth"
 

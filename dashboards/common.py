@@ -14,9 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.paths import Home
 from dashboards import queries as q
 from dashboards.i18n import t
-from core.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 ALL = ""  # the "all" choice of a filter

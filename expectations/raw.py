@@ -22,10 +22,18 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from core.settings import settings
-
-from expectations.gx_run import Failure, GateResult, SqlSuite, check, duckdb_config, import_gx, run_sql_gate, while_importing_gx
 from core.feeds import FEEDS, LANDING_METADATA, Feed
+from core.settings import settings
+from expectations.gx_run import (
+    Failure,
+    GateResult,
+    SqlSuite,
+    check,
+    duckdb_config,
+    import_gx,
+    run_sql_gate,
+    while_importing_gx,
+)
 
 # Clocks of source systems and of the landing host differ a little; beyond this it is an error.
 # recorded_at later than the delivery by more than this is a broken source clock.

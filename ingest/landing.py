@@ -36,22 +36,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.settings import settings
-
 from core import faults
 from core.feeds import FEEDS, Feed
 from core.localtime import now_local
 from core.paths import Home
+from core.settings import settings
 from ingest.delivery import Delivery, DeliveryReadError, UnreadableDelivery
 from ingest.key_index import content_hash_sql, earlier_index_files, index_path, write_index
-from ingest.landing_files import (atomic_write_bytes, atomic_write_parquet, is_disk_full, DiskFullError, staging_root,
-                                  tmp_name)
+from ingest.landing_files import (
+    DiskFullError,
+    atomic_write_bytes,
+    atomic_write_parquet,
+    is_disk_full,
+    staging_root,
+    tmp_name,
+)
 from ingest.landing_schema import QUARANTINE_SCHEMA, dictionary_columns, landing_arrow_schema, plain_strings
 from ingest.normalize import HeaderMap, map_headers
 from ingest.privacy import pii_key
 from ingest.sql_text import esc, q, sql_list
-from ingest.staged import PREPARED, ascending_lines, read_staged, move_into_place, pieces_by_day, stage_good, staged_view
 from ingest.stage_pool import StagePool
+from ingest.staged import (
+    PREPARED,
+    ascending_lines,
+    move_into_place,
+    pieces_by_day,
+    read_staged,
+    stage_good,
+    staged_view,
+)
 from ingest.validation import RULE_ORDER, BatchValidator, printable, printable_names, scrub_bounded
 
 

@@ -18,7 +18,6 @@ from core.feeds import FEEDS
 from core.paths import Home
 from ingest.landing_schema import QUARANTINE_SCHEMA, landing_schema
 
-
 # ------------------------------------------------------------------ atomic files
 
 

@@ -6,12 +6,10 @@ the metadata columns. Quarantine Parquet: one row per rejected row, with the fil
 
 from __future__ import annotations
 
-
 import polars as pl
 import pyarrow as pa
 
 from core.feeds import FEEDS, LANDING_METADATA, Feed
-
 
 TYPE_DTYPES: dict[str, pl.DataType] = {
     "str": pl.String(),

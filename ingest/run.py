@@ -11,24 +11,30 @@ feed, or a source failed (the rest still lands).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.delivery import Delivery
-from core.localtime import now_local
-from ingest.landing import DeliveryResult, Lander
-from ingest.landing_files import (DiskFullError, ensure_empty_files, is_disk_full, remove_leftovers, remove_own_temp_files,
-                                  staging_root)
-from ingest.sources.files import FileDelivery, PendingFile, scan_inbox
-from ingest.stage_pool import worker_count
 from core.config import ConfigError, Source, SourcesFile, load_sources
 from core.feeds import FEEDS
+from core.localtime import now_local
 from core.paths import Home
+from ingest.delivery import Delivery
+from ingest.landing import DeliveryResult, Lander
+from ingest.landing_files import (
+    DiskFullError,
+    ensure_empty_files,
+    is_disk_full,
+    remove_leftovers,
+    remove_own_temp_files,
+    staging_root,
+)
+from ingest.sources.files import FileDelivery, PendingFile, scan_inbox
+from ingest.stage_pool import worker_count
 
 FEED_ORDER = {name: i for i, name in enumerate(FEEDS)}  # reference feeds first
 

@@ -13,18 +13,8 @@ import polars as pl
 
 from core.feeds import QUARANTINE_RULES, Feed
 from ingest.delivery import MAX_VALUE_BYTES, Delivery
-from ingest.normalize import (
-    HeaderMap,
-    Parsed,
-    parse_column,
-    recorded_at_default,
-    shape,
-    tcol,
-    text,
-    vcol,
-)
+from ingest.normalize import HeaderMap, Parsed, parse_column, recorded_at_default, shape, tcol, text, vcol
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED, apply_privacy, scrub
-
 
 # The order in which rules are tried; a row is quarantined under the first that fails.
 RULE_ORDER = tuple(QUARANTINE_RULES)

@@ -24,11 +24,10 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from core.settings import settings
-
 from core import atomic
 from core.paths import Home
 from core.paths import home as default_home
+from core.settings import settings
 
 ROLES = ("inspector", "auditor", "viewer")
 MIN_PASSWORD_LENGTH = 8

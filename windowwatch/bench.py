@@ -32,10 +32,9 @@ from pathlib import Path
 
 import psutil
 
-from core.settings import settings
-
 from core import atomic
 from core.paths import REPO_ROOT, Home
+from core.settings import settings
 
 RESULTS_MD = REPO_ROOT / "bench" / "results.md"
 GB = 1024**3

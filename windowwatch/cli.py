@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+
 def _month(value: str) -> str:
     import re
 

@@ -18,10 +18,9 @@ import time
 import uuid
 from pathlib import Path
 
-from core.settings import settings
-
 from core.localtime import today_local
 from core.paths import REPO_ROOT, Home
+from core.settings import settings
 from windowwatch.runs import RunRecord, format_summary, latest
 
 DAG_ID = "windowwatch_daily"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.paths import Home, home as default_home
+from core.paths import Home
+from core.paths import home as default_home
 
 POINTER = "CURRENT"
 

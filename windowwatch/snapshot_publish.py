@@ -25,10 +25,11 @@ from pathlib import Path
 
 import duckdb
 
-from core.settings import settings
-
 from core import faults
-from core.paths import Home, home as default_home
+from core.atomic import fsync_dir
+from core.paths import Home
+from core.paths import home as default_home
+from core.settings import settings
 from windowwatch.snapshot import POINTER
 
 SNAPSHOT_PREFIX = "warehouse-"
@@ -67,14 +68,6 @@ def checkpoint(work: Path) -> None:
         raise PublishError(f"{wal}: still holds changes after CHECKPOINT — is another process writing?")
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy_bytes(fin, fout) -> None:
     """Copy an open file into another: in the kernel (`copy_file_range`) where the file system
     can, else through user space.
@@ -110,7 +103,7 @@ def _copy_durable(src: Path, dst: Path) -> None:
         raise PublishError(f"{src}: copied {tmp.stat().st_size} of {src.stat().st_size} bytes — is another process writing it?")
     os.chmod(tmp, 0o444)
     os.replace(tmp, dst)
-    _fsync_dir(dst.parent)
+    fsync_dir(dst.parent)
 
 
 def write_pointer(published_dir: Path, name: str) -> None:
@@ -120,7 +113,7 @@ def write_pointer(published_dir: Path, name: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, published_dir / POINTER)
-    _fsync_dir(published_dir)
+    fsync_dir(published_dir)
 
 
 def read_pointer(published_dir: Path) -> str | None:

@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.settings import settings
-
 from core.localtime import today_local
 from core.paths import FINDINGS_PARQUET, REPO_ROOT, Home
+from core.settings import settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -36,9 +35,7 @@ def ensure_empty_files(home: Home) -> None:
 
     if not all((root / feed / "_empty.parquet").exists()
                for feed in FEEDS for root in (home.landing, home.quarantine)):
-        from ingest.landing_files import (
-            ensure_empty_files as ensure_landing_empty_files,
-        )
+        from ingest.landing_files import ensure_empty_files as ensure_landing_empty_files
 
         ensure_landing_empty_files(home)
     ensure_findings_file(home)

@@ -14,10 +14,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.settings import settings
-
 from core.feeds import FEEDS
 from core.paths import REPO_ROOT
+from core.settings import settings
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_SCORING = CONFIG_DIR / "scoring.yaml"

@@ -14,7 +14,8 @@ import tempfile
 import pandas as pd
 import streamlit as st
 
-from dashboards import auth, common as c
+from dashboards import auth
+from dashboards import common as c
 from dashboards.i18n import t
 from windowwatch.spreadsheets import csv_bytes, xlsx_bytes
 

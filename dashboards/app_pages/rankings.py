@@ -4,10 +4,10 @@ import plotly.graph_objects as go
 import streamlit as st
 import yaml
 
+from core.config import ConfigError, load_scoring
 from dashboards import common as c
 from dashboards import queries as q
 from dashboards.i18n import t
-from core.config import ConfigError, load_scoring
 
 ctx = c.ctx()
 st.title(t("rankings.title"))

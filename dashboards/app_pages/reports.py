@@ -6,7 +6,8 @@ only lists and serves the published files, it never reads raw data.
 
 import streamlit as st
 
-from dashboards import auth, common as c
+from dashboards import auth
+from dashboards import common as c
 from dashboards.i18n import t
 
 ctx = c.ctx()

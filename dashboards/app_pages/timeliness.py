@@ -5,9 +5,9 @@ import streamlit as st
 
 from dashboards import auth
 from dashboards import common as c
-from windowwatch import spreadsheets
 from dashboards import queries as q
 from dashboards.i18n import t
+from windowwatch import spreadsheets
 
 ctx = c.ctx()
 st.title(t("timeliness.title"))

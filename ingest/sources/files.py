@@ -19,15 +19,15 @@ import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 
-from ingest.delivery import Delivery, DeliveryReadError, UnreadableDelivery
-from ingest.privacy import SCRUB_PATTERNS, SCRUBBED
 from core.config import SourceOptions
 from core.feeds import FEEDS
+from ingest.delivery import Delivery, DeliveryReadError, UnreadableDelivery
+from ingest.privacy import SCRUB_PATTERNS, SCRUBBED
 
 READ_CHUNK = 8 << 20  # bytes per read when hashing and transcoding
 # Files hashed at once by the inbox scan: reads and SHA-256 release the GIL, so one file's

@@ -58,7 +58,10 @@ from typing import Any
 
 import httpx
 
+from core.config import Source
+from core.feeds import FEEDS, Feed
 from core.localtime import LOCAL_TZ
+from core.paths import Home
 from ingest.delivery import Delivery
 from ingest.sources.batch import (
     SourceError,
@@ -72,9 +75,6 @@ from ingest.sources.batch import (
     url_secrets,
 )
 from ingest.sources.watermark import load_state, save_state, state_file
-from core.config import Source
-from core.feeds import FEEDS, Feed
-from core.paths import Home
 
 MAX_RETRY_AFTER = 60.0  # seconds: never wait longer for a server's Retry-After
 RETRY_STATUS = frozenset({429}) | frozenset(range(500, 600))

@@ -62,12 +62,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ingest.delivery import Delivery
-from ingest.sources.batch import SourceError, batch_content_id, find_column, scrub, text_columns, text_frame
-from ingest.sources.watermark import decode_value, encode_value, load_state, save_state, state_file
 from core.config import Source
 from core.feeds import FEEDS
 from core.paths import Home
+from ingest.delivery import Delivery
+from ingest.sources.batch import SourceError, batch_content_id, find_column, scrub, text_columns, text_frame
+from ingest.sources.watermark import decode_value, encode_value, load_state, save_state, state_file
 
 BATCH_ROWS = 50_000  # rows per Delivery unless options.page_size is set explicitly
 SUBQUERY = "ww_src"

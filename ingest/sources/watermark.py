@@ -27,8 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingest.sources.batch import SourceError
 from core.paths import Home
+from ingest.sources.batch import SourceError
 
 
 def _root(home: Home | str | os.PathLike) -> Path:

@@ -7,10 +7,10 @@ from pathlib import Path as _Path
 
 from windowwatch.audit.callback import draw_callbacks
 from windowwatch.audit.draw import DrawError, DrawResult, commit_plan, compute_draw, draw
-from windowwatch.audit.public_list import export_draw, public_rows, verification_bundle
 from windowwatch.audit.findings import PROBLEM_CODES, FindingError, add_finding, list_findings
 from windowwatch.audit.log import AuditLog, LogError
 from windowwatch.audit.plan import Plan, PlanError, load_plan, parse_plan, parse_plan_text
+from windowwatch.audit.public_list import export_draw, public_rows, verification_bundle
 from windowwatch.audit.verify_draws import VerifyReport, verify
 
 EXAMPLE_PLAN = _Path(__file__).resolve().parent / "example_plan.yaml"  # a starting point for the plan editor

@@ -14,11 +14,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from core.paths import Home
 from windowwatch.audit.draw import DrawError, DrawResult, _next_id, _open_commit, seed_of
 from windowwatch.audit.hashing import H, canonical_json
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.pools import read_evaluation_pool
-from core.paths import Home
 
 BAD_MAX_RATING = 2  # 不满意 = 2, 非常不满意 = 1 (internal scale, the feed contract, core/feeds.py)
 NEUTRAL_RATING = 3  # 基本满意

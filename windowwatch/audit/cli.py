@@ -10,10 +10,10 @@ import duckdb
 
 from windowwatch.audit.callback import draw_callbacks
 from windowwatch.audit.draw import DrawError, commit_plan, draw
-from windowwatch.audit.public_list import ExportError, export_draw
 from windowwatch.audit.findings import PROBLEM_CODES, FindingError, add_finding, list_findings
 from windowwatch.audit.log import AuditLog, LogError
 from windowwatch.audit.plan import PlanError, load_plan
+from windowwatch.audit.public_list import ExportError, export_draw
 from windowwatch.audit.verify_draws import verify
 from windowwatch.snapshot import NoSnapshot
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.paths import Home
 from windowwatch.audit.hashing import H
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.plan import Plan, boosted_k, parse_plan
 from windowwatch.audit.pools import read_pools
-from core.paths import Home
 
 
 class DrawError(RuntimeError):

@@ -15,9 +15,9 @@ from typing import Any
 import polars as pl
 
 from core import faults
+from core.paths import FINDINGS_PARQUET, Home
 from windowwatch.audit.draw import _next_id
 from windowwatch.audit.log import AuditLog
-from core.paths import FINDINGS_PARQUET, Home
 
 PROBLEM_CODES = ("办事指南不规范", "申请材料不全", "超时未说明", "体外循环", "收费不规范", "其他")
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import duckdb
 
+from core.paths import Home
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.plan import Plan
-from core.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 

@@ -14,12 +14,12 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from core.paths import Home
 from windowwatch.audit.findings import findings_rows
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.pools import _has_table
-from windowwatch.spreadsheets import write_csv, write_xlsx
-from core.paths import Home
 from windowwatch.snapshot import NoSnapshot, current_snapshot
+from windowwatch.spreadsheets import write_csv, write_xlsx
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.paths import Home
 from windowwatch.audit.callback import compute_callback
 from windowwatch.audit.draw import compute_draw
 from windowwatch.audit.hashing import H, canonical_json, file_sha256
 from windowwatch.audit.log import AuditLog, check_chain
 from windowwatch.audit.plan import PlanError, parse_plan
 from windowwatch.audit.pools import read_pools, snapshot_has_inspectors
-from core.paths import Home
 
 
 @dataclass

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from core.config import Scoring, load_scoring
 from core.feeds import FEEDS, REASON_CODES
 from windowwatch.generate import badrows, truth
+from windowwatch.generate import writers as W
 from windowwatch.generate.cases import DAY, generate_cases
 from windowwatch.generate.evaluations import evaluations_frame
 from windowwatch.generate.frames import case_ids, transactions_frame
@@ -32,7 +33,6 @@ from windowwatch.generate.reference import Centre, build_centre, hall_hours_fram
 from windowwatch.generate.scales import SCALES, Rates, Scale
 from windowwatch.generate.video import flags_frame, handover_keys, plan_handover
 from windowwatch.generate.workcal import WorkCalendar, day_number, to_date
-from windowwatch.generate import writers as W
 
 SAME_DAY_TARGET = 0.8831
 

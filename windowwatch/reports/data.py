@@ -17,9 +17,9 @@ from typing import Any
 
 import duckdb
 
-from windowwatch.audit.hashing import H, canonical_json
 from core.config import load_scoring
 from core.paths import Home
+from windowwatch.audit.hashing import H, canonical_json
 from windowwatch.snapshot import current_snapshot
 
 

@@ -30,13 +30,14 @@ from typing import Any
 
 import duckdb
 
-from core.settings import settings
-
 from core import faults
+from core.atomic import fsync_dir
+from core.config import DEFAULT_SCORING, load_scoring
+from core.paths import Home
+from core.paths import home as default_home
+from core.settings import settings
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.log import AuditLog, LogError, current_user, now_local
-from core.config import DEFAULT_SCORING, load_scoring
-from core.paths import Home, home as default_home
 from windowwatch.reports.changes import diff, to_markdown
 from windowwatch.reports.data import ReportError, content_hash, read_month
 from windowwatch.reports.render import context, render_html, write_pdf, write_ranking_xlsx
@@ -120,14 +121,6 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def publish_month(month: str, home: Home | str | Path | None = None) -> PublishResult:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ReportError(f"month {month!r}: expected YYYY-MM")
@@ -185,11 +178,11 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             for p in tmp.iterdir():
                 with open(p, "rb") as fh:
                     os.fsync(fh.fileno())
-            _fsync_dir(tmp)
+            fsync_dir(tmp)
             final = month_dir / f"v{version}"
             faults.checkpoint("report.before_rename")
             os.rename(tmp, final)  # fails rather than overwrite: a published version is immutable
-            _fsync_dir(month_dir)
+            fsync_dir(month_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -14,9 +14,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.paths import Home
+from core.paths import home as default_home
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.log import LogError
-from core.paths import Home, home as default_home
 from windowwatch.reports.data import content_hash
 from windowwatch.reports.publication import _anchors, versions_of
 
