@@ -12,7 +12,7 @@ None, and `expect_column_values_to_match_regex` raises "Regex is not supported f
 duckdb"). `apply` teaches it DuckDB's `regexp_matches` (RE2, a search like pandas'
 `str.contains`), in the regex metric modules that bound the function by name at import.
 
-tests/test_expectations_workaround.py asserts both gaps still reproduce without the patch;
+tests/expectations/test_duckdb_workaround.py asserts both gaps still reproduce without the patch;
 when one stops reproducing, that test fails with "upstream fixed: remove the workaround".
 """
 

@@ -293,7 +293,7 @@ def complete_examples(ctx, checkpoint_result, batches: dict) -> int:
     - unexpected_count > 0 (a failure, or a `mostly` pass): the expectation is validated again
       with SUMMARY on the same batch (`Batch.validate`, which stores nothing, so Data Docs
       shows only the Checkpoint's own runs) and its result replaces the first one.
-    tests/test_expectations_passes.py compares the completed results with one SUMMARY pass."""
+    tests/expectations/test_counts_first.py compares the completed results with one SUMMARY pass."""
     import great_expectations as gx
 
     again_total = 0

@@ -174,7 +174,7 @@ def _offset_timestamp(s: pl.Expr) -> pl.Expr:
 
 
 # The shapes real feeds deliver, parsed directly; anything else (or a fast miss) takes the
-# general rule above. tests/test_ingest_normalize.py pins that both always agree.
+# general rule above. tests/ingest/test_normalize.py pins that both always agree.
 _FAST_TS = (
     (r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}$", "%Y-%m-%d %H:%M:%S"),  # 'T' is made ' ' first
     (r"^\d{8}T\d{6}$", "%Y%m%dT%H%M%S"),

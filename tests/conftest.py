@@ -1,17 +1,28 @@
-"""Shared fixtures: every test gets its own WINDOWWATCH_HOME."""
+"""Fixtures that tests in several folders use. Every test gets its own WINDOWWATCH_HOME.
+
+Request a fixture by name; never import one into a test module (a second registration of a
+session fixture would, for instance, start a second PostgreSQL server).
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from collections.abc import Iterator
+
 import pytest
 
-# `postgres_url`: one real throwaway PostgreSQL 15 server per session, started only when a test
-# asks for it (tests/pg_server.py). Request the fixture; do not import it into a test module
-# (a second import would register a second session fixture and start a second server).
-from pg_server import postgres_url  # noqa: E402,F401
-# `small_pipeline`: generate small -> ingest -> dbt build, once per session (tests/small_pipeline.py).
-from small_pipeline import small_pipeline  # noqa: E402,F401
-# `fault_world`: that build published once, copied by every kill -9 trial (tests/fault_fixtures.py).
-from fault_fixtures import fault_world  # noqa: E402,F401
+from tests.support import landing
+from tests.support.faults import FaultWorld, build_fault_world
+from tests.support.pg_server import PostgresUnavailable, running_postgres
+from tests.support.small_pipeline import SmallPipeline, build_small_pipeline
+
+# Until tests/test_dbt_*.py and tests/test_spark_build.py move to tests/dbt/, they import the
+# landing helpers and spark_fixtures under their old module names; these are the same modules
+# under those names (not second copies). Delete this block with that move.
+sys.modules.setdefault("tests.landing_fixtures", landing)
+sys.modules.setdefault("landing_fixtures", landing)
+sys.modules.setdefault("spark_fixtures", importlib.import_module("tests.spark_fixtures"))
 
 
 @pytest.fixture()
@@ -21,3 +32,49 @@ def ww_home(tmp_path, monkeypatch):
     monkeypatch.setenv("WINDOWWATCH_HOME", str(home))
     monkeypatch.setenv("WINDOWWATCH_PII_KEY", "test-key-not-secret")
     return home
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a real PostgreSQL 15 server, one per pytest process (per xdist worker),
+    started on first request (tests/support/pg_server.py; `new_database` gives a test a database
+    of its own)."""
+    try:
+        cm = running_postgres()
+        url = cm.__enter__()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield url
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def small_pipeline(tmp_path_factory) -> SmallPipeline:
+    """generate small -> ingest -> dbt build, once per session (tests/support/small_pipeline.py)."""
+    return build_small_pipeline(tmp_path_factory.mktemp("small_pipeline"))
+
+
+@pytest.fixture(scope="session")
+def fault_world(small_pipeline, tmp_path_factory) -> FaultWorld:
+    """That build published once, copied by every kill -9 trial (tests/support/faults.py)."""
+    return build_fault_world(small_pipeline, tmp_path_factory.mktemp("fault_world"))
+
+
+@pytest.fixture(scope="module")
+def sec_home(tmp_path_factory):
+    """A published fixture snapshot, a report, one draw and an account per role
+    (tests/support/security.py), for the access and security tests."""
+    from tests.support.security import security_home
+
+    with security_home(tmp_path_factory) as home:
+        yield home
+
+
+@pytest.fixture()
+def deferred_downloads(monkeypatch):
+    """file name -> the data callable of each download button drawn during the test."""
+    from tests.support.security import spy_deferred_downloads
+
+    return spy_deferred_downloads(monkeypatch)

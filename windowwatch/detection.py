@@ -6,7 +6,7 @@
 `windowwatch generate` writes `_truth/signals.csv` (every injected anomaly: rule_id, case_id,
 window_id, department_id, month — month only for OB_VOLUME_GAP, which is per department-month);
 the build publishes `marts.fct_off_book_signal`. A signal is the same when all five keys agree.
-Used by tests/test_detection.py (small scale, asserts 1.0/1.0) and for the city-scale report.
+Used by tests/windowwatch/test_detection.py (small scale, asserts 1.0/1.0) and for the city-scale report.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def streamlit_argv(port: int, address: str | None = None) -> list[str]:
         # 0.4-0.6 s on our heap (~165k objects: pandas, plotly, duckdb; measured on the shared
         # 2-core box) and stalls every other session: under 20 sessions py-spy found ~8x more
         # time in it than in the pages' own code; turning it off halved the server's CPU
-        # (tests/test_load_dashboards.py). Python's generational GC still runs as usual.
+        # (tests/dashboards/test_load.py). Python's generational GC still runs as usual.
         "--runner.postScriptGC", "false",
         "--theme.font", "Noto Sans CJK SC, sans-serif",
     ]

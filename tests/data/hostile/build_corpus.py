@@ -3,7 +3,7 @@
 Run `uv run python tests/data/hostile/build_corpus.py` to rewrite `inbox/` (deterministic
 bytes). The big or dangerous cases (a 10 MB field, a 100,000-column header, an XLSX zip bomb,
 symlinks, FIFOs, `../` and newline names) are made at test time in tmp by
-tests/hostile_corpus.py, never committed. What each file must produce is in EXPECTED there.
+tests/support/hostile_corpus.py, never committed. What each file must produce is in EXPECTED there.
 
 Layout: inbox/<feed>/<case>.<ext>; `inbox/transaktions/` and `inbox/办件流水/` are unknown
 feed folders on purpose; `inbox/stray.csv` is a loose file outside any feed folder.

@@ -1,0 +1,418 @@
+"""`windowwatch generate`: determinism, contract-shaped output, realism, and a truthful truth.
+
+The truth files are re-derived here from the generated files with code independent of the
+generator (tests/support/feed_reader.py), for every rule that needs no working-day arithmetic;
+the deadline rules are checked on the cases they list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import chinese_calendar
+import polars as pl
+import pytest
+
+from tests.support.feed_reader import canonical_enum, is_bool, read_feed, row_at
+from core.feeds import FEEDS, QUARANTINE_RULES, RATING_LABELS
+from windowwatch.generate import generate
+from windowwatch.generate.people import id_check_ok
+
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gen") / "inbox"
+    generate(out, scale="small", seed=SEED, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def truth(small) -> dict:
+    return json.loads((small / "_truth" / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def tx(small) -> pl.DataFrame:
+    return read_feed(small, "transactions")
+
+
+@pytest.fixture(scope="module")
+def signals(small) -> pl.DataFrame:
+    return pl.read_csv(small / "_truth" / "signals.csv", infer_schema=False)
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _cases(signals: pl.DataFrame, rule: str) -> set[str]:
+    return set(signals.filter(pl.col("rule_id") == rule)["case_id"].to_list())
+
+
+def test_same_seed_gives_byte_identical_output(small, tmp_path):
+    again = tmp_path / "again"
+    generate(again, scale="small", seed=SEED, progress=False)
+    assert _hashes(small) == _hashes(again)
+    other = tmp_path / "other"
+    generate(other, scale="small", seed=SEED + 1, progress=False)
+    h_other = _hashes(other)
+    assert h_other["transactions/2026-09.csv"] != _hashes(small)["transactions/2026-09.csv"]
+
+
+def test_every_feed_and_truth_file_present(small, truth):
+    for feed in FEEDS:
+        if feed == "calendar":  # optional: 2026 is covered by chinesecalendar
+            continue
+        assert any((small / feed).iterdir()), feed
+    for name in ("ground_truth.json", "signals.csv", "overdue.csv", "bad_reviews.csv", "vetoes.csv", "quarantine.csv"):
+        assert (small / "_truth" / name).stat().st_size > 0, name
+    assert truth["seed"] == SEED and truth["scale"] == "small"
+    assert truth["period"] == {"start": "2026-08-01", "end": "2026-10-31"}
+    # every reader gets exercised: Parquet, XLSX, JSONL, UTF-8 BOM, GBK with Chinese headers
+    suffixes = {p.suffix for p in small.rglob("*") if p.is_file() and "_truth" not in p.parts}
+    assert {".csv", ".parquet", ".xlsx", ".jsonl"} <= suffixes
+    assert (small / "items/items.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    gbk = (small / "evaluations/2026-09-gbk.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        gbk.decode("utf-8")
+    assert gbk.decode("gbk").startswith("评价编号,办件编号,窗口编号")
+    assert "非常满意" in gbk.decode("gbk")
+
+
+def test_every_timestamp_format_appears(small):
+    firsts = {
+        "transactions/2026-09.csv": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
+        "transactions/2026-10.csv": r"^\d{8}T\d{6}$",
+        "evaluations/2026-10.csv": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+        "evaluations/2026-09-gbk.csv": r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$",
+        "video_flags/2026-08.csv": r"^\d{14}$",
+    }
+    import re
+
+    for rel, pattern in firsts.items():
+        row = row_at(small / rel, 2)
+        times = [v for k, v in row.items() if k in ("event_time", "evaluated_at", "flagged_at", "评价时间")]
+        assert times and re.match(pattern, times[0]), (rel, times)
+
+
+def test_arrivals_only_on_working_days_in_hours_except_injected(small, tx, signals):
+    hours = pl.read_csv(small / "hall_hours/hall_hours.csv", infer_schema=False)
+    by_window = {(r["scope_id"], r["day_kind"]): (r["open_time"], r["close_time"]) for r in hours.iter_rows(named=True)}
+    centre = {(r["scope_id"], r["day_kind"]): (r["open_time"], r["close_time"])
+              for r in hours.iter_rows(named=True) if r["scope_id"].startswith("C")}
+    ev = tx.filter(pl.col("event_type").is_in(["submit", "accept", "complete"]) & pl.col("case_id").is_not_null()
+                   & ~pl.col("case_id").str.starts_with("Q") & pl.col("event_time").is_not_null())
+    days = ev["event_time"].dt.date().unique().to_list()
+    work = {d: chinese_calendar.is_workday(d) for d in days}
+    bad = set()
+    for case, w, t in ev.select("case_id", "window_id", "event_time").iter_rows():
+        kind = "workday" if work[t.date()] else "non_workday"
+        rng = by_window.get((w, kind)) or centre.get(("C370100", kind))
+        s = t.strftime("%H:%M:%S")
+        if rng is None or not (rng[0] <= s < rng[1]):
+            bad.add(case)
+    assert bad == _cases(signals, "OB_OFF_HOURS")
+    assert len(bad) >= 2
+    # arrivals do follow the calendar: no normal case on National Day, cases on the 调休 Saturday
+    acc = tx.filter(pl.col("event_type") == "accept")
+    per_day = acc.group_by(pl.col("event_time").dt.date().alias("d")).len()
+    counts = dict(per_day.iter_rows())
+    assert counts.get(dt.date(2026, 10, 10), 0) > 100  # make-up working Saturday
+    assert counts.get(dt.date(2026, 10, 3), 0) < 60  # holiday: the weekend window only (+ injected)
+    # daily pattern: Mondays busier than Fridays
+    wd = acc.group_by(pl.col("event_time").dt.weekday().alias("wd")).len()
+    wdc = dict(wd.iter_rows())
+    assert wdc[1] > wdc[5]
+    # hourly pattern: morning peak above the lunch dip
+    hrs = dict(acc.group_by(pl.col("event_time").dt.hour().alias("h")).len().iter_rows())
+    assert hrs[10] > 2 * hrs[12]
+
+
+def test_truth_lists_every_anomaly_kind(small, signals, truth):
+    assert set(signals["rule_id"]) == {"OB_BACKFILL", "OB_INSTANT", "OB_OFF_HOURS", "OB_HANDOVER", "OB_RUNAROUND",
+                                       "OB_VOLUME_GAP"}
+    overdue = pl.read_csv(small / "_truth/overdue.csv", infer_schema=False)
+    assert set(overdue["kind"]) == {"completed_late", "open_red", "open_yellow"}
+    bad = pl.read_csv(small / "_truth/bad_reviews.csv", infer_schema=False)
+    assert set(bad["state"]) == {"rectified_on_time", "rectified_late", "unrectified", "invalid"}
+    vetoes = pl.read_csv(small / "_truth/vetoes.csv", infer_schema=False)
+    assert set(vetoes["reason"]) == {"private_handover", "backfill"}
+    q = pl.read_csv(small / "_truth/quarantine.csv", infer_schema=False)
+    assert set(q["rule"]) == set(QUARANTINE_RULES) - {"rating_direction_undeclared"}
+    assert any("rating_direction_undeclared" in n for n in truth["notes"])
+    assert truth["counts"]["signals_by_rule"]["OB_VOLUME_GAP"] >= 1
+
+
+def test_quarantine_lines_really_are_bad(small):
+    q = pl.read_csv(small / "_truth/quarantine.csv", infer_schema=False)
+    windows = set(pl.read_csv(small / "windows/windows.csv", infer_schema=False)["window_id"])
+    items = set(pl.read_csv(small / "items/items.csv", infer_schema=False)["item_code"])
+    listed: dict[str, set[int]] = {}
+    for feed, rel, line, rule in q.iter_rows():
+        path = small / rel
+        if rule == "unreadable_file":
+            with pytest.raises(Exception):
+                pl.read_parquet(path)
+            continue
+        if rule == "duplicate_conflict":  # a valid row on its own: see the test below
+            continue
+        line = int(line)
+        listed.setdefault(rel, set()).add(line)
+        row = row_at(path, line)
+        assert _defect(feed, row, windows, items) == rule, (rel, line, row)
+    # the other rows of those files have no defect (checked on every row of the smaller files)
+    for rel, lines in listed.items():
+        if "resend" in rel or "kiosk" in rel:
+            continue
+        path = small / rel
+        total = len(path.read_bytes().decode("utf-8").rstrip("\n").split("\n"))
+        sample = [n for n in range(2, total + 1) if n not in lines]
+        sample = sample[:: max(1, len(sample) // 400)]
+        for n in sample:
+            assert _defect(rel.split("/")[0], row_at(path, n), windows, items) is None, (rel, n)
+
+
+def _defect(feed: str, row: dict[str, str], windows: set[str], items: set[str]) -> str | None:
+    f = FEEDS[feed]
+    if any(c not in row for c in f.required):
+        return "missing_column"
+    if any(not row[c].strip() for c in f.required):
+        return "missing_required"
+    for c in f.columns:
+        v = row.get(c.name, "")
+        if not v:
+            continue
+        if c.enum and c.type != "list" and v not in canonical_enum(feed, c.name):
+            return "unknown_enum"
+        if c.type == "datetime" and not _is_ts(v):
+            return "bad_timestamp"
+        if c.type == "float" and not _is_float(v):
+            return "bad_value"
+        if c.type == "int" and not v.lstrip("-").isdigit():
+            return "bad_value"
+        if c.type == "bool" and not is_bool(v):
+            return "bad_value"
+        if c.type == "rating":
+            labels = {a for vs in RATING_LABELS.values() for a in vs}
+            if v not in labels and not (v.isdigit() and 1 <= int(v) <= 5):
+                return "rating_out_of_range"
+    if "window_id" in row and row["window_id"] not in windows:
+        return "unknown_reference"
+    if "item_code" in row and row["item_code"] not in items:
+        return "unknown_reference"
+    return None
+
+
+def _is_ts(v: str) -> bool:
+    for p in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y%m%dT%H%M%S", "%Y%m%d%H%M%S"):
+        try:
+            dt.datetime.strptime(v, p)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def test_duplicate_conflict_rows_conflict_with_an_earlier_file(small, tx):
+    q = pl.read_csv(small / "_truth/quarantine.csv", infer_schema=False).filter(pl.col("rule") == "duplicate_conflict")
+    assert q.height == 2
+    for rel, line in q.select("file", "line").iter_rows():
+        row = row_at(small / rel, int(line))
+        earlier = tx.filter((pl.col("event_id") == row["event_id"]) & (pl.col("_file") < rel))
+        assert earlier.height == 1
+        assert earlier["staff_id"][0] != row["staff_id"]
+        assert earlier["recorded_at"][0] == dt.datetime.fromisoformat(row["recorded_at"])
+
+
+def test_backfill_instant_handover_runaround_truth_match_the_files(small, tx, signals, truth):
+    boundary = {b["rule_id"]: b["case_id"] for b in truth["boundary_cases"]}
+    assert set(boundary) == {"OB_INSTANT", "OB_BACKFILL"}
+    good = tx.filter(pl.col("case_id").is_not_null() & ~pl.col("case_id").str.starts_with("Q")
+                     & ~pl.col("_file").str.contains("resend"))
+    # OB_BACKFILL
+    late = good.filter(pl.col("event_type").is_in(["accept", "complete"])
+                       & ((pl.col("recorded_at") - pl.col("event_time")) > pl.duration(hours=24)))
+    assert set(late["case_id"]) == _cases(signals, "OB_BACKFILL")
+    lag = (good["recorded_at"] - good["event_time"]).dt.total_seconds()
+    normal = lag.filter(~good["case_id"].is_in(list(_cases(signals, "OB_BACKFILL")) + [boundary["OB_BACKFILL"]]))
+    assert normal.max() <= 2 * 3600
+    b = good.filter((pl.col("case_id") == boundary["OB_BACKFILL"]) & (pl.col("event_type") == "accept"))
+    assert (b["recorded_at"] - b["event_time"]).to_list() == [dt.timedelta(hours=24)]
+    # OB_INSTANT
+    items = pl.read_csv(small / "items/items.csv", infer_schema=False).with_columns(
+        pl.col("item_kind").replace(canonical_enum("items", "item_kind")), pl.col("promised_limit").cast(pl.Int64))
+    wide = good.filter(pl.col("event_type") == "accept").select("case_id", "item_code", acc="event_time").join(
+        good.filter(pl.col("event_type") == "complete").select("case_id", done="event_time"), on="case_id").join(
+        items.select("item_code", "item_kind", "promised_limit"), on="item_code")
+    promised = wide.filter((pl.col("item_kind") == "promised") & (pl.col("promised_limit") >= 3))
+    inst = promised.filter((pl.col("done") - pl.col("acc")) < pl.duration(minutes=15))
+    assert set(inst["case_id"]) == _cases(signals, "OB_INSTANT")
+    b = promised.filter(pl.col("case_id") == boundary["OB_INSTANT"])
+    assert (b["done"] - b["acc"]).to_list() == [dt.timedelta(minutes=15)]
+    rest = promised.filter(~pl.col("case_id").is_in(inst["case_id"].implode()) & (pl.col("case_id") != boundary["OB_INSTANT"]))
+    assert (rest["done"] - rest["acc"]).min() >= dt.timedelta(minutes=30)
+    # OB_HANDOVER: confirmed private_handover flags x any event of the case at that window that day
+    flags = read_feed(small, "video_flags").filter(pl.col("flag_type") == "private_handover")
+    assert {"confirmed", "pending", "dismissed"} <= set(flags["review_status"])
+    conf = flags.filter(pl.col("review_status") == "confirmed").select(
+        "window_id", pl.col("flagged_at").dt.date().alias("d")).unique()
+    hit = good.with_columns(pl.col("event_time").dt.date().alias("d")).join(conf, on=["window_id", "d"])
+    assert set(hit["case_id"]) == _cases(signals, "OB_HANDOVER")
+    others = flags.filter(pl.col("review_status") != "confirmed").select(
+        "window_id", pl.col("flagged_at").dt.date().alias("d")).unique()
+    decoy = good.with_columns(pl.col("event_time").dt.date().alias("d")).join(others, on=["window_id", "d"])
+    assert decoy.height > 0  # the pending/dismissed flags sit on days with cases, and must not fire
+    # OB_RUNAROUND: reasons in English or Chinese (the GBK file)
+    ev = read_feed(small, "evaluations")
+    ra = ev.filter(pl.col("case_id").is_not_null()
+                   & pl.col("reason_codes").fill_null("").str.contains("multiple_trips|sent_to_department|多次跑|让去原单位办"))
+    assert set(ra["case_id"]) == _cases(signals, "OB_RUNAROUND")
+
+
+def test_volume_gap_truth_matches_dept_volumes(small, tx, signals):
+    windows = pl.read_csv(small / "windows/windows.csv", infer_schema=False)
+    acc = tx.filter((pl.col("event_type") == "accept") & pl.col("case_id").is_not_null()).join(
+        windows.select("window_id", "department_id"), on="window_id")
+    recorded = acc.group_by("department_id", pl.col("event_time").dt.strftime("%Y-%m").alias("month")).len()
+    vol = pl.read_csv(small / "dept_volumes/dept_volumes.csv", infer_schema=False).with_columns(
+        pl.col("reported_cases").cast(pl.Int64))
+    j = vol.join(recorded, on=["department_id", "month"], how="left").with_columns(pl.col("len").fill_null(0))
+    gaps = j.filter(pl.col("reported_cases") > 1.10 * pl.col("len"))
+    listed = signals.filter(pl.col("rule_id") == "OB_VOLUME_GAP")
+    assert set(zip(gaps["department_id"], gaps["month"])) == set(zip(listed["department_id"], listed["month"]))
+    ratio = j["reported_cases"] / j["len"]
+    assert ((ratio <= 1.05) | (ratio >= 1.15)).all()  # nothing near the 110 % threshold
+
+
+def test_overdue_and_rectification_truth_is_consistent(small, tx):
+    overdue = pl.read_csv(small / "_truth/overdue.csv", try_parse_dates=True, schema_overrides={"case_id": pl.String})
+    as_of = dt.date(2026, 10, 31)
+    status = tx.filter(pl.col("case_id").is_in(overdue["case_id"].implode())).group_by("case_id").agg(
+        pl.col("event_time").filter(pl.col("event_type") == "complete").max().alias("done"),
+        pl.col("event_time").filter(pl.col("event_type") == "accept").max().alias("acc"))
+    j = overdue.join(status, on="case_id")
+    assert j.height == overdue.height
+    for case, kind, deadline, done, acc in j.select("case_id", "kind", "deadline_date", "done", "acc").iter_rows():
+        assert deadline >= acc.date()
+        if kind == "completed_late":
+            assert done is not None and done.date() > deadline
+        else:
+            assert done is None
+            if kind == "open_red":
+                assert deadline < as_of
+            else:
+                assert deadline >= as_of
+                # the deadline of a workday item is a working day (calendar items are moved onto one)
+                assert chinese_calendar.is_workday(deadline) or deadline == acc.date()
+    bad = pl.read_csv(small / "_truth/bad_reviews.csv", try_parse_dates=True)
+    ev = read_feed(small, "evaluations").join(bad, on="evaluation_id")
+    assert ev.height == bad.height
+    for state, deadline, at, rect, verdict in ev.select("state", "rectification_deadline", "evaluated_at",
+                                                        "rectified_at", "verdict").iter_rows():
+        assert deadline > at.date()
+        if state == "rectified_on_time":
+            assert rect.date() <= deadline
+        elif state == "rectified_late":
+            assert rect.date() > deadline
+        elif state == "unrectified":
+            assert rect is None
+        else:
+            assert verdict == "invalid"
+
+
+def test_realism_same_day_satisfaction_evaluation_rate(small, tx, truth):
+    done = tx.filter(pl.col("event_type") == "complete").select("case_id", done="event_time")
+    acc = tx.filter(pl.col("event_type") == "accept").select("case_id", acc="event_time")
+    j = acc.join(done, on="case_id")
+    same_day = (j["done"].dt.date() == j["acc"].dt.date()).mean()
+    assert 0.86 <= same_day <= 0.91, same_day
+    assert abs(same_day - truth["counts"]["same_day_share"]) < 0.002
+    ev = read_feed(small, "evaluations").filter(pl.col("rating").is_between(1, 5))
+    satisfaction = (ev["rating"] >= 4).mean()
+    assert satisfaction >= 0.99, satisfaction
+    rate = ev.filter(pl.col("case_id").is_not_null())["case_id"].n_unique() / j.height
+    assert 0.70 <= rate <= 0.85, rate
+    # statuses: some rejected, withdrawn, still open (recent) and every case has an accept
+    types = set(tx["event_type"].drop_nulls())
+    assert {"reject", "withdraw", "supplement_request", "supplement_received", "suspend", "resume", "extend",
+            "approve", "deliver"} <= types
+    assert truth["counts"]["open_cases"] > 0
+    # video flags: AI with confidences in range, inspectors without, a pending backlog at the end
+    flags = read_feed(small, "video_flags").filter(pl.col("flag_id").str.starts_with("V"))
+    ai = flags.filter(pl.col("source") == "ai")["confidence"].cast(pl.Float64)
+    assert ai.min() >= 0.5 and ai.max() <= 0.99
+    assert flags.filter(pl.col("source") == "inspector")["confidence"].null_count() == flags.filter(
+        pl.col("source") == "inspector").height
+    assert flags.filter(pl.col("review_status") == "pending").height > 0
+
+
+def test_pii_columns_look_real_and_some_comments_leak(small, tx):
+    ids = tx["applicant_id"].drop_nulls()
+    assert ids.len() > 1000
+    assert all(id_check_ok(v) for v in ids.head(2000).to_list())
+    assert tx["applicant_phone"].drop_nulls().str.contains(r"^1[3-9]\d{9}$").all()
+    ev = read_feed(small, "evaluations")
+    leaks = ev["comment"].drop_nulls().str.contains(r"1[3-9]\d{9}|\d{17}[\dX]")
+    assert 1 <= leaks.sum() <= 50
+
+
+def test_cli_generate_with_as_of(tmp_path, capsys):
+    from windowwatch.cli import main
+
+    out = tmp_path / "feeds"
+    assert main(["generate", "--scale", "small", "--out", str(out), "--seed", "3", "--as-of", "2026-10-15"]) == 0
+    gt = json.loads((out / "_truth/ground_truth.json").read_text(encoding="utf-8"))
+    assert gt["period"] == {"start": "2026-08-01", "end": "2026-10-15"}
+    tx = read_feed(out, "transactions")
+    assert tx["event_time"].max() <= dt.datetime(2026, 10, 15, 23, 59, 59)
+    assert tx["recorded_at"].max() <= dt.datetime(2026, 10, 15, 23, 59, 59)
+    assert "signals_by_rule" in capsys.readouterr().out
+
+
+def test_several_centres_stream_to_per_centre_files(tmp_path, monkeypatch):
+    """The province path (several centres per month) at toy size: per-centre files, unique ids."""
+    import dataclasses
+
+    from windowwatch.generate import scales
+
+    toy = dataclasses.replace(scales.SCALES["small"], name="toy", centers=2, windows=8, departments=4, months=2,
+                              cases_per_workday=40, weekend_cases_per_day=3, inspectors=6)
+    monkeypatch.setitem(scales.SCALES, "toy", toy)
+    out = tmp_path / "toy"
+    gt = generate(out, scale="toy", seed=2, progress=False)
+    assert gt["centres"] == ["C370100", "C370200"]
+    names = {p.name for p in (out / "transactions").iterdir()}
+    assert {"2026-09-C370100.parquet", "2026-09-C370200.parquet", "2026-10-C370100.csv", "2026-10-C370200.csv"} <= names
+    tx = read_feed(out, "transactions")
+    real = tx.filter(~pl.col("_file").str.contains("resend") & ~pl.col("event_id").str.starts_with("Q"))
+    assert real["event_id"].n_unique() == real.height
+    windows = pl.read_csv(out / "windows/windows.csv", infer_schema=False)
+    assert windows["window_id"].n_unique() == windows.height == 16
+    assert set(pl.read_csv(out / "_truth/signals.csv", infer_schema=False)["rule_id"]) >= {"OB_INSTANT", "OB_OFF_HOURS"}
+
+
+def test_as_of_beyond_the_official_calendar_is_flagged(tmp_path):
+    gt = generate(tmp_path / "late", scale="small", seed=4, as_of=dt.date(2027, 1, 31), progress=False)
+    assumed = gt["calendar"]["assumed_mon_fri_days_used"]
+    assert assumed and assumed[0] == "2027-01-01" and assumed[-1] == "2027-01-31"
+
+
+def test_rates_are_configurable(tmp_path, truth):
+    gt = generate(tmp_path / "more", scale="small", seed=SEED, progress=False,
+                  rates={"instant": 0.01, "min_per_chunk": 3})
+    assert gt["rates"]["instant"] == 0.01
+    assert gt["counts"]["signals_by_rule"]["OB_INSTANT"] > 3 * truth["counts"]["signals_by_rule"]["OB_INSTANT"]
