@@ -24,7 +24,7 @@ uv:
 	@command -v uv >/dev/null 2>&1 || { echo "installing uv"; python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv; }
 
 # The `spark` extra (dbt-spark + PySpark, ~400 MB) is installed too: CI builds the dbt project on
-# local Spark (tests/test_spark_build.py), the proof that the SQL is portable (SPEC §9).
+# local Spark (tests/dbt/test_spark_build.py), the proof that the SQL is portable (docs/scaling.md).
 # Bytecode is compiled once here: Airflow and GE processes otherwise recompile on every start
 # where PYTHONDONTWRITEBYTECODE is set (about 18 s each).
 python-deps: uv

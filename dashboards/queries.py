@@ -144,7 +144,7 @@ def monthly_trend(path: str, f: Filters) -> pd.DataFrame:
 
 
 def assumed_calendar(path: str) -> pd.DataFrame:
-    """Assumed (not official) calendar days inside the span the marts' cases use (SPEC §4.1)."""
+    """Assumed (not official) calendar days inside the span the marts' cases use (docs/rules.md)."""
     return fetch(path, """
         with span as (select min(accepted_at)::date as lo, greatest(max(deadline_at)::date, max(as_of_date)) as hi
                       from marts.fct_case)
@@ -183,24 +183,17 @@ def ranking(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
 # ---------------------------------------------------------------- timeliness
 
 
-_WORKDAY_INDEX = """wd as (select date, sum(is_workday::int) over (order by date) as idx from marts.dim_date)"""
-
-
 def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None) -> tuple[str, tuple]:
     extra, params = "", tuple(cards)
     if item:
         extra = " and c.item_code = ?"
         params += (item,)
     sql = f"""
-        with {_WORKDAY_INDEX}
         select c.case_id, w.window_name, w.department_name, i.item_name, c.card, c.accepted_at, c.deadline_at,
-               (case when c.card = 'red' then 0 else dl.idx - ao.idx end)::integer as remaining_workdays,
-               c.overdue_workdays
+               c.remaining_workdays, c.overdue_workdays
         from marts.fct_case c
         join marts.dim_window w on w.window_id = c.window_id
         left join marts.dim_item i on i.item_code = c.item_code
-        left join wd dl on dl.date = c.deadline_at::date
-        left join wd ao on ao.date = c.as_of_date
         where {cond} and c.status = 'open' and c.card in ({", ".join("?" for _ in cards) or "null"}){extra}
         order by case c.card when 'red' then 0 when 'yellow' then 1 else 2 end, c.overdue_workdays desc,
                  remaining_workdays, c.case_id"""

@@ -6,24 +6,13 @@ session fixture would, for instance, start a second PostgreSQL server).
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support import landing
 from tests.support.faults import FaultWorld, build_fault_world
 from tests.support.pg_server import PostgresUnavailable, running_postgres
 from tests.support.small_pipeline import SmallPipeline, build_small_pipeline
-
-# Until tests/test_dbt_*.py and tests/test_spark_build.py move to tests/dbt/, they import the
-# landing helpers and spark_fixtures under their old module names; these are the same modules
-# under those names (not second copies). Delete this block with that move.
-sys.modules.setdefault("tests.landing_fixtures", landing)
-sys.modules.setdefault("landing_fixtures", landing)
-sys.modules.setdefault("spark_fixtures", importlib.import_module("tests.spark_fixtures"))
-
 
 @pytest.fixture()
 def ww_home(tmp_path, monkeypatch):

@@ -179,7 +179,7 @@ def build(
     time-limit, off-book and scoring rules) run only with `unit_tests=True`. They check the SQL,
     not the data, so a daily build that has not changed the SQL learns nothing from them, while
     each one costs a round of temporary tables. CI runs every one of them
-    (tests/test_dbt_unit_tests.py builds the project with unit_tests=True, and the test_dbt_*
+    (tests/dbt/test_dbt_unit_tests.py builds the project with unit_tests=True, and the test_dbt_*
     rule tests do too).
 
     Never raises for a failing model or test: the result says what failed (per node, with

@@ -6,7 +6,7 @@
     windowwatch.transform.build sets), else today (current_date).
 
     Why not --vars every day: any change of --vars makes dbt drop partial parsing and re-parse the
-    whole project (~4 s at every daily run, issue 7). The environment variable is read only when
+    whole project (~4 s at every daily run at city scale). The environment variable is read only when
     the SQL is compiled (`execute`), never while parsing: dbt records an env_var() read during
     parsing against the model's file and re-parses every such file when the value changes. No
     parse-time decision needs the date (refs, configs and tests do not depend on it), so a run

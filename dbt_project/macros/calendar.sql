@@ -1,55 +1,38 @@
-{#- Working-day arithmetic (SPEC §4.1/4.2), the one implementation every rule uses.
+{#- Working-day arithmetic, the one implementation every rule uses (docs/rules.md#working-days).
 
-    int_calendar__days numbers the working days: workday_seq(d) = working days up to and
-    including d. Hence (民法典 art. 201: the first day is not counted)
-      working days d with a < d ≤ b     = seq(b) − seq(a)
-      the N-th working day after a      = the working day whose seq is seq(a) + N
-                                          (= the first date with that seq)
-    and assumed_seq does the same for days outside the official calendar and the feed.
-    Two forms of the same arithmetic: scalar-subquery macros taking DATE / integer expressions
-    (workdays_between, nth_workday_after, next_workday_on_or_after), and a join form for models
-    over millions of rows (int_cases__*: join the calendar on the dates, then seq_difference and
-    calendar_workday_by_seq). -#}
+    int_calendar__days numbers the working days: workday_seq(d) = working days up to and including
+    d. A rule joins that calendar on each date it needs (`left join calendar as x on x.date = …`,
+    which gives x.workday_seq and x.is_workday) and then, with 民法典 art. 201 (the first day is
+    not counted) and art. 203 (a period ending on a holiday ends on the next working day):
+      working days d with a < d ≤ b        workdays_between(seq(a), seq(b))     = seq(b) − seq(a)
+      the N-th working day after a          join_nth_workday_after(…, seq(a), N) = the working day
+                                                                                   whose seq is seq(a) + N
+      d, or the working day after it        join_workday_on_or_after(…, d)       = the working day whose
+                                                                                   seq is seq(d) + (0 if d is one, else 1)
+      the end of a deadline day             end_of_day(d)                        = d 23:59:59
+    Equality joins, not scalar subqueries: a few million cases join the calendar faster than they
+    run correlated subqueries. -#}
 
-{#- Working days d with a < d ≤ b, from the two days' workday_seq (0 when b ≤ a). -#}
-{% macro seq_difference(seq_a, seq_b) -%}
+{#- Working days d with a < d ≤ b, from the workday_seq of a and of b (0 when b ≤ a). -#}
+{% macro workdays_between(seq_a, seq_b) -%}
     greatest(0, ({{ seq_b }}) - ({{ seq_a }}))
 {%- endmacro %}
 
-{#- workday_seq → the working day with that number (join on workday_seq = seq(a) + N). -#}
-{% macro calendar_workday_by_seq(calendar) -%}
-    select workday_seq, date from {{ calendar }} where is_workday
+{#- `left join` the working day whose workday_seq is seq_expr + n_expr as `alias` (alias.date),
+    from `calendar` (int_calendar__days or a select of it with date, is_workday, workday_seq).
+    With N ≥ 1 that is the N-th working day after the day whose seq is seq_expr; the rule decides
+    what N = 0 means (an immediate item ends on its acceptance day, even a non-working one).
+    `only_if`: an extra join condition (the rows the lookup applies to). -#}
+{% macro join_nth_workday_after(calendar, alias, seq_expr, n_expr, only_if=none) -%}
+    left join (select workday_seq, date from {{ calendar }} where is_workday) as {{ alias }}
+        on {% if only_if %}({{ only_if }}) and {% endif %}{{ alias }}.workday_seq = ({{ seq_expr }}) + ({{ n_expr }})
 {%- endmacro %}
 
-{% macro calendar_relation() -%}{{ ref('int_calendar__days') }}{%- endmacro %}
-
-{#- workday_seq of a date. -#}
-{% macro workday_seq_of(date_expr) -%}
-    (select max(cal_s.workday_seq) from {{ calendar_relation() }} cal_s where cal_s.date = ({{ date_expr }}))
-{%- endmacro %}
-
-{#- Number of working days d with a < d ≤ b (0 when b ≤ a). -#}
-{% macro workdays_between(a_expr, b_expr) -%}
-    {{ seq_difference(workday_seq_of(a_expr), workday_seq_of(b_expr)) }}
-{%- endmacro %}
-
-{#- The N-th working day after date a (N ≥ 1); a itself for N = 0 (即办: the acceptance day). -#}
-{% macro nth_workday_after(a_expr, n_expr) -%}
-    case
-        when ({{ n_expr }}) = 0 then ({{ a_expr }})
-        else (select min(cal_n.date) from {{ calendar_relation() }} cal_n
-              where cal_n.workday_seq = {{ workday_seq_of(a_expr) }} + ({{ n_expr }}))
-    end
-{%- endmacro %}
-
-{#- d if d is a working day, else the next working day (民法典 art. 203: a period ending on a
-    holiday ends on the first day after it). -#}
-{% macro next_workday_on_or_after(d_expr) -%}
-    (select min(cal_w.date) from {{ calendar_relation() }} cal_w
-     where cal_w.is_workday
-       and cal_w.workday_seq = {{ workday_seq_of(d_expr) }}
-           + (select case when max(cal_x.is_workday_int) = 1 then 0 else 1 end
-              from {{ calendar_relation() }} cal_x where cal_x.date = ({{ d_expr }})))
+{#- `left join` as `alias` the working day on or after the calendar day `day` (the alias of a
+    joined calendar row): `day` itself when it is a working day, else the next working day
+    (民法典 art. 203). -#}
+{% macro join_workday_on_or_after(calendar, alias, day) -%}
+    {{ join_nth_workday_after(calendar, alias, day ~ '.workday_seq', 'case when ' ~ day ~ '.is_workday then 0 else 1 end') }}
 {%- endmacro %}
 
 {#- End of a day (23:59:59): deadlines are the end of their last day. -#}
@@ -65,7 +48,8 @@
     timestampadd(SECOND, 86399, cast(({{ date_expr }}) as timestamp))
 {%- endmacro %}
 
-{#- ISO weekday 1 = Monday … 7 = Sunday (engine-specific). -#}
+{#- ISO weekday 1 = Monday … 7 = Sunday (engine-specific): int_calendar__days assumes Mon–Fri
+    working days outside the official calendar and the calendar feed. -#}
 {% macro iso_weekday(date_expr) -%}
     {{ return(adapter.dispatch('iso_weekday', 'windowwatch')(date_expr)) }}
 {%- endmacro %}
@@ -79,8 +63,9 @@
     (((dayofweek({{ date_expr }}) + 5) % 7) + 1)
 {%- endmacro %}
 
-{#- One row per date from start to end inclusive, column date_day (engine-specific). The bounds
-    are columns of the relation `bounds_relation` (start_col, end_col), one row. -#}
+{#- One row per date from start to end inclusive, column date_day (engine-specific): the spine of
+    int_calendar__days. The bounds are columns of the relation `bounds_relation` (start_col,
+    end_col), one row. -#}
 {% macro date_series(bounds_relation, start_col, end_col) -%}
     {{ return(adapter.dispatch('date_series', 'windowwatch')(bounds_relation, start_col, end_col)) }}
 {%- endmacro %}

@@ -2,7 +2,7 @@
     landing Parquet of that feed (stg_landing__transactions, int_cases__events_latest), so the
     casts cannot drift apart. The names and types mirror the landing schema of the feed contract
     (ingest.landing.landing_schema(feed), from core/feeds.py: PII columns as *_hmac,
-    `drop` columns absent, metadata last); tests/test_dbt_marts.py checks that they agree.
+    `drop` columns absent, metadata last); tests/dbt/test_dbt_marts.py checks that they agree.
 
     typed_landing_columns(feed, only=none): `cast(col as type) as col, ...` for every column, or
     for the columns named in `only` (kept in landing order). -#}

@@ -1,4 +1,4 @@
-{#- The indicator columns that fct_window_month and fct_department_month both publish (SPEC §5),
+{#- The indicator columns that fct_window_month and fct_department_month both publish (docs/rules.md#department-month),
     cast to their contract types in one place so the two marts cannot drift apart. -#}
 {% macro monthly_indicator_columns() -%}
     cast(cases_accepted as {{ dbt.type_bigint() }}) as cases_accepted,

@@ -1,4 +1,4 @@
-{#- The seven monthly rates of SPEC §4.4–4.6 from a row of month counts (window or department):
+{#- The seven monthly rates (docs/rules.md#monthly-rates) from a row of month counts (window or department):
     null when the denominator is 0, except rectification_rate (1.0 when nothing was due).
     on_time_rate and immediate_on_time_rate count only completions with an on-time verdict
     (timed_completed). One definition for int_scoring__window_month_scored and fct_department_month. -#}

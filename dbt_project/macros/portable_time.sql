@@ -1,4 +1,6 @@
-{#- Exact differences between two timestamps (second - first), engine-specific.
+{#- Time, portably: exact differences between timestamps, adding days and months, times of day.
+
+    Exact differences between two timestamps (second - first), engine-specific.
 
     DuckDB keeps dbt.datediff (date_diff: the number of unit boundaries crossed). dbt-spark's
     datediff for sub-day units reads microseconds out of the timestamp's text with a regular
@@ -47,4 +49,18 @@
 {%- endmacro %}
 {% macro spark__add_months(n, date_expr) -%}
     add_months(cast({{ date_expr }} as date), cast({{ n }} as int))
+{%- endmacro %}
+
+{#- Time of day of a timestamp, comparable with the TIME columns of hall_hours. -#}
+{% macro time_of_day(ts) -%}
+    {{ return(adapter.dispatch('time_of_day', 'windowwatch')(ts)) }}
+{%- endmacro %}
+
+{% macro default__time_of_day(ts) -%}
+    cast({{ ts }} as time)
+{%- endmacro %}
+
+{#- A TIME literal from a var ('HH:MM:SS'), or a typed null when the var is null (closed). -#}
+{% macro time_literal(value) -%}
+    {%- if value is none or value == '' -%}cast(null as time){%- else -%}cast('{{ value }}' as time){%- endif -%}
 {%- endmacro %}

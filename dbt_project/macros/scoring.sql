@@ -1,5 +1,6 @@
-{#- Scoring rules of SPEC §4.6, each in one place. Every threshold and weight is a dbt var that
-    windowwatch.transform.build fills from the scoring file in force (Scoring.dbt_vars()). -#}
+{#- The scoring rules (docs/rules.md#score, #stars, #rank), each in one place. Every threshold and
+    weight is a dbt var that windowwatch.transform.build fills from the scoring file in force
+    (Scoring.dbt_vars()). -#}
 
 {#- score = 100 × (wT·T + wS·S + wD·D + wI·I + wR·R), rounded to 2 decimals. -#}
 {% macro window_score(t, s, d, i, r) -%}
@@ -47,27 +48,7 @@
     ceiling(round({{ share }} * ({{ n }}), 9))
 {%- endmacro %}
 
-{#- Time of day of a timestamp, comparable with the TIME columns of hall_hours. -#}
-{% macro time_of_day(ts) -%}
-    {{ return(adapter.dispatch('time_of_day', 'windowwatch')(ts)) }}
-{%- endmacro %}
-
-{% macro default__time_of_day(ts) -%}
-    cast({{ ts }} as time)
-{%- endmacro %}
-
-{#- A TIME literal from a var ('HH:MM:SS'), or a typed null when the var is null (closed). -#}
-{% macro time_literal(value) -%}
-    {%- if value is none or value == '' -%}cast(null as time){%- else -%}cast('{{ value }}' as time){%- endif -%}
-{%- endmacro %}
-
-{#- Text of a value for evidence strings. -#}
-{% macro as_text(expr) -%}
-    cast({{ expr }} as {{ dbt.type_string() }})
-{%- endmacro %}
-
-
-{#- The five score components of SPEC §4.6 and the adjusted satisfaction, for a row that has the
+{#- The five score components (docs/rules.md#score) and the adjusted satisfaction, for a row that has the
     month's rates; `reference_rate` is the column holding c of the Bayesian adjustment. Used by
     the window and the department month so both compute them the same way. -#}
 {% macro score_components(reference_rate) -%}

@@ -1,4 +1,4 @@
-"""Generate seeds/official_calendar.csv from the chinesecalendar package (SPEC §4.1).
+"""Generate seeds/official_calendar.csv from the chinesecalendar package (docs/rules.md#working-days).
 
 Run once per package upgrade (the seed is committed, so `dbt build` needs no network):
     uv run python dbt_project/scripts/make_calendar_seed.py

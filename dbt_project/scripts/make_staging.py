@@ -6,7 +6,7 @@ Writes models/staging/_sources.yml (source `landing`: one table per feed over it
 Parquet, plus `quarantine`), stg_landing__<feed>.sql (typed, deduplicated) and
 _stg_landing.yml (descriptions from the contract); each feed's key/required/enum/range checks are
 one column_checks test on its source table (see source_checks). Run it after
-changing feeds.py; tests/test_dbt_timeliness_contract.py fails while they disagree.
+changing feeds.py; tests/dbt/test_dbt_timeliness_contract.py fails while they disagree.
 """
 
 from pathlib import Path
@@ -36,7 +36,7 @@ TESTED_ON = {"transactions": "int_cases__events_latest"}
 UNIQUE_ON = {
     "windows": "int_reference__windows and dim_window", "items": "int_reference__items and dim_item",
     "staff": "dim_staff", "inspectors": "dim_inspector", "calendar": "int_calendar__days (date)",
-    "hall_hours": "int_hall_hours__resolved (window_id, day_kind)",
+    "hall_hours": "int_reference__hall_hours (window_id, day_kind)",
     "dept_volumes": "fct_department_month (department_id, month)", "transactions": "int_cases__events_latest",
     "evaluations": "fct_evaluation", "video_flags": "fct_video_flag",
 }
@@ -65,7 +65,7 @@ def source_checks(feed: str) -> list[str]:
 
 root = Path(__file__).resolve().parent.parent / "models" / "staging"
 src = ["version: 2", "", "sources:", "  - name: landing",
-       "    description: >", "      Landing Parquet written by ingest (SPEC §2): one folder per feed, partitioned by date,",
+       "    description: >", "      Landing Parquet written by ingest: one folder per feed, partitioned by date,",
        "      each delivery once. Every feed folder holds `_empty.parquet` with the full schema so the",
        "      glob never fails; `union_by_name` lets older deliveries lack newer optional columns.",
        "    tables:"]
@@ -79,8 +79,8 @@ def coldesc(feed, c, name):
         if col.aliases: bits.append("(" + " / ".join(col.aliases) + ")")
         if col.description: bits.append(col.description)
         if col.enum: bits.append("One of: " + ", ".join(f"{k} {v[0]}" for k, v in col.enum.items()) + ".")
-        if col.pii == "hash": bits.append("PII: keyed HMAC-SHA256 of the raw value (SPEC §8); never the raw value.")
-        if col.pii == "scrub": bits.append("PII scrubbed: ID-card and phone numbers removed at ingest (SPEC §8).")
+        if col.pii == "hash": bits.append("PII: keyed HMAC-SHA256 of the raw value; never the raw value.")
+        if col.pii == "scrub": bits.append("PII scrubbed: ID-card and phone numbers removed at ingest.")
         if col.type == "rating": bits.append("5 = 非常满意 … 1 = 非常不满意.")
         if col.type == "list": bits.append("Canonical values joined by ';'.")
     elif name in META_DESC:
@@ -147,7 +147,7 @@ where _row_rank = 1
         base = name[:-5] if name.endswith("_hmac") else name
         stg_yml += [f"      - name: {name}", f"        description: \"{coldesc(feed, base, name)}\""]
 src += ["      - name: quarantine",
-        "        description: \"Every row ever quarantined by ingest (SPEC §3), one Parquet per delivery under quarantine/<feed>/.\"",
+        "        description: \"Every row ever quarantined by ingest (docs/rules.md#quarantine), one Parquet per delivery under quarantine/<feed>/.\"",
         "        config:", "          meta:",
         "            external_location: \"read_parquet('{{ env_var('WINDOWWATCH_HOME', 'var') }}/quarantine/**/*.parquet', union_by_name=true, hive_partitioning=false)\"",
         "        columns:"]

@@ -140,7 +140,7 @@ select * from ({{ b }}) as check_{{ loop.index }}
     keys collide) — the same answer, about a third cheaper. The hashes seen twice are found by
     sorting them (a repeat is equal to the one before it): at city scale 1.6 CPU-s for the 11.6 M
     event_ids of int_cases__events_latest where a hash aggregate over as many groups took 2.4-2.8
-    (issue 7: that test is on the incremental day's critical path). -#}
+    (that test is on the incremental day's critical path). -#}
 {% macro duckdb__ww_unique_failures(model, cols, is_combination, text_type, example) %}
   {%- set not_null = '' if is_combination else (cols[0] ~ ' is not null and ') -%}
   {%- set h = 'hash(' ~ cols | join(', ') ~ ')' -%}

@@ -2,8 +2,8 @@
     Events: re-delivery of the same evaluation_id with a later recorded_at is an update, so the row with
     the latest recorded_at is kept (tie: latest _ingested_at, then _delivery_id, _line - deterministic).
 
-    A table, built incrementally on DuckDB (issue 7): three models read it (int_calendar__days,
-    fct_evaluation, int_off_book__runaround), and as a view each of them re-ranked all 2 M landed
+    A table, built incrementally on DuckDB: three models read it (int_calendar__days,
+    int_satisfaction__evaluations, int_off_book__runaround), and as a view each of them re-ranked all 2 M landed
     rows. Nothing here depends on the as-of date, so the int_cases__events_latest rule applies:
     the winner over all landed rows of an evaluation_id is the winner over (its current row here
     ∪ its rows in deliveries not seen yet) because the ranking is a total order and landing is

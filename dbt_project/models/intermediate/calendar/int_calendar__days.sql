@@ -1,4 +1,4 @@
-{#- The working-day calendar (SPEC §4.1): one row per date, with the running working-day number
+{#- The working-day calendar (docs/rules.md#working-days): one row per date, with the running working-day number
     every deadline is computed from (macros/calendar.sql).
     Precedence: the `calendar` feed > the official calendar (seed generated from chinesecalendar)
     > assumed (working day iff Monday–Friday, is_assumed = true: results that use such a day say so).

@@ -1,16 +1,18 @@
-{#- Timeliness of every accepted case as of the as-of date (SPEC §4.2), one row per case.
-    - The clock starts at `accept`; the acceptance day is not counted (民法典 art. 201).
-    - N = the item's limit (promised, else legal) + Σ extend_days (行政许可法 art. 42 延期)
-      + paused working days (行政许可法 art. 45, int_cases__pauses).
-    - workday items: deadline = end of the N-th working day after the acceptance date;
-      calendar_day items: the N-th calendar day after it, moved to the next working day when it is
-      not one (民法典 art. 203); N = 0 (即办): the end of the acceptance day.
-    - completed: on time iff complete time ≤ deadline; overdue_workdays = working days d with
+{#- Timeliness of every accepted case as of the as-of date, one row per case — the shared base of
+    fct_case and the off-book rules. Each rule is in docs/rules.md (anchors below); the working-day
+    arithmetic is macros/calendar.sql.
+    - limit (#limit): N = the item's limit (promised, else legal) + Σ extend_days (行政许可法 art. 42
+      延期) + paused working days (行政许可法 art. 45, int_cases__pauses).
+    - deadline (#deadline): the acceptance day is not counted (民法典 art. 201); workday items end on
+      the N-th working day after the acceptance date; calendar_day items on the N-th calendar day
+      after it, moved to the next working day when it is not one (民法典 art. 203); N = 0 (即办): the
+      acceptance day. deadline_at is the end (23:59:59) of that day.
+    - on time (#on-time): complete time ≤ deadline; overdue_workdays (#overdue) = working days d with
       deadline_date < d ≤ completion date (as-of date while open).
-    - open: red 红牌 when as-of date > deadline date; yellow 黄牌 when the working days d with
-      as_of < d ≤ deadline_date are ≤ var yellow_workdays; else green. No card unless open.
-    - same day 当日办结: completion date = acceptance date (null unless completed).
-    The shared base of fct_case and the off-book rules. -#}
+    - card (#card), open cases only: red 红牌 when as-of date > deadline date; yellow 黄牌 when the
+      remaining working days (#remaining-workdays, d with as_of < d ≤ deadline_date) are
+      ≤ var yellow_workdays; else green.
+    - same day 当日办结 (#same-day): completion date = acceptance date (null unless completed). -#}
 {{ config(
     materialized=('incremental' if target.type == 'duckdb' else 'table'),
     incremental_strategy='append',
@@ -18,7 +20,7 @@
     pre_hook="{{ case_pre_hook(['references', 'calendar', 'card'], extra=case_as_of_dependent(this)) }}",
     post_hook="{{ case_post_hook(['references', 'calendar', 'card'], update_as_of=true) }}",
 ) }}
-{#- Incremental on DuckDB (macros/case_increment.sql): a run rebuilds the cases whose events
+{#- Incremental on DuckDB (macros/incremental/README.md): a run rebuilds the cases whose events
     changed plus every case whose row depends on the as-of date (not completed: the clock, an
     open pause, the card run to it); a completed case's row is stored, only as_of_date is set. -#}
 {%- set increment = case_increment(['references', 'calendar', 'card']) %}
@@ -34,15 +36,9 @@ pauses as (
     group by case_id
 ),
 
-{#- Calendar lookups as equality joins (the same seq arithmetic as macros/calendar.sql, written
-    as joins because a few million cases join faster than they run correlated subqueries). -#}
 calendar as (
     select date, is_workday, workday_seq, assumed_seq, is_assumed_int
     from {{ ref('int_calendar__days') }}
-),
-
-workday_by_seq as (
-    {{ calendar_workday_by_seq('calendar') }}
 ),
 
 as_of_day as (
@@ -70,21 +66,18 @@ deadlines as (
         case
             when limits.limit_workdays is null then null
             when limits.limit_workdays = 0 then limits.accepted_date
-            when limits.limit_unit = 'calendar_day'
-                then case when last_calendar_day.is_workday then last_calendar_day.date else next_workday.date end
-            else nth_workday.date
+            when limits.limit_unit = 'calendar_day' then calendar_deadline.date
+            else workday_deadline.date
         end as deadline_date
     from limits
     -- workday items: the N-th working day after the acceptance date (民法典 art. 201)
-    left join workday_by_seq as nth_workday
-        on limits.limit_unit <> 'calendar_day'
-        and nth_workday.workday_seq = limits.accepted_seq + limits.limit_workdays
+    {{ join_nth_workday_after('calendar', 'workday_deadline', 'limits.accepted_seq', 'limits.limit_workdays',
+                              only_if="limits.limit_unit <> 'calendar_day'") }}
     -- calendar_day items: the N-th calendar day, or the working day after it (民法典 art. 203)
     left join calendar as last_calendar_day
         on limits.limit_unit = 'calendar_day'
         and last_calendar_day.date = {{ add_days('limits.limit_workdays', 'limits.accepted_date') }}
-    left join workday_by_seq as next_workday
-        on next_workday.workday_seq = last_calendar_day.workday_seq + 1
+    {{ join_workday_on_or_after('calendar', 'calendar_deadline', 'last_calendar_day') }}
 ),
 
 measured as (
@@ -92,9 +85,9 @@ measured as (
         deadlines.*,
         {{ end_of_day('deadlines.deadline_date') }} as deadline_at,
         case when deadlines.status = 'open' and deadlines.deadline_date is not null
-            then {{ seq_difference('as_of_day.as_of_seq', 'deadline_day.workday_seq') }} end as remaining_workdays,
+            then {{ workdays_between('as_of_day.as_of_seq', 'deadline_day.workday_seq') }} end as remaining_workdays,
         case when deadlines.status in ('open', 'completed') and deadlines.deadline_date is not null
-            then {{ seq_difference('deadline_day.workday_seq', 'clock_end_day.workday_seq') }} end as overdue_workdays,
+            then {{ workdays_between('deadline_day.workday_seq', 'clock_end_day.workday_seq') }} end as overdue_workdays,
         greatest(coalesce(deadline_day.assumed_seq, 0), coalesce(clock_end_day.assumed_seq, 0))
             - deadlines.assumed_before_acceptance > 0 as uses_assumed_calendar
     from deadlines

@@ -1,4 +1,4 @@
-{#- One row per accepted case (SPEC §4.2): the case belongs to the window, and that window's
+{#- One row per accepted case (docs/rules.md#case): the case belongs to the window, and that window's
     department and centre, of its first `accept` event; a case without `accept` is not a case.
     Status precedence: completed (has `complete`) > rejected > withdrawn > open. The item's
     limits come from the `items` feed (dim_item decides the defaults). -#}
@@ -9,7 +9,7 @@
     pre_hook="{{ case_pre_hook(['references']) }}",
     post_hook="{{ case_post_hook(['references']) }}",
 ) }}
-{#- Incremental on DuckDB (macros/case_increment.sql): a run rebuilds only the cases a new
+{#- Incremental on DuckDB (macros/incremental/README.md): a run rebuilds only the cases a new
     delivery touched or whose events cross the as-of date move; the rest are unchanged. -#}
 {%- set increment = case_increment(['references']) %}
 with events as (

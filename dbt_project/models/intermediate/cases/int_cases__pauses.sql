@@ -1,4 +1,4 @@
-{#- Pause intervals of accepted cases (行政许可法 art. 45: 听证、检验、鉴定等 and the applicant's
+{#- Pause intervals of accepted cases (docs/rules.md#pauses; 行政许可法 art. 45: 听证、检验、鉴定等 and the applicant's
     补正 time are not counted in the limit): suspend→resume and supplement_request→
     supplement_received. Each start is paired with the next end of its kind (an end at the same
     instant counts); starts that would share one end are one pause beginning at the first start;
@@ -12,7 +12,7 @@
     pre_hook="{{ case_pre_hook(['calendar'], extra='select case_id from ' ~ this ~ ' where is_open') }}",
     post_hook="{{ case_post_hook(['calendar']) }}",
 ) }}
-{#- Incremental on DuckDB (macros/case_increment.sql): besides the cases whose events changed,
+{#- Incremental on DuckDB (macros/incremental/README.md): besides the cases whose events changed,
     every case with an open pause is rebuilt (it runs to the as-of date). -#}
 {%- set increment = case_increment(['calendar']) %}
 with cases as (
@@ -90,7 +90,7 @@ select
     intervals.start_date,
     intervals.end_date,
     intervals.is_open,
-    cast({{ seq_difference('start_day.workday_seq', 'end_day.workday_seq') }} as {{ dbt.type_int() }}) as paused_workdays
+    cast({{ workdays_between('start_day.workday_seq', 'end_day.workday_seq') }} as {{ dbt.type_int() }}) as paused_workdays
 from intervals
 left join calendar as start_day on start_day.date = intervals.start_date
 left join calendar as end_day on end_day.date = intervals.end_date

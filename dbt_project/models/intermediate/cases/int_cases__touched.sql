@@ -1,5 +1,5 @@
-{#- The cases each delivery touched (issue 7): the bookkeeping of the incremental case models
-    (macros/case_increment.sql), one row per (case_id, _delivery_id), appended once per delivery.
+{#- The cases each delivery touched: the bookkeeping of the incremental case models
+    (macros/incremental/README.md), one row per (case_id, _delivery_id), appended once per delivery.
     A delivery touches the cases of its rows AND of every landed version of the same event_ids:
     a re-delivered correction can move an event to another case, and the case it leaves changes
     too. (All versions, not just the replaced winner: a superset, so still exact, and it needs no

@@ -1,9 +1,9 @@
-{#- OB_BACKFILL 补录 (SPEC §4.3): an accept or complete event recorded more than `backfill_hours`
+{#- OB_BACKFILL 补录 (docs/rules.md#ob-backfill): an accept or complete event recorded more than `backfill_hours`
     after it happened (recorded_at − event_time > threshold; exactly the threshold does not fire).
     One row per case; signal_date = the date of the first offending event.
     The events (≤ the as-of date) are filtered before they meet the cases (a few hundred of 11.6 M
     at city scale; materialized so the optimizer keeps that order): the hits are found on the narrow
-    columns, the event_id / case_id strings read for the hits only (macros/case_events.sql). -#}
+    columns, the event_id / case_id strings read for the hits only (macros/incremental/case_events.sql). -#}
 {%- set events = ref('int_cases__events') %}
 with hits as {{ materialized_cte() }} (
     select events.event_rid
@@ -24,7 +24,7 @@ offending as {{ materialized_cte() }} (
     from {{ case_events_fetch(events, 'hits') }} as events
 ),
 
-{#- the case's window and department: those of its accept event (SPEC §4.2) -#}
+{#- the case's window and department: those of its accept event (docs/rules.md#case) -#}
 fired as (
     select
         offending.case_id,

@@ -1,4 +1,4 @@
-{#- The case-level off-book signals (SPEC §4.3), one row per case × rule: the union of the rule
+{#- The case-level off-book signals (docs/rules.md#off-book), one row per case × rule: the union of the rule
     models. fct_case.off_book_signals counts them; off_book_rate uses them. -#}
 {% set rules = ['int_off_book__backfill', 'int_off_book__instant', 'int_off_book__off_hours',
                 'int_off_book__handover', 'int_off_book__runaround'] %}

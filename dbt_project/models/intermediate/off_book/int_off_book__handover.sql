@@ -1,4 +1,4 @@
-{#- OB_HANDOVER 私下收件 (SPEC §4.3): a confirmed `private_handover` video flag (flagged ≤ the as-of
+{#- OB_HANDOVER 私下收件 (docs/rules.md#ob-handover): a confirmed `private_handover` video flag (flagged ≤ the as-of
     date) at the case's window on a day the case has an event at that window.
     One row per case; signal_date = the date of the first such flag. -#}
 with flags as (
@@ -13,7 +13,7 @@ with flags as (
     whose own window that is: joining all events to their cases first would touch every event
     (materialized: else DuckDB reorders the joins and does exactly that).
     The events are found on the narrow columns (window, date), their event_id / case_id strings
-    read for the hits only (macros/case_events.sql). -#}
+    read for the hits only (macros/incremental/case_events.sql). -#}
 {%- set all_events = ref('int_cases__events') %}
 hits as {{ materialized_cte() }} (
     select events.event_rid

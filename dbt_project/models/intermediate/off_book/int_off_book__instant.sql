@@ -1,4 +1,4 @@
-{#- OB_INSTANT 秒办 (SPEC §4.3): a promised item whose promised_limit ≥ `instant_min_promised_limit`
+{#- OB_INSTANT 秒办 (docs/rules.md#ob-instant): a promised item whose promised_limit ≥ `instant_min_promised_limit`
     goes from accept to its first complete in less than `instant_minutes` (exactly the threshold
     does not fire; a complete before the accept is a data error, not a signal).
     signal_date = the completion date. -#}

@@ -1,13 +1,13 @@
-{#- OB_OFF_HOURS 非工作时间 (SPEC §4.3): an accept or complete event outside the opening hours of
-    the window it happened at (int_hall_hours__resolved) for the kind of day it fell on
+{#- OB_OFF_HOURS 非工作时间 (docs/rules.md#ob-off-hours): an accept or complete event outside the opening hours of
+    the window it happened at (int_reference__hall_hours) for the kind of day it fell on
     (working / non-working per int_calendar__days): time < open or time > close, or that day kind
     has no hours. Exactly the opening or closing time is inside. An event at a window unknown to
     the windows feed gets the default hours. signal_date = the date of the first offending event.
     The events (≤ the as-of date) are classified and filtered before they meet the cases (a few
     hundred of 11.6 M at city scale; materialized so the optimizer keeps that order); the case
-    gives the window and department of its accept event (SPEC §4.2). The hits are found on the
+    gives the window and department of its accept event (docs/rules.md#case). The hits are found on the
     narrow columns (type, time, window), the event_id / case_id strings read for the hits only
-    (macros/case_events.sql). -#}
+    (macros/incremental/case_events.sql). -#}
 {%- set all_events = ref('int_cases__events') %}
 with events as (
     select event_rid, event_type, event_time, event_date, window_id as event_window_id
@@ -43,7 +43,7 @@ with_hours as (
             else {{ time_literal(var('default_non_workday_close')) }}
         end as close_time
     from classified
-    left join {{ ref('int_hall_hours__resolved') }} as hours
+    left join {{ ref('int_reference__hall_hours') }} as hours
         on hours.window_id = classified.event_window_id and hours.day_kind = classified.day_kind
 ),
 

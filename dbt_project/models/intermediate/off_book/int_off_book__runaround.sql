@@ -1,4 +1,4 @@
-{#- OB_RUNAROUND 两头跑 (SPEC §4.3): an evaluation (evaluated ≤ the as-of date) of the case carries
+{#- OB_RUNAROUND 两头跑 (docs/rules.md#ob-runaround; 国办发〔2019〕51号 evaluation reasons): an evaluation (evaluated ≤ the as-of date) of the case carries
     the reason `multiple_trips` 多次跑 or `sent_to_department` 让去原单位办.
     One row per case; signal_date = the date of the first such evaluation. -#}
 with evaluations as (

@@ -1,4 +1,4 @@
-{#- OB_VOLUME_GAP 应进未进 (SPEC §4.3), per department and month (not per case): the department
+{#- OB_VOLUME_GAP 应进未进 (docs/rules.md#ob-volume-gap), per department and month (not per case): the department
     reported (dept_volumes) more than `volume_gap_ratio` × the cases the centre accepted for it that
     month (cases by acceptance month in the department's windows). Months after the as-of month
     are ignored. signal_date = the first day of the month. -#}

@@ -1,4 +1,4 @@
-{#- Items with the limit every timeliness rule uses (SPEC §4.2, 行政许可法 art. 42):
+{#- Items with the limit every timeliness rule uses (docs/rules.md#limit; 行政许可法 art. 42):
     limit_days = promised_limit (承诺时限), or the legal_limit (法定时限) when no promise is given;
     both missing → null (such cases get no deadline, no card and stay out of the rates).
     limit_unit defaults to workday (行政许可法 counts 工作日). -#}

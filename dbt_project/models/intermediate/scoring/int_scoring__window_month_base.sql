@@ -1,4 +1,4 @@
-{#- The counts behind every window-month indicator (SPEC §4.2–4.6), one row per window × month
+{#- The counts behind every window-month indicator (docs/rules.md#window-month), one row per window × month
     from the first data month through the as-of month, for the windows open in that month
     (opened_on / closed_on of int_reference__windows, the rows of dim_window) plus any window with activity that month.
     Each count is aligned to its own month: acceptance month (cases_accepted, off_book_cases,
@@ -47,7 +47,7 @@ completed as (
             join to its distinct case ids: the distinct over 2 M evaluations was the model's most
             expensive step (1.9 of 7 CPU-s at city) -#}
         sum(case when cases.case_id in (
-                select evaluations.case_id from {{ ref('fct_evaluation') }} as evaluations
+                select evaluations.case_id from {{ ref('int_satisfaction__evaluations') }} as evaluations
                 where evaluations.case_id is not null) then 1 else 0 end) as evaluated_cases,
         max(cases.assumed_int) as completed_assumed_int
     from cases
@@ -62,7 +62,7 @@ ratings as (
         count(*) as evaluations,
         sum(case when is_good then 1 else 0 end) as good_reviews,
         sum(case when is_bad then 1 else 0 end) as bad_reviews
-    from {{ ref('fct_evaluation') }}
+    from {{ ref('int_satisfaction__evaluations') }}
     group by window_id, evaluated_month
 ),
 
@@ -73,7 +73,7 @@ rectification as (
         sum(case when is_rectification_due then 1 else 0 end) as rectification_due,
         sum(case when is_rectification_due and is_rectified_on_time then 1 else 0 end) as rectified_on_time,
         sum(case when is_rectification_late then 1 else 0 end) as rectification_late
-    from {{ ref('fct_evaluation') }}
+    from {{ ref('int_satisfaction__evaluations') }}
     where needs_rectification and rectification_month is not null
     group by window_id, rectification_month
 ),
@@ -89,7 +89,7 @@ flags as (
             "case when counts_for_discipline and flag_type = 'private_handover' then "
                 ~ dbt.concat(['flag_id', "' '", as_text('flagged_at')]) ~ " end",
             "', '", 'order by flagged_at, flag_id') }} as handover_flag_list
-    from {{ ref('fct_video_flag') }}
+    from {{ ref('int_video__flags') }}
     group by window_id, flagged_month
 ),
 

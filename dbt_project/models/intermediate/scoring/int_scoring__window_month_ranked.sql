@@ -1,4 +1,4 @@
-{#- Ranking of SPEC §4.6 per month and centre (a warehouse may hold several centres; each ranks
+{#- Ranking (docs/rules.md#rank, #red-flag, #bottom) per month and centre (a warehouse may hold several centres; each ranks
     its own windows):
     - rank: among eligible windows, 1 = best score, ties share a rank and the next skips (rank()).
     - 红旗窗口: among eligible windows with ≥ `red_flag_min_stars` stars and no veto, the best

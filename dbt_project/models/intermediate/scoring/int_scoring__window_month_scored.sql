@@ -1,4 +1,4 @@
-{#- Rates, score components, score, stars and veto per window-month (SPEC §4.4, §4.6).
+{#- Rates, score components, score, stars and veto per window-month (docs/rules.md#monthly-rates, #score, #stars, #veto, #eligibility).
     - Rates are null when their denominator is 0, except rectification_rate (1.0 when none due).
     - on_time_rate and immediate_on_time_rate count only completions with an on-time verdict
       (timed_completed): a case whose item has no limit at all is in no timeliness rate.
