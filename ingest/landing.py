@@ -163,7 +163,8 @@ class Lander:
         The caller must only prestage a delivery whose reference feeds are fully landed and
         whose content id is not being landed already. Pass the result to `land`.
         None (stage in `land`) without workers or when the delivery is already landed."""
-        if self._pool is None or not delivery.reads_lazily or self.ledger_path(delivery.content_id).exists():
+        if (self._pool is None or isinstance(delivery, UnreadableDelivery) or not delivery.reads_lazily
+                or self.ledger_path(delivery.content_id).exists()):
             return None
         stage = staging_root(self.home) / delivery.content_id
         shutil.rmtree(stage, ignore_errors=True)

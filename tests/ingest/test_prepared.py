@@ -128,3 +128,19 @@ def test_only_deliveries_whose_keys_meet_earlier_ones_take_the_in_order_finish(t
     # a re-run is a no-op
     again = run(home, inbox)
     assert {d.status for d in again.deliveries} == {"already landed"}
+
+
+def test_an_unreadable_file_among_staged_ones_is_reported_and_the_rest_lands(tmp_path, monkeypatch):
+    """With workers, an unreadable delivery is never sent to a worker: it is recorded as unreadable
+    in the main process and the readable files beside it still land."""
+    monkeypatch.setenv(stage_pool.ENV, "2")
+    inbox = make_inbox(tmp_path / "in")
+    write_csv(inbox / "transactions" / "a.csv", _rows())
+    write_csv(inbox / "transactions" / "b.csv", [HEADER, ["B1", "C2", "accept", "2025-03-02 09:00:00", "W01", "I1", "2025-03-02 09:00:00", "S1"]])
+    (inbox / "transactions" / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip file")
+    home = tmp_path / "home"
+    home.mkdir()
+    report = run(home, inbox)
+    assert report.stage_workers == 2
+    assert result_for(report, "broken.xlsx").status == "unreadable"
+    assert result_for(report, "a.csv").status == result_for(report, "b.csv").status == "landed"
