@@ -47,6 +47,9 @@ class SourceProblem:
     fails_run: bool = True
 
 
+COUNTS = ("deliveries", "rows_in", "landed", "quarantined", "already_landed", "unreadable")  # per feed and in total
+
+
 @dataclass
 class RunReport:
     started_at: str
@@ -65,7 +68,7 @@ class RunReport:
     def by_feed(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for d in self.deliveries:
-            row = out.setdefault(d.feed, {"deliveries": 0, "rows_in": 0, "landed": 0, "quarantined": 0, "already_landed": 0, "unreadable": 0})
+            row = out.setdefault(d.feed, dict.fromkeys(COUNTS, 0))
             row["deliveries"] += 1
             row["rows_in"] += d.rows_in
             row["landed"] += d.landed
@@ -73,6 +76,10 @@ class RunReport:
             row["already_landed"] += d.status == "already landed"
             row["unreadable"] += d.status == "unreadable"
         return dict(sorted(out.items(), key=lambda kv: FEED_ORDER.get(kv[0], 99)))
+
+    def totals(self) -> dict[str, int]:
+        """The counts of `by_feed`, summed over every feed."""
+        return {k: sum(row[k] for row in self.by_feed().values()) for k in COUNTS}
 
     def as_dict(self) -> dict:
         return {

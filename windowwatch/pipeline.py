@@ -73,15 +73,9 @@ def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, tr
         if source.kind == "files" and not inbox:
             raise ValueError(f"source {source_name}: a files source needs an inbox: pass --feeds DIR (conf 'feeds')")
         report = ingest_source(home, source, inbox)
-        totals = {"deliveries": 0, "rows_in": 0, "landed": 0, "quarantined": 0, "already_landed": 0, "unreadable": 0}
+        totals = report.totals()
         files: list[str] = []
         for d in report.deliveries:
-            totals["deliveries"] += 1
-            totals["rows_in"] += d.rows_in
-            totals["landed"] += d.landed
-            totals["quarantined"] += d.quarantined
-            totals["already_landed"] += d.status == "already landed"
-            totals["unreadable"] += d.status == "unreadable"
             if d.status == "landed" and d.content_id:
                 files += [str(p) for p in sorted((home.landing / d.feed).glob(f"part_date=*/{d.content_id}.parquet"))]
         out["counts"] = totals
