@@ -9,6 +9,11 @@ max_active_runs=1 and the one-slot pool `windowwatch_duckdb` on every task that 
 The final `run_summary` task (all_done) writes runs/latest.json and fails the DAG run when a
 critical step failed; the last published snapshot then stays live.
 
+Scheduled every day at WINDOWWATCH_DAILY_AT (default 21:00, after the hall closes) in
+Asia/Shanghai; a run covers that local day (its as-of date, in the run record). A files source
+with no inbox (no `path:` and no conf feeds) fails the run at once, without retries
+(docs/operations.md#running-under-a-real-scheduler-airflow).
+
 conf / params: feeds (the inbox folder of files sources), as_of (YYYY-MM-DD, default: the
 run's logical date in Asia/Shanghai).
 """
@@ -17,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
+from core.localtime import LOCAL_TZ
 from core.settings import settings
-from windowwatch.pipeline import DAG_ID, POOL
+from windowwatch.pipeline import DAG_ID, POOL, MissingInbox, daily_cron, run_as_of
 
 RETRIES = settings().source_retries
 RETRY_DELAY = dt.timedelta(seconds=settings().source_retry_delay_s)
@@ -42,10 +49,7 @@ def _conf() -> dict:
     conf = dict(getattr(ctx.get("dag_run"), "conf", None) or {})
     merged = {**params, **{k: v for k, v in conf.items() if v is not None}}
     if not merged.get("as_of"):
-        from core.localtime import LOCAL_TZ
-
-        logical = ctx.get("logical_date") or ctx.get("data_interval_end")
-        merged["as_of"] = (logical.astimezone(LOCAL_TZ).date() if logical else dt.date.today()).isoformat()
+        merged["as_of"] = run_as_of(ctx.get("logical_date"), getattr(ctx.get("dag_run"), "run_after", None))
     return merged
 
 
@@ -58,6 +62,8 @@ def _record_failure(context) -> None:
     rec = RunRecord(_home(), context["run_id"])
     if task_id == "ingest":  # the step wrapper records each source, under its name
         return
+    if task_id == "run_summary":  # the run's failure, already in the final record
+        return
     name = task_id
     prev = rec.read_step(name) or {}
     if prev.get("status") != "failed":
@@ -67,7 +73,7 @@ def _record_failure(context) -> None:
 
 @dag(
     dag_id=DAG_ID,
-    schedule="@daily",
+    schedule=CronTriggerTimetable(daily_cron(), timezone=LOCAL_TZ.key),
     start_date=dt.datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -84,14 +90,20 @@ def windowwatch_daily():
     def list_sources() -> list[str]:
         from windowwatch.pipeline import step_list_sources
 
-        return step_list_sources(_home(), _run_id(), _conf())
+        try:
+            return step_list_sources(_home(), _run_id(), _conf())
+        except MissingInbox as exc:  # no retry can fix it
+            raise AirflowFailException(str(exc)) from None
 
     @task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_exponential_backoff=True, max_retry_delay=dt.timedelta(minutes=10))
     def ingest(source: str) -> dict:
         from windowwatch.pipeline import step_ingest
 
         ti = get_current_context()["ti"]
-        return step_ingest(_home(), _run_id(), source, _conf().get("feeds"), try_number=ti.try_number)
+        try:
+            return step_ingest(_home(), _run_id(), source, _conf().get("feeds"), try_number=ti.try_number)
+        except MissingInbox as exc:  # no retry can fix it
+            raise AirflowFailException(str(exc)) from None
 
     @task(trigger_rule="all_done")
     def raw_gate() -> dict:
@@ -119,8 +131,6 @@ def windowwatch_daily():
 
     @task(trigger_rule="all_done")
     def run_summary() -> None:
-        from airflow.sdk.exceptions import AirflowFailException
-
         from windowwatch.pipeline import step_summary
 
         record = step_summary(_home(), _run_id())

@@ -2,7 +2,8 @@
 WINDOWWATCH_PUBLISH_DAY) freeze and render last month's ranking with
 `windowwatch.reports.publication.publish_month`.
 
-The schedule runs daily and a cheap first task skips the run unless it is the publish day
+The schedule runs daily at 06:00 in Asia/Shanghai (after the evening's daily run has published)
+and a cheap first task skips the run unless it is the publish day
 (in Asia/Shanghai), so the day is configuration, not a cron edit. conf `month` (YYYY-MM)
 publishes that month now, whatever the day. Publishing reads the published snapshot only
 (never the work warehouse), so it needs no DuckDB writer slot; it is idempotent (an unchanged
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
+from core.localtime import LOCAL_TZ
 from core.settings import settings
 from windowwatch.pipeline import MONTHLY_DAG_ID
 
 PUBLISH_DAY = settings().publish_day
+MONTHLY_CRON = "0 6 * * *"
 
 
 def month_to_publish(today: dt.date, conf_month: str | None, publish_day: int = PUBLISH_DAY) -> str | None:
@@ -32,7 +35,7 @@ def month_to_publish(today: dt.date, conf_month: str | None, publish_day: int = 
 
 @dag(
     dag_id=MONTHLY_DAG_ID,
-    schedule="@daily",
+    schedule=CronTriggerTimetable(MONTHLY_CRON, timezone=LOCAL_TZ.key),
     start_date=dt.datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -44,8 +47,6 @@ def windowwatch_monthly():
     @task.short_circuit
     def is_publish_day() -> bool:
         ctx = get_current_context()
-        from core.localtime import LOCAL_TZ
-
         logical = ctx.get("logical_date") or dt.datetime.now(dt.timezone.utc)
         conf = dict(getattr(ctx.get("dag_run"), "conf", None) or {})
         month = month_to_publish(logical.astimezone(LOCAL_TZ).date(), conf.get("month") or ctx["params"].get("month"))

@@ -33,6 +33,39 @@ class GateFailed(RuntimeError):
     pass
 
 
+class MissingInbox(ValueError):
+    """A files source has no inbox: no retry can fix it (the DAG fails the task at once)."""
+
+
+def daily_cron() -> str:
+    """The daily DAG's cron line, in Asia/Shanghai (WINDOWWATCH_DAILY_AT, docs/operations.md)."""
+    hour, minute = settings().daily_at.split(":")
+    return f"{int(minute)} {int(hour)} * * *"
+
+
+def run_as_of(logical_date: dt.datetime | None, run_after: dt.datetime | None = None) -> str:
+    """The local day a run covers: its logical date (the scheduled 21:00 of that day, or the
+    date a manual trigger gave) in Asia/Shanghai; a manual run without one covers today."""
+    from core.localtime import LOCAL_TZ
+
+    when = logical_date or run_after
+    return (when.astimezone(LOCAL_TZ).date() if when else today_local()).isoformat()
+
+
+def _missing_inbox(source_name: str, sources_file: str) -> MissingInbox:
+    return MissingInbox(
+        f"source {source_name}: a files source needs an inbox and this run has none — set `path: /srv/windowwatch/inbox` "
+        f"under it in {sources_file} (a scheduled run has no --feeds), or trigger with conf {{\"feeds\": \"DIR\"}}; "
+        "`windowwatch doctor` checks this before the first run"
+    )
+
+
+def _sources_file() -> str:
+    from core.config import DEFAULT_SOURCES
+
+    return str(settings().sources or DEFAULT_SOURCES)
+
+
 # ---------------------------------------------------------------------------- steps
 
 
@@ -50,9 +83,13 @@ def step_list_sources(home: Home, run_id: str, conf: dict, dag_id: str = DAG_ID)
         started_epoch=time.time(),
     )
     with rec.step("list_sources") as out:
-        names = [s.name for s in load_sources().sources]
+        sources = load_sources().sources
+        names = [s.name for s in sources]
         if not names:
             raise ValueError("the sources file lists no source: nothing to run")
+        for s in sources:
+            if s.kind == "files" and not (s.path or conf.get("feeds")):
+                raise _missing_inbox(s.name, _sources_file())
         out["counts"] = {"sources": len(names)}
         out["sources"] = names
     return names
@@ -64,6 +101,7 @@ def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, tr
 
     rec = RunRecord(home, run_id)
     with rec.step(f"ingest.{source_name}", try_number=try_number) as out:
+        from ingest.landing import DEFERRED
         from ingest.run import ingest_source
 
         source = next((s for s in load_sources().sources if s.name == source_name), None)
@@ -71,7 +109,7 @@ def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, tr
             raise ValueError(f"source {source_name!r} is no longer in the sources file")
         inbox = source.path or inbox
         if source.kind == "files" and not inbox:
-            raise ValueError(f"source {source_name}: a files source needs an inbox: pass --feeds DIR (conf 'feeds')")
+            raise _missing_inbox(source_name, _sources_file())
         report = ingest_source(home, source, inbox)
         totals = report.totals()
         files: list[str] = []
@@ -82,6 +120,7 @@ def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, tr
         out["landed_files"] = files
         out["problems"] = [f"{p.source}: {p.problem} — {p.detail}" for p in report.problems]
         out["unreadable"] = [f"{d.source}: {d.reason}" for d in report.deliveries if d.status == "unreadable"]
+        out["deferred"] = [f"{d.source}: {d.reason}" for d in report.deliveries if d.status == DEFERRED]
         # An unreadable file is reported (counts, run record) but does not fail the source:
         # a retry cannot fix it, and the other deliveries landed. A source that could not be
         # read at all (connector error, missing connector, bad folder) fails and is retried.
@@ -211,6 +250,8 @@ def airflow_env(home: Home, base: dict | None = None) -> dict[str, str]:
     env["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
     env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     env.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "120")
+    # Airflow's default is 32 task processes: on a small box they only compete for memory.
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", str(sensible_parallelism()))
     # SQLite metadata by default; AIRFLOW__DATABASE__SQL_ALCHEMY_CONN (e.g. PostgreSQL) wins.
     env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home.airflow_home / 'airflow.db'}")
     conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
@@ -222,6 +263,12 @@ def airflow_env(home: Home, base: dict | None = None) -> dict[str, str]:
     # Byte-compile caches make each Airflow/GE process start in seconds instead of tens of seconds.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def sensible_parallelism(cores: int | None = None) -> int:
+    """Task processes a LocalExecutor may start: the tasks that write DuckDB run one at a time
+    (the pool), so more than one per core only competes for memory (docs/operations.md)."""
+    return max(2, cores or os.cpu_count() or 2)
 
 
 def _airflow_cmd() -> list[str]:

@@ -165,6 +165,11 @@ class RunRecord:
             status = "partial"
         else:
             status = "succeeded"
+        finished_at = now_iso() if final else None
+        if not final and failure:
+            # A failure callback that fires after a failed run was summarised (the summary task
+            # failing the run) must not reopen it: the record keeps when the run finished.
+            finished_at = (_read_json(self.home.runs / f"{self.key}.json") or {}).get("finished_at")
         live = None
         try:
             live = (self.home.published / POINTER).read_text(encoding="utf-8").strip() or None
@@ -175,7 +180,7 @@ class RunRecord:
             "run_key": self.key,
             "status": status,
             **{k: meta.get(k) for k in ("dag_id", "as_of", "feeds", "invocation", "started_at")},
-            "finished_at": now_iso() if final else None,
+            "finished_at": finished_at,
             "failure": failure,
             "failed_sources": failed_sources,
             "sources": sources,
@@ -220,6 +225,8 @@ def format_summary(record: dict) -> str:
     for name, s in (record.get("sources") or {}).items():
         for u in s.get("unreadable") or []:
             lines.append(f"unreadable delivery of {name} (reported, the rest landed): {u}")
+        for u in s.get("deferred") or []:
+            lines.append(f"warning: {name}: {u}")
     if record.get("failure"):
         f = record["failure"]
         lines.append(f"FAILED at {f['task']}: {f['reason']}")

@@ -146,6 +146,25 @@ def _release_duckdb() -> None:
         env.close()
 
 
+def _release_dbt_locks() -> None:
+    """Free the locks dbt's adapters hold now, not at interpreter exit.
+
+    dbt makes them from a "spawn" multiprocessing context: each is a named POSIX semaphore that
+    multiprocessing unlinks from an atexit finalizer. An Airflow task process ends with
+    `os._exit`, which skips it, so the resource tracker warned "There appear to be N leaked
+    semaphore objects" on every build, and Airflow logged that at error level. Dropping the
+    adapters and collecting them runs each lock's finalizer (unlink) here. The next build
+    registers new adapters (dbt resets them at every invocation anyway)."""
+    import gc
+
+    try:
+        from dbt.adapters.factory import reset_adapters
+    except ImportError:
+        return
+    reset_adapters()
+    gc.collect()
+
+
 def _count_assumed(warehouse: Path) -> int | None:
     import duckdb
 
@@ -237,6 +256,7 @@ def build(
         res = dbtRunner().invoke(args)
     finally:
         _release_duckdb()
+        _release_dbt_locks()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

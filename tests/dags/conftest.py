@@ -1,25 +1,12 @@
-"""The Airflow metadata DB of the DAG runs: migrated once per session on the real PostgreSQL 15."""
+"""The Airflow metadata DB of the DAG runs (`airflow_pg_db`, tests/conftest.py: migrated once per
+session on the real PostgreSQL 15), given to a test's WINDOWWATCH_HOME."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from core.paths import Home
-from tests.support.pg_server import new_database
-from windowwatch.pipeline import airflow_env, ensure_airflow, migrated_marker, migration_stamp
-
-
-@pytest.fixture(scope="session")
-def airflow_pg_db(postgres_url, tmp_path_factory) -> str:
-    """A migrated Airflow metadata DB (with the pool) on the session's real PostgreSQL 15."""
-    url = new_database(postgres_url, "airflow_meta")
-    root = tmp_path_factory.mktemp("airflow-pg")
-    h = Home(root / "home")
-    env = airflow_env(h, {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url})
-    ensure_airflow(h, env, root / "migrate.log")
-    return url
+from windowwatch.pipeline import migrated_marker, migration_stamp
 
 
 @pytest.fixture()

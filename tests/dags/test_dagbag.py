@@ -51,3 +51,28 @@ def test_monthly_publish_day():
     assert month_to_publish(dt.date(2026, 1, 3), None, 3) == "2025-12"
     assert month_to_publish(dt.date(2025, 12, 4), None, 3) is None
     assert month_to_publish(dt.date(2025, 12, 4), "2025-10", 3) == "2025-10"
+
+
+def test_dags_run_on_local_time(dagbag, monkeypatch):
+    """The daily run fires at WINDOWWATCH_DAILY_AT in Asia/Shanghai (default 21:00, after the hall
+    closes); the monthly one at 06:00 local (docs/operations.md)."""
+    daily, monthly = dagbag.dags["windowwatch_daily"], dagbag.dags["windowwatch_monthly"]
+    assert type(daily.timetable).__name__ == "CronTriggerTimetable"
+    assert daily.timetable.expression == "0 21 * * *"
+    assert str(getattr(daily.timetable.timezone, "name", daily.timetable.timezone)) == "Asia/Shanghai"
+    assert monthly.timetable.expression == "0 6 * * *"
+    assert str(getattr(monthly.timetable.timezone, "name", monthly.timetable.timezone)) == "Asia/Shanghai"
+    from windowwatch.pipeline import daily_cron
+
+    monkeypatch.setenv("WINDOWWATCH_DAILY_AT", "19:30")
+    assert daily_cron() == "30 19 * * *"
+
+
+def test_as_of_is_the_local_day_the_run_covers():
+    from windowwatch.pipeline import run_as_of
+
+    # the scheduled 21:00 of 2026-12-06 in Shanghai is 13:00 UTC: it covers 2026-12-06
+    assert run_as_of(dt.datetime(2026, 12, 6, 13, 0, tzinfo=dt.timezone.utc)) == "2026-12-06"
+    # 00:30 in Shanghai is still the previous day in UTC: the local day counts
+    assert run_as_of(dt.datetime(2026, 12, 5, 16, 30, tzinfo=dt.timezone.utc)) == "2026-12-06"
+    assert run_as_of(None, dt.datetime(2026, 12, 6, 15, 59, tzinfo=dt.timezone.utc)) == "2026-12-06"
