@@ -28,8 +28,8 @@ def render(path: str, case_id: str, key: str) -> bool:
         st.warning(t("case.not_found", case=case_id))
         return False
     case = row.iloc[0]
-    st.markdown(t("case.header", case=case.case_id, window=case.window_name, dept=case.department_name,
-                  item=case.item_name or case.item_code))
+    st.markdown(t("case.header", case=c.md(case.case_id), window=c.md(case.window_name), dept=c.md(case.department_name),
+                  item=c.md(case.item_name or case.item_code)))
     cols = st.columns(5)
     cols[0].metric(t("col.status"), c.label("status", case.status))
     cols[1].metric(t("col.limit_workdays"), c.fmt_int(case.limit_workdays))

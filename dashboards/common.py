@@ -4,6 +4,7 @@ formatting, PII masking and chart styling."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import math
 import re
@@ -202,6 +203,24 @@ def mask_pii(text) -> str:
     return _LANDLINE.sub(lambda m: m.group(1) + "-********", s)
 
 
+# Every ASCII punctuation character, backslash-escaped: CommonMark shows `\x` as `x`, so the text
+# reads the same, but no link, image, emphasis, shortcode (`:red[…]`, `:material/…:`), LaTeX ($)
+# or HTML tag can form (docs/architecture.md#privacy-and-access).
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www)(?=[:.])|(?<=[\w.+-])(?=@)")
+
+
+def md(text) -> str:
+    """Feed text (names, comments, evidence …) for a Streamlit element that renders Markdown:
+    st.markdown/caption/info/success/warning/error/subheader, metric and expander labels."""
+    if is_missing(text):
+        return "—"
+    # Streamlit's Markdown links bare URLs and e-mail addresses found in the text *after*
+    # escapes are resolved (GFM autolink literals): a word joiner (U+2060, invisible) breaks them
+    text = _AUTOLINK.sub(lambda m: (m.group(1) or "") + "\u2060", str(text))
+    return _MD_PUNCT.sub(r"\\\1", text).replace("\n", " ")
+
+
 def label(kind: str, value) -> str:
     """Translate an enum value (card, rule, flag type, status …) through the catalogue."""
     if is_missing(value):
@@ -219,8 +238,37 @@ def rename(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
 # ---------------------------------------------------------------- charts
 
 
+_PLOT_TEXT_FIELDS = ("x", "y", "z", "text", "hovertext", "labels", "ids", "parents")
+# plotly renders a subset of HTML in every label (<a href>, <span style>, <b> …): feed text in a
+# chart is entity-escaped; the hover templates plotly express builds keep only our own tags
+_OWN_TAGS = re.compile(r"<(?!/?(?:br|extra|b)>)")
+
+
+def _plot_safe(v):
+    return html.escape(v, quote=False) if isinstance(v, str) else v
+
+
+def plot_safe(fig: go.Figure) -> go.Figure:
+    """Feed text in a plotly figure shown as text, never as plotly's pseudo-HTML."""
+    for trace in fig.data:
+        for field in _PLOT_TEXT_FIELDS:
+            values = getattr(trace, field, None) if field in trace else None
+            if isinstance(values, str):
+                trace[field] = _plot_safe(values)
+            elif values is not None and len(values) and any(isinstance(v, str) for v in values):
+                trace[field] = [_plot_safe(v) for v in values]
+        if "name" in trace and isinstance(trace.name, str):
+            trace.name = _plot_safe(trace.name)
+        if "hovertemplate" in trace and isinstance(trace.hovertemplate, str):
+            trace.hovertemplate = _OWN_TAGS.sub("&lt;", trace.hovertemplate)
+        if "legendgroup" in trace and isinstance(trace.legendgroup, str):
+            trace.legendgroup = _plot_safe(trace.legendgroup)
+    return fig
+
+
 def style(fig: go.Figure, height: int = 340) -> go.Figure:
     # legend under the plot so it never collides with the title
+    plot_safe(fig)
     fig.update_layout(
         font=dict(family=CJK_FONT, size=13),
         template="plotly_white",

@@ -5,20 +5,34 @@ The key comes from WINDOWWATCH_PII_KEY, else from a key file created on first us
 0600 at ~/.config/windowwatch/pii.key (WINDOWWATCH_PII_KEY_FILE overrides the path). It is
 never inside the repository, never printed, and the same key always gives the same hash,
 so the same applicant can be followed across deliveries without being identified.
+
+The key's fingerprint (a short HMAC of a fixed label, never the key) is recorded with the
+landing in `landing/_pii_key.json`, with its history: an ingest with another key refuses
+before landing anything, and `windowwatch pii rotate` is the one way to change it
+(docs/operations.md, "The applicant-data key").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import functools
 import hashlib
+import hmac
+import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from core import atomic
 from core.feeds import Feed
-from core.paths import REPO_ROOT
+from core.localtime import LOCAL_TZ
+from core.paths import REPO_ROOT, Home
 from core.settings import settings
 
 SCRUBBED = "[已脱敏]"
@@ -63,6 +77,89 @@ def pii_key() -> bytes:
     if not key:
         raise PiiKeyError(f"{path}: the PII key file is empty; delete it to create a new key (old hashes will not match)")
     return key.encode("utf-8")
+
+
+FINGERPRINT_LABEL = b"windowwatch pii-key fingerprint v1"
+FINGERPRINT_FILE = "_pii_key.json"
+
+
+def key_fingerprint(key: bytes | None = None) -> str:
+    """A short HMAC of a fixed label with the key (the key in use by default): tells keys apart
+    without revealing them."""
+    return hmac.new(key if key is not None else pii_key(), FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+def _fingerprint_path(home: Home) -> Path:
+    return home.landing / FINGERPRINT_FILE
+
+
+def fingerprint_record(home: Home) -> dict[str, Any] | None:
+    """{fingerprint, history: [{fingerprint, at, actor, reason}, …]} or None before the first ingest."""
+    try:
+        return json.loads(_fingerprint_path(home).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except json.JSONDecodeError as exc:
+        raise PiiKeyError(f"{_fingerprint_path(home)}: line {exc.lineno}: not valid JSON ({exc.msg}); restore it from a "
+                          "backup (it records which PII key the landed data was hashed with)") from None
+
+
+def recorded_fingerprint(home: Home) -> str | None:
+    """The fingerprint of the key the landed data was hashed with (None before the first ingest)."""
+    rec = fingerprint_record(home)
+    return rec.get("fingerprint") if rec else None
+
+
+@contextmanager
+def _record_locked(home: Home) -> Iterator[dict[str, Any] | None]:
+    home.landing.mkdir(parents=True, exist_ok=True)
+    with open(home.landing / ".pii_key.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield fingerprint_record(home)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _event(fingerprint: str, actor: str, reason: str) -> dict[str, str]:
+    return {"fingerprint": fingerprint, "at": dt.datetime.now(LOCAL_TZ).isoformat(timespec="seconds"),
+            "actor": actor, "reason": reason}
+
+
+def _write_record(home: Home, fingerprint: str, history: list[dict[str, str]]) -> None:
+    atomic.write_text(_fingerprint_path(home), json.dumps({"fingerprint": fingerprint, "history": history},
+                                                          ensure_ascii=False, indent=1) + "\n")
+
+
+def check_key(home: Home, key: bytes, actor: str = "ingest") -> str:
+    """Refuse a key other than the recorded one; record the first. Returns the fingerprint."""
+    now = key_fingerprint(key)
+    with _record_locked(home) as rec:
+        if rec is None:
+            _write_record(home, now, [_event(now, actor, "first ingest into this home")])
+            return now
+        if rec.get("fingerprint") != now:
+            raise PiiKeyError(
+                f"{_fingerprint_path(home)}: rule pii_key_changed — the PII key in use (fingerprint {now}) is not the "
+                f"key the landed data was hashed with ({rec.get('fingerprint')}): the same applicant would hash "
+                "differently. Nothing was landed. Set the original key (WINDOWWATCH_PII_KEY or WINDOWWATCH_PII_KEY_FILE), "
+                "or, to change the key on purpose, run `windowwatch pii rotate --reason TEXT` with the new key set"
+            )
+    return now
+
+
+def rotate_key(home: Home, actor: str, reason: str) -> tuple[str | None, str]:
+    """Record the key in use as the landing's key from now on: (old fingerprint, new one)."""
+    if not reason.strip():
+        raise PiiKeyError("a rotation needs a reason (--reason TEXT): it is recorded with the date and who rotated")
+    new = key_fingerprint()
+    with _record_locked(home) as rec:
+        old = rec.get("fingerprint") if rec else None
+        if old == new:
+            raise PiiKeyError(f"{_fingerprint_path(home)}: the key in use (fingerprint {new}) is already the recorded "
+                              "key: set the new key (WINDOWWATCH_PII_KEY or WINDOWWATCH_PII_KEY_FILE) first")
+        _write_record(home, new, [*(rec or {}).get("history", []), _event(new, actor, reason)])
+    return old, new
 
 
 def normalize_pii(expr: pl.Expr, column: str) -> pl.Expr:

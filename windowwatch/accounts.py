@@ -13,10 +13,13 @@ findings on the sampled cases the draw assigned to that inspector, and on no oth
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import getpass
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,28 +118,64 @@ def locked_until(name: str, h: Home | None = None, now: dt.datetime | None = Non
     return until if until > (now or dt.datetime.now().astimezone()) else None
 
 
+@contextmanager
+def _failures_locked(h: Home) -> Iterator[dict[str, dict]]:
+    """The failures file, read and rewritten under an exclusive lock: sign-ins that arrive at
+    once (threads or processes) are each counted (docs/rules.md, "Sign-in and lock-out")."""
+    h.state.mkdir(parents=True, exist_ok=True)
+    with open(h.state / "login_failures.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            data = _load_failures(h)
+            before = json.dumps(data, sort_keys=True)
+            yield data
+            if json.dumps(data, sort_keys=True) != before:
+                atomic.write_text(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _is_locked(entry: dict | None, now: dt.datetime) -> bool:
+    return bool(entry and entry.get("locked_until") and dt.datetime.fromisoformat(entry["locked_until"]) > now)
+
+
 def record_failure(name: str, h: Home | None = None, now: dt.datetime | None = None) -> int:
-    """Count a failed login; lock the name after `login_max_failures` (core/settings.py). Returns the failures so far."""
+    """Count a failed login; lock the name after `login_max_failures` (core/settings.py). Returns the failures so far.
+
+    A failure while locked is counted too, without extending the lock."""
     h = h or default_home()
     now = now or dt.datetime.now().astimezone()
-    data = _load_failures(h)
-    entry = data.get(name) or {"count": 0}
-    if entry.get("locked_until") and dt.datetime.fromisoformat(entry["locked_until"]) <= now:
-        entry = {"count": 0}  # the lock expired: start counting again
-    entry["count"] = int(entry.get("count", 0)) + 1
-    entry["last_failure"] = now.isoformat(timespec="seconds")
-    if entry["count"] >= settings().login_max_failures:
-        entry["locked_until"] = (now + dt.timedelta(minutes=settings().login_lock_minutes)).isoformat(timespec="seconds")
-    data[name] = entry
-    atomic.write_text(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
-    return entry["count"]
+    with _failures_locked(h) as data:
+        entry = data.get(name) or {"count": 0}
+        if entry.get("locked_until") and not _is_locked(entry, now):
+            entry = {"count": 0}  # the lock expired: start counting again
+        entry["count"] = int(entry.get("count", 0)) + 1
+        entry["last_failure"] = now.isoformat(timespec="seconds")
+        if entry["count"] >= settings().login_max_failures and not entry.get("locked_until"):
+            entry["locked_until"] = (now + dt.timedelta(minutes=settings().login_lock_minutes)).isoformat(timespec="seconds")
+        data[name] = entry
+        return entry["count"]
+
+
+def failures(name: str, h: Home | None = None) -> int:
+    """Failed sign-ins counted for the name (since its last success or lock expiry)."""
+    return int((_load_failures(h or default_home()).get(name) or {}).get("count", 0))
 
 
 def clear_failures(name: str, h: Home | None = None) -> None:
     h = h or default_home()
-    data = _load_failures(h)
-    if data.pop(name, None) is not None:
-        atomic.write_text(_failures_path(h), json.dumps(data, ensure_ascii=False, indent=1), mode=0o600)
+    with _failures_locked(h) as data:
+        data.pop(name, None)
+
+
+def _accept_success(name: str, h: Home) -> bool:
+    """A right password: clear the failures unless the name is locked (checked under the lock,
+    so a right password racing wrong ones past the limit is refused)."""
+    with _failures_locked(h) as data:
+        if _is_locked(data.get(name), dt.datetime.now().astimezone()):
+            return False
+        data.pop(name, None)
+        return True
 
 
 # A hash to verify against when the name is unknown, so that both cases take the same time.
@@ -149,10 +188,8 @@ def verify(name: str, password: str, h: Home | None = None) -> Account | None:
     Callers check `locked_until` first to tell the user why; a locked name never verifies.
     """
     h = h or default_home()
-    if locked_until(name, h):
-        return None
     entry = load_accounts(h).get(name)
-    try:
+    try:  # checked even when locked: a wrong password then still counts, and timing says nothing
         _hasher.verify(entry["password_hash"] if entry else _DUMMY_HASH, password)
         ok = entry is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -160,7 +197,8 @@ def verify(name: str, password: str, h: Home | None = None) -> Account | None:
     if not ok:
         record_failure(name, h)
         return None
-    clear_failures(name, h)
+    if not _accept_success(name, h):
+        return None
     return Account(name=name, role=entry["role"], inspector_id=entry.get("inspector_id"))
 
 

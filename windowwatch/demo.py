@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def main(args) -> int:
 
     h = Home.from_env()
     h.ensure()
+    # the demo draws at once on the 双随机 page: no wait between commit and draw (docs/configuration.md)
+    os.environ.setdefault("WINDOWWATCH_AUDIT_COMMIT_MIN_MINUTES", "0")
     try:
         feeds, end = ensure_demo_feeds(h)
     except RuntimeError as exc:

@@ -10,12 +10,16 @@ import os
 import sys
 
 from core.paths import REPO_ROOT, home
+from core.settings import settings
 from windowwatch.snapshot import NoSnapshot, current_snapshot
 
 APP = REPO_ROOT / "dashboards" / "app.py"
 
 
 def streamlit_argv(port: int, address: str | None = None) -> list[str]:
+    """The Streamlit command line; it listens on `address`, else WINDOWWATCH_SERVE_ADDRESS
+    (127.0.0.1: only this machine, a reverse proxy with TLS in front — docs/operations.md)."""
+    address = address or settings().serve_address
     argv = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.headless", "true",
@@ -33,8 +37,7 @@ def streamlit_argv(port: int, address: str | None = None) -> list[str]:
         "--runner.postScriptGC", "false",
         "--theme.font", "Noto Sans CJK SC, sans-serif",
     ]
-    if address:
-        argv += ["--server.address", address]
+    argv += ["--server.address", address]
     return argv
 
 
@@ -47,8 +50,9 @@ def main(args) -> int:
     if not h.accounts.exists():
         print("windowwatch serve: no accounts yet: create one with "
               "`windowwatch users add NAME --role inspector`", file=sys.stderr)
-    argv = streamlit_argv(args.port, getattr(args, "address", None))
-    print(f"windowwatch serve: http://localhost:{args.port}/  (WINDOWWATCH_HOME={h.root})", file=sys.stderr)
+    address = getattr(args, "address", None) or settings().serve_address
+    argv = streamlit_argv(args.port, address)
+    print(f"windowwatch serve: http://{address}:{args.port}/  (WINDOWWATCH_HOME={h.root})", file=sys.stderr)
     sys.stderr.flush()
     os.chdir(REPO_ROOT)  # .streamlit/ (secrets for OIDC) is looked up in the working directory
     os.execv(argv[0], argv)

@@ -46,7 +46,7 @@ MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocumen
 
 def show_error(exc: Exception, reading: bool = False) -> None:
     # markdown needs two trailing spaces for the line breaks of multi-line plan errors
-    text = str(exc).replace("\n", "  \n")
+    text = "  \n".join(c.md(line) for line in str(exc).splitlines())  # plan text and names: shown as text
     st.error(t("audit.error", error=text) if reading else t("audit.failed", error=text))
 
 
@@ -83,6 +83,12 @@ if can_write:
             try:
                 plan = audit.parse_plan_text(committed["text"], source=t("audit.plan_source"))
                 result = audit.draw(plan, entropy, ctx.home, user=ctx.user)
+            except audit.DrawError as exc:
+                if getattr(exc, "may_draw_at", None):  # only the commit wait stands in the way (docs/operations.md)
+                    st.error(t("audit.commit_wait", minutes=f"{exc.wait_minutes:g}",
+                               at=exc.may_draw_at[:16].replace("T", " ")))
+                else:
+                    show_error(exc)
             except EXPECTED as exc:
                 show_error(exc)
             else:
@@ -126,8 +132,8 @@ try:
 except EXPECTED as exc:
     show_error(exc, reading=True)
     st.stop()
-st.markdown(t("audit.meta", name=meta.get("name") or "—", at=meta.get("drawn_at"), seed=meta.get("seed", "")[:16],
-              entropy=meta.get("entropy")))
+st.markdown(t("audit.meta", name=c.md(meta.get("name")), at=c.md(meta.get("drawn_at")), seed=meta.get("seed", "")[:16],
+              entropy=c.md(meta.get("entropy"))))
 st.caption(t("audit.hashes", plan_hash=meta.get("plan_hash"), entry_hash=meta.get("entry_hash")))
 public = pd.DataFrame(rows)
 if len(public):
@@ -140,7 +146,7 @@ if len(public):
     st.dataframe(shown, hide_index=True, key="audit_public")
 unstaffed = (entry or {}).get("result", {}).get("unstaffed", [])
 if unstaffed:
-    st.warning(t("audit.unstaffed", n=len(unstaffed), cases="、".join(unstaffed)))
+    st.warning(t("audit.unstaffed", n=len(unstaffed), cases=c.md("、".join(unstaffed))))
 
 if st.button(t("audit.verify"), key="audit_verify"):
     try:
@@ -171,7 +177,7 @@ else:
                                format_func=lambda cid: f"{cid} · {sample[cid]['stratum']}")
         assigned = sample[case_id]["inspectors"]
         if not assigned:
-            st.warning(t("audit.finding_unstaffed", case=case_id))
+            st.warning(t("audit.finding_unstaffed", case=c.md(case_id)))
         else:
             codes = st.multiselect(t("audit.finding_codes"), list(audit.PROBLEM_CODES),
                                    key=f"audit_codes_{draw_id}", help=t("audit.finding_codes_help"))
@@ -191,7 +197,7 @@ else:
                 except EXPECTED as exc:
                     show_error(exc)
                 else:
-                    st.success(t("audit.finding_added", id=f["finding_id"], case=case_id))
+                    st.success(t("audit.finding_added", id=f["finding_id"], case=c.md(case_id)))
     try:
         findings = audit.list_findings(draw_id, ctx.home)
     except EXPECTED as exc:

@@ -74,9 +74,9 @@ with a:
         elif r["status"] == "running":
             st.info(line)
         else:
-            st.error(line + "  \n" + t("overview.run_failed", task=r["task"], reason=r["reason"]))
+            st.error(line + "  \n" + t("overview.run_failed", task=r["task"], reason=c.md(r["reason"])))
         if r["failed_sources"]:
-            st.warning(t("overview.failed_sources", sources=", ".join(map(str, r["failed_sources"]))))
+            st.warning(t("overview.failed_sources", sources=c.md(", ".join(map(str, r["failed_sources"])))))
         for gate, docs in r["docs"].items():
             url = docs if "://" in str(docs) else f"file://{docs}"
             st.markdown(t("overview.data_docs", url=url) + (f" · {gate}" if gate else ""))

@@ -39,11 +39,11 @@ df["R"] = df.rectification_rate
 # The three lists beside the ranking: (heading, windows in it, how one line reads).
 LISTS = [
     ("rankings.red_flag", df[df.is_red_flag.fillna(False).astype(bool)],
-     lambda r: f":material/flag: **{r.window_name}** · {c.stars(r.stars)} · {c.fmt_score(r.score)}"),
+     lambda r: f":material/flag: **{c.md(r.window_name)}** · {c.stars(r.stars)} · {c.fmt_score(r.score)}"),
     ("rankings.bottom", df[df.is_bottom.fillna(False).astype(bool)],
-     lambda r: f":material/warning: **{r.window_name}** · {c.fmt_score(r.score)} · {t('rankings.talk')}"),
+     lambda r: f":material/warning: **{c.md(r.window_name)}** · {c.fmt_score(r.score)} · {t('rankings.talk')}"),
     ("rankings.vetoes", df[df.veto_reason.notna()],
-     lambda r: f":material/block: **{r.window_name}** · {c.label('veto', r.veto_reason)}"),
+     lambda r: f":material/block: **{c.md(r.window_name)}** · {c.md(c.label('veto', r.veto_reason))}"),
 ]
 for column, (heading, windows, line) in zip(st.columns(len(LISTS)), LISTS):
     with column:

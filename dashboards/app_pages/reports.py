@@ -72,4 +72,5 @@ for v in [v for v in versions if v["month"] == month]:
         changes = v["path"] / "changes.md"
         if v.get("has_changes") and changes.exists():
             with st.expander(t("reports.changes")):
-                st.markdown(changes.read_text(encoding="utf-8"))
+                # names from the feeds are inside: shown as text (docs/architecture.md#privacy-and-access)
+                st.code(changes.read_text(encoding="utf-8"), language=None, wrap_lines=True)

@@ -30,7 +30,7 @@ if row.empty:
     st.info(t("window.no_month", month=month.strftime("%Y-%m")))
     st.stop()
 m = row.iloc[0]
-st.subheader(t("window.header", window=m.window_name, dept=m.department_name, month=month.strftime("%Y-%m")))
+st.subheader(t("window.header", window=c.md(m.window_name), dept=c.md(m.department_name), month=month.strftime("%Y-%m")))
 
 # Every score component of the month, five to a row: (column of fct_window_month, formatter).
 METRIC_ROWS = [
@@ -45,7 +45,7 @@ for metrics in METRIC_ROWS:
     for cell, (col, fmt) in zip(st.columns(len(metrics)), metrics):
         cell.metric(t(f"col.{col}"), fmt(m[col]), border=True)
 if not c.is_missing(m.veto_reason):
-    st.error(t("window.veto", reason=c.label("veto", m.veto_reason)))
+    st.error(t("window.veto", reason=c.md(c.label("veto", m.veto_reason))))
 if not m.is_eligible:
     st.caption(t("window.ineligible"))
 

@@ -194,6 +194,19 @@ def test_invalid_plan_yaml_shows_an_error_naming_the_key(audit_home):
     assert len(audit.list_draws(audit_home)) == draws_before
 
 
+def test_a_draw_within_the_commit_wait_is_refused_in_chinese(audit_home, monkeypatch):
+    # the page runs in this process: the setting is read at the draw (docs/operations.md)
+    monkeypatch.setenv("WINDOWWATCH_AUDIT_COMMIT_MIN_MINUTES", "30")
+    draws_before = len(audit.list_draws(audit_home))
+    at = audit_page("aud")
+    commit_and_draw(at)
+    err = texts(at.error)
+    assert "须满 30 分钟" in err and "之后" in err, err
+    assert "refused" not in err and "WINDOWWATCH" not in err  # no English or setting name shows through
+    assert len(audit.list_draws(audit_home)) == draws_before
+    assert AuditLog(audit_home).entries()[-1]["kind"] == "commit"
+
+
 def test_viewer_never_reaches_the_audit_page(audit_home):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()

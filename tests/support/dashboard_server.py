@@ -21,14 +21,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard_server(home: Path, log_path: Path, timeout: float = 120):
+def dashboard_server(home: Path, log_path: Path, timeout: float = 120, extra_args: tuple[str, ...] = ()):
     """`windowwatch serve --port N` on a free port; yields (base url, pid); stops it (its group) after."""
     import httpx
 
     port = free_port()
     env = {**os.environ, "WINDOWWATCH_HOME": str(home), "WINDOWWATCH_PII_KEY": "test-key-not-secret"}
     log = open(log_path, "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "windowwatch.cli", "serve", "--port", str(port)], cwd=REPO_ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "windowwatch.cli", "serve", "--port", str(port), *extra_args],
+                            cwd=REPO_ROOT,
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -8,6 +8,7 @@ import sys
 
 import duckdb
 
+from core.settings import settings
 from windowwatch.audit.callback import draw_callbacks
 from windowwatch.audit.draw import DrawError, commit_plan, draw
 from windowwatch.audit.findings import PROBLEM_CODES, FindingError, add_finding, list_findings
@@ -69,6 +70,10 @@ def commit_main(args) -> int:
     plan = load_plan(args.plan)
     e = commit_plan(plan)
     print(f"committed {e['commit_id']}: plan_hash={e['plan_hash']} at {e['at']} by {e['user']}")
+    wait = settings().audit_commit_min_minutes
+    if wait > 0:
+        print(f"draw it with `windowwatch audit draw --plan {args.plan} --entropy TEXT` no earlier than {wait:g} minutes "
+              "from now, with entropy that is not known before then")
     return 0
 
 
@@ -90,10 +95,13 @@ def verify_main(args) -> int:
     if getattr(args, "repair_torn_tail", False):
         aside = AuditLog().repair_torn_tail()
         print(f"torn last line moved to {aside}" if aside else "no torn last line")
-    rep = verify(args.draw_id)
+    anchors = tuple(getattr(args, "anchor", None) or ())
+    rep = verify(args.draw_id, anchors=anchors)
     if rep.ok:
         what = ", ".join(rep.draws_checked) or "no draws"
         print(f"OK: {rep.entries} entries, chain intact; recomputed {what}")
+        for a in anchors:
+            print(f"the chain passes through the anchor {a}")
         if rep.pools_rederived:
             print(f"pools re-derived from their snapshot files for {', '.join(rep.pools_rederived)}")
         return 0

@@ -6,10 +6,12 @@ same function recomputes every draw from the log in `verify`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from core.paths import Home
+from core.settings import settings
 from windowwatch.audit.hashing import H
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.plan import Plan, boosted_k, parse_plan
@@ -17,7 +19,12 @@ from windowwatch.audit.pools import read_pools
 
 
 class DrawError(RuntimeError):
-    pass
+    """A draw refused; `may_draw_at` is set when only the commit wait stands in the way."""
+
+    def __init__(self, message: str, may_draw_at: str | None = None, wait_minutes: float | None = None):
+        super().__init__(message)
+        self.may_draw_at = may_draw_at
+        self.wait_minutes = wait_minutes
 
 
 @dataclass
@@ -137,17 +144,57 @@ def _open_commit(entries: list[dict[str, Any]], plan_hash: str) -> dict[str, Any
     return None
 
 
+def _commit_gate(entries: list[dict[str, Any]], plan: Plan, plan_hash: str, wait_minutes: float) -> dict[str, Any] | None:
+    """The commit this draw may use, or None (wait 0: the draw commits the plan itself).
+
+    Refuses a plan never committed, committed too recently, or edited since its commit
+    (docs/rules.md, "Double-random audit"): the plan must be fixed before the entropy is known.
+    """
+    commit = _open_commit(entries, plan_hash)
+    if wait_minutes <= 0:
+        return commit
+    how = (f"commit it with `windowwatch audit commit --plan FILE`, then draw at least {wait_minutes:g} minutes "
+           "later (WINDOWWATCH_AUDIT_COMMIT_MIN_MINUTES), with entropy that is not known before then")
+    if commit is None:
+        name = plan.canonical().get("name")
+        earlier = [e for e in entries if e.get("kind") == "commit" and (e.get("plan") or {}).get("name") == name]
+        if earlier and earlier[-1]["plan_hash"] != plan_hash:
+            last = earlier[-1]
+            raise DrawError(
+                f"plan {name!r} was edited since its commit {last['commit_id']} at {last['at']} "
+                f"(plan_hash {last['plan_hash'][:12]}… then, {plan_hash[:12]}… now): refused; {how}"
+            )
+        used = any(e.get("kind") == "commit" and e["plan_hash"] == plan_hash for e in entries)
+        state = "every commit of it is used by an earlier draw" if used else "it was never committed"
+        raise DrawError(f"plan {name!r} (plan_hash {plan_hash[:12]}…): {state}: refused; {how}")
+    committed_at = dt.datetime.fromisoformat(commit["at"])
+    may_draw = committed_at + dt.timedelta(minutes=wait_minutes)
+    now = dt.datetime.now(committed_at.tzinfo)
+    if now < may_draw:
+        raise DrawError(
+            f"plan {commit['plan'].get('name')!r} was committed ({commit['commit_id']}) at {commit['at']}, less than "
+            f"{wait_minutes:g} minutes ago (WINDOWWATCH_AUDIT_COMMIT_MIN_MINUTES): refused; it may be drawn from "
+            f"{may_draw.isoformat(timespec='seconds')}, with entropy that is not known before then",
+            may_draw_at=may_draw.isoformat(timespec="seconds"), wait_minutes=wait_minutes,
+        )
+    return commit
+
+
 def draw(plan: Plan | dict[str, Any], entropy: str, h: Home | None = None, user: str | None = None) -> DrawResult:
-    """Commit (unless an unused commit of this plan exists), read the pools, draw, append."""
+    """Draw from the plan's unused commit, made at least `audit_commit_min_minutes` before.
+
+    With that setting 0 (the demo, tests) a plan without an unused commit is committed here.
+    """
     if isinstance(plan, dict):
         plan = parse_plan(plan)
     if not entropy or not entropy.strip():
         raise DrawError("the entropy is empty: enter the public random text (e.g. the witnessed lottery number)")
     log = AuditLog(h)
     plan_hash = plan.plan_hash()
+    wait_minutes = settings().audit_commit_min_minutes
     with log.locked():
         entries = log.entries()
-        commit = _open_commit(entries, plan_hash)
+        commit = _commit_gate(entries, plan, plan_hash, wait_minutes)
         if commit is None:
             commit = log.append_locked(
                 {

@@ -115,6 +115,12 @@ class AuditLog:
             _CACHE[self.path] = (stamp, out)
         return list(out)
 
+    def chain_head(self) -> str:
+        """The entry_hash of the last entry (GENESIS for an empty log): what every published
+        report and public list prints, so a log rewritten later contradicts them (docs/operations.md)."""
+        entries = self.entries()
+        return entries[-1]["entry_hash"] if entries else GENESIS
+
     def _stamp(self) -> tuple[int, int, int] | None:
         try:
             st, hd = self.path.stat(), self.head_path.stat()

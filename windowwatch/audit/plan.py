@@ -10,8 +10,11 @@ Risk boost (风险加权), defined precisely because the plan format leaves it o
   the not-yet-taken cases *from boosted windows* (m_w > 1), in the same key order.
 - k × m and ratio × N are computed in exact decimal arithmetic, then rounded up.
 
-plan_hash is H(canonical JSON of the plan *as written* in the YAML file), so an outside
-verifier needs only the file; defaults (e.g. ratio's min: 1) apply to the draw, not the hash.
+plan_hash is H(canonical JSON of the plan *as validated*, keys as written): every key the file
+gives, with the value the validation made of it and an integral number written as an integer
+(`per_stratum: 2.0` or `"2"` and `bottom_windows: 2.0` all hash like `2`), so one plan has
+one hash (docs/rules.md). Defaults the file leaves out (e.g. ratio's min: 1) apply to the
+draw, not the hash, so an outside verifier needs only the file and this rule.
 """
 
 from __future__ import annotations
@@ -98,18 +101,43 @@ class Plan(_Strict):
     def _none_strata(cls, v: Any) -> Any:
         return "none" if v is None else v
 
-    # the plan exactly as written (parsed YAML): what is hashed and logged, so that anyone who
+    # the keys as written (parsed YAML): which keys are hashed and logged, so that anyone who
     # reads the plan file gets the same plan_hash without knowing our defaults
     _raw: dict[str, Any] | None = PrivateAttr(default=None)
 
     def canonical(self) -> dict[str, Any]:
-        """The plan as written (or, for a plan built in code, its dump without unset keys)."""
+        """The plan as validated, keyed as written (or, built in code, its dump without unset keys)."""
         if self._raw is not None:
-            return json.loads(canonical_json(self._raw))
-        return self.model_dump(mode="json", exclude_none=True)
+            return _as_validated(self, self._raw)
+        return _integral(self.model_dump(mode="json", exclude_none=True))
 
     def plan_hash(self) -> str:
         return H(canonical_json(self.canonical()))
+
+
+def _integral(value: Any) -> Any:
+    """Integral floats as integers, recursively: the one spelling of a number in plan_hash."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def _as_validated(model: BaseModel, raw: dict[str, Any]) -> dict[str, Any]:
+    """The keys of `raw`, each with the validated model's value (nested models alike)."""
+    out: dict[str, Any] = {}
+    for key, written in raw.items():
+        value = getattr(model, key)
+        if isinstance(value, BaseModel) and isinstance(written, dict):
+            out[key] = _as_validated(value, written)
+        elif isinstance(value, BaseModel):  # e.g. `risk_boost:` left empty
+            out[key] = _integral(value.model_dump(mode="json", exclude_none=True))
+        else:
+            out[key] = _integral(json.loads(canonical_json(value)))
+    return out
 
 
 def boosted_k(k: int, multiplier: float) -> int:

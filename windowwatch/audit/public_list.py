@@ -53,6 +53,7 @@ META_LABELS = {
     "seed": "随机种子",
     "snapshot": "数据快照",
     "entry_hash": "日志条目哈希",
+    "chain_head": "审计日志链头",
 }
 
 
@@ -95,6 +96,9 @@ def public_rows(draw_id: str, h: Home | None = None) -> tuple[dict[str, Any], li
         "seed": d["seed"],
         "snapshot": f"{d['snapshot']['file']} sha256={d['snapshot']['sha256']}",
         "entry_hash": d["entry_hash"],
+        # the log's head at export: a log rewritten later contradicts the posted list
+        # (`windowwatch audit verify --anchor`, windowwatch/audit/VERIFY.md)
+        "chain_head": entries[-1]["entry_hash"],
     }
     if d["kind"] == "callback":
         rows = [
@@ -158,8 +162,8 @@ def export_draw(draw_id: str, fmt: str, out_dir: str | Path, h: Home | None = No
     keys = [k for k, _ in cols]
     headers = [t for _, t in cols]
     table = [[r.get(k) for k in keys] for r in rows]
-    if fmt == "csv":
-        write_csv(path, table, headers)
+    if fmt == "csv":  # the head as a last column: a CSV has no place for a header block
+        write_csv(path, [[*r, meta["chain_head"]] for r in table], [*headers, "审计日志链头 chain_head"])
     elif fmt == "xlsx":
         write_xlsx(path, {"抽查名单": table, "draw": [[k, v] for k, v in meta.items()]},
                    columns={"抽查名单": headers, "draw": ["field", "value"]})

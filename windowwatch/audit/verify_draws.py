@@ -14,7 +14,7 @@ from typing import Any
 from core.paths import Home
 from windowwatch.audit.callback import compute_callback
 from windowwatch.audit.draw import compute_draw
-from windowwatch.audit.hashing import H, canonical_json, file_sha256
+from windowwatch.audit.hashing import GENESIS, H, canonical_json, file_sha256
 from windowwatch.audit.log import AuditLog, check_chain
 from windowwatch.audit.plan import PlanError, parse_plan
 from windowwatch.audit.pools import read_pools, snapshot_has_inspectors
@@ -45,11 +45,26 @@ def _recompute(entry: dict[str, Any]) -> dict[str, Any]:
     return compute_draw(plan, entry["plan_hash"], entry["entropy"], entry["pools"])
 
 
-def verify(draw_id: str | None = None, h: Home | None = None) -> VerifyReport:
+def check_anchor(path: Path, lines: list[tuple[int, dict[str, Any] | None, str]], anchor: str) -> list[str]:
+    """The chain must still pass through the entry whose hash a report or public list printed."""
+    anchor = anchor.strip().lower()
+    if anchor == GENESIS:
+        return []
+    for _, e, _ in lines:
+        if e is not None and e.get("entry_hash") == anchor:
+            return []
+    return [f"{path}: rule anchor_missing — no entry of the log has entry_hash {anchor} (the chain head printed in a "
+            "published report or public list): the log was rewritten or truncated since that copy was posted; "
+            "restore the log from a backup and compare it with the posted copies"]
+
+
+def verify(draw_id: str | None = None, h: Home | None = None, anchors: tuple[str, ...] = ()) -> VerifyReport:
     log = AuditLog(h)
     lines, torn = log.read_raw()
     report = VerifyReport(entries=len(lines))
     report.problems.extend(check_chain(log.path, lines, torn, log.read_head()))
+    for anchor in anchors:
+        report.problems.extend(check_anchor(log.path, lines, anchor))
     if any(e is None for _, e, _ in lines):
         return report
     by_seq: dict[int, dict[str, Any]] = {}
@@ -113,7 +128,8 @@ def _check_draw(where: str, e: dict[str, Any], by_seq: dict[int, dict[str, Any]]
             plan = parse_plan(e["plan"], f"plan of {e['draw_id']}")
         except PlanError as exc:
             return [f"{where}: rule plan_invalid — {name}: {exc}"]
-        if plan.plan_hash() != e["plan_hash"]:
+        # a draw logged before plans were hashed as validated hashed the plan as written
+        if e["plan_hash"] not in (plan.plan_hash(), H(canonical_json(e["plan"]))):
             problems.append(f"{where}: rule plan_hash_mismatch — {name}: the logged plan does not hash to plan_hash")
     elif H(canonical_json(e["plan"])) != e["plan_hash"]:
         problems.append(f"{where}: rule plan_hash_mismatch — {name}: the logged plan does not hash to plan_hash")

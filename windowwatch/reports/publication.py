@@ -160,6 +160,9 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             "previous": {"version": prev[0], "content_hash": json.loads(
                 (month_dir / f"v{prev[0]}" / "manifest.json").read_text(encoding="utf-8"))["content_hash"]} if prev else None,
             "windows": len(content["windows"]),
+            # the log's chain head now, printed in the report: a log rewritten later contradicts
+            # every posted copy (`audit verify --anchor`, docs/operations.md)
+            "audit_chain_head": AuditLog(h).chain_head(),
         }
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{version}-", dir=month_dir))
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a published report is readable
@@ -172,7 +175,7 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             html = render_html(context(content, manifest, changes))
             (tmp / "ranking.html").write_text(html, encoding="utf-8")
             write_pdf(html, tmp / "ranking.pdf")
-            write_ranking_xlsx(content, tmp / "ranking.xlsx")
+            write_ranking_xlsx(content, tmp / "ranking.xlsx", manifest)
             manifest["files"] = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
             _write_json(tmp / "manifest.json", manifest)
             for p in tmp.iterdir():

@@ -185,6 +185,7 @@ def context(content: dict[str, Any], manifest: dict[str, Any], changes: dict[str
         "snapshot": manifest["snapshot"],
         "content_hash": manifest["content_hash"],
         "scoring_hash": manifest["scoring_hash"],
+        "audit_chain_head": manifest.get("audit_chain_head"),
         "scoring": content["scoring"],
         "kpis": kpis(content),
         "windows": ws,
@@ -212,7 +213,7 @@ def write_pdf(html: str, path: Path) -> None:
     HTML(string=html, base_url=str(TEMPLATES)).write_pdf(str(path))
 
 
-def write_ranking_xlsx(content: dict[str, Any], path: Path) -> None:
+def write_ranking_xlsx(content: dict[str, Any], path: Path, manifest: dict[str, Any] | None = None) -> None:
     sc = content["scoring"]["score"]
     ranking = [
         {
@@ -263,12 +264,19 @@ def write_ranking_xlsx(content: dict[str, Any], path: Path) -> None:
         )
     departments = content["departments"]
     dept_cols = list(dict.fromkeys(k for d in departments for k in d)) or ["department_id"]
+    about = [
+        ["版本 version", (manifest or {}).get("version")],
+        ["内容哈希 content hash", (manifest or {}).get("content_hash")],
+        ["评分文件哈希 scoring hash", (manifest or {}).get("scoring_hash")],
+        ["审计日志链头 audit log chain head", (manifest or {}).get("audit_chain_head")],
+    ]
     write_xlsx(
         path,
-        {"ranking": ranking, "components": components, "departments": departments},
+        {"ranking": ranking, "components": components, "departments": departments, "数据说明": about},
         columns={
             "ranking": list(ranking[0].keys()) if ranking else ["window_id"],
             "components": list(components[0].keys()) if components else ["window_id"],
             "departments": dept_cols,
+            "数据说明": ["项目 field", "值 value"],
         },
     )

@@ -17,9 +17,9 @@ from pathlib import Path
 from core.paths import Home
 from core.paths import home as default_home
 from windowwatch.audit.hashing import file_sha256
-from windowwatch.audit.log import LogError
+from windowwatch.audit.log import AuditLog, LogError
 from windowwatch.reports.data import content_hash
-from windowwatch.reports.publication import _anchors, versions_of
+from windowwatch.reports.publication import ANCHOR_KIND, _anchors, versions_of
 
 REPAIR = "restore it from a backup or publish the month again (a new version); never edit a published version"
 
@@ -76,20 +76,36 @@ def _check_version(d: Path, anchor: dict | None) -> list[str]:
     return problems
 
 
+def _anchored_months(h: Home) -> set[str]:
+    """Months the audit log holds a publication of (none when the log cannot be read: the
+    per-month check then names the damage)."""
+    try:
+        return {e["month"] for e in AuditLog(h).entries() if e.get("kind") == ANCHOR_KIND}
+    except LogError:
+        return set()
+
+
 def verify_reports(month: str | None = None, home: Home | str | Path | None = None) -> ReportVerification:
     h = home if isinstance(home, Home) else (Home(Path(home).resolve()) if home else default_home())
     out = ReportVerification()
-    if not h.reports.is_dir():
+    if not h.reports.is_dir() and not _anchored_months(h):
         return out
-    months = [month] if month else sorted(p.name for p in h.reports.iterdir() if p.is_dir())
+    months = [month] if month else sorted({p.name for p in (h.reports.iterdir() if h.reports.is_dir() else ()) if p.is_dir()}
+                                           | _anchored_months(h))
     for m in months:
         try:
             anchors = _anchors(h, m)
         except LogError as exc:
             out.log_problems.append(f"{exc}\n(the audit log anchors the published reports: fix it first — `windowwatch audit verify`)")
             anchors = {}
-        for v in versions_of(h.reports / m):
+        present = versions_of(h.reports / m) if (h.reports / m).is_dir() else []
+        for v in present:
             out.by_version[f"{m}/v{v}"] = _check_version(h.reports / m / f"v{v}", anchors.get(v))
+        for v in sorted(set(anchors) - set(present)):
+            out.by_version[f"{m}/v{v}"] = [
+                f"{h.reports / m / f'v{v}'}: rule version_missing — the audit log records its publication (entry "
+                f"seq={anchors[v].get('seq')}, content hash {anchors[v].get('content_hash')}) but the version is gone; "
+                "restore it from a backup: a published version is never removed"]
     return out
 
 

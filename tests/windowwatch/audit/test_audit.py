@@ -55,8 +55,15 @@ def _h(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _ints(v):
+    """SPEC §4.7 v2: counts as integers in plan_hash (an integral number is written as one)."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return {k: _ints(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+
 def independent_draw(plan: dict, entropy: str, snapshot: Path) -> dict:
-    plan_hash = _h(json.dumps(plan, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    plan_hash = _h(json.dumps(_ints(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     seed = _h(plan_hash + ":" + entropy)
     con = duckdb.connect(str(snapshot), read_only=True)
     y, m = map(int, plan["population"]["month"].split("-"))

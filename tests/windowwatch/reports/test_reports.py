@@ -121,7 +121,7 @@ def test_pdf_has_title_windows_and_embedded_cjk_fonts(published):
 
 def test_xlsx_sheets_and_neutralised_names(published):
     wb = openpyxl.load_workbook(published["v2"].path / "ranking.xlsx")
-    assert wb.sheetnames == ["ranking", "components", "departments"]
+    assert wb.sheetnames == ["ranking", "components", "departments", "数据说明"]
     ws = wb["ranking"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, [c.value for c in r])) for r in ws.iter_rows(min_row=2)]
