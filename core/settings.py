@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     as_of: dt.date | None = Field(None, description="the as-of date of a dbt build (set by `windowwatch.transform.build` for dbt; read by `macros/as_of.sql`)")
     source_retries: int = Field(2, ge=0, description="Airflow retries of a failed source's ingest task")
     source_retry_delay_s: float = Field(30, ge=0, description="first retry delay of a source, doubled per retry (seconds)")
+    daily_at: str = Field("21:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="local time (Asia/Shanghai, HH:MM) of the scheduled daily run: after the hall closes; the run covers that local day")
     publish_day: int = Field(3, ge=1, le=28, description="day of the month the monthly DAG publishes last month's ranking")
     keep_snapshots: int = Field(5, ge=1, description="published snapshots kept (older ones are pruned)")
     clock_skew_seconds: int = Field(600, ge=0, description="tolerance of the raw gate's time checks (seconds)")
@@ -61,9 +62,13 @@ class Settings(BaseSettings):
     ingest_duckdb_threads: int = Field(2, ge=1, description="DuckDB threads per ingest connection (a worker gets cores // workers)")
     bench_seed: int = Field(1, description="seed of the feeds `windowwatch bench` generates")
 
+    # -- audit
+    audit_commit_min_minutes: float = Field(30, ge=0, description="minutes a plan's commit must precede its draw (`audit draw` refuses sooner; 0, the demo's and tests' value, lets a draw commit its plan itself)")
+
     # -- dashboards
     session_minutes: float = Field(30, ge=0, description="a dashboard session ends after this many minutes without activity")
     login_max_failures: int = Field(5, ge=1, description="failed sign-ins that lock an account")
+    serve_address: str = Field("127.0.0.1", min_length=1, description="the address `windowwatch serve` listens on (`0.0.0.0` for every interface; put a TLS reverse proxy in front, docs/operations.md)")
     login_lock_minutes: float = Field(15, gt=0, description="how long a locked account stays locked (minutes)")
 
     # -- tests

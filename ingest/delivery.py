@@ -48,6 +48,21 @@ class Delivery:
         """The delivered rows, in bounded batches (as text + `_line`)."""
         yield self.frame
 
+    def still_as_read(self) -> bool:
+        """False when the delivery's storage changed since its content id was taken (a file
+        rewritten while the run read it): landing then leaves it for the next run."""
+        return True
+
+
+@dataclass
+class DeferredDelivery:
+    """A delivery that is not complete yet (a file still being written): left where it is for
+    the next run and reported as a warning; nothing of it lands or is quarantined."""
+
+    feed: str
+    source: str
+    reason: str
+
 
 @dataclass
 class UnreadableDelivery:

@@ -41,7 +41,7 @@ from core.feeds import FEEDS, Feed
 from core.localtime import now_local
 from core.paths import Home
 from core.settings import settings
-from ingest.delivery import Delivery, DeliveryReadError, UnreadableDelivery
+from ingest.delivery import DeferredDelivery, Delivery, DeliveryReadError, UnreadableDelivery
 from ingest.key_index import content_hash_sql, earlier_index_files, index_path, write_index
 from ingest.landing_files import (
     DiskFullError,
@@ -53,7 +53,7 @@ from ingest.landing_files import (
 )
 from ingest.landing_schema import QUARANTINE_SCHEMA, dictionary_columns, landing_arrow_schema, plain_strings
 from ingest.normalize import HeaderMap, map_headers
-from ingest.privacy import pii_key
+from ingest.privacy import check_key, pii_key
 from ingest.sql_text import esc, q, sql_list
 from ingest.stage_pool import StagePool
 from ingest.staged import (
@@ -78,12 +78,16 @@ def duckdb_threads() -> int:
 LANDING_ROW_GROUP = 131_072  # rows per landing row group (and the most buffered per date)
 
 
+DEFERRED = "still being written"  # the status of a delivery left for the next run
+CHANGED_WHILE_READ = "still being written: the file changed while the run read it; it stays in the inbox for the next run"
+
+
 @dataclass
 class DeliveryResult:
     feed: str
     source: str
     content_id: str | None
-    status: str  # landed | already landed | unreadable
+    status: str  # landed | already landed | unreadable | still being written (DEFERRED)
     rows_in: int = 0
     landed: int = 0
     quarantined: int = 0
@@ -109,8 +113,12 @@ class Lander:
         self._pool: StagePool | None = None
 
     def key(self) -> bytes:
+        """The PII key, checked against the fingerprint recorded with the landing (a worker is
+        handed the checked key)."""
         if self._key is None:
-            self._key = pii_key()
+            key = pii_key()
+            check_key(self.home, key)
+            self._key = key
         return self._key
 
     # -- reference sets
@@ -163,7 +171,7 @@ class Lander:
         The caller must only prestage a delivery whose reference feeds are fully landed and
         whose content id is not being landed already. Pass the result to `land`.
         None (stage in `land`) without workers or when the delivery is already landed."""
-        if (self._pool is None or isinstance(delivery, UnreadableDelivery) or not delivery.reads_lazily
+        if (self._pool is None or not isinstance(delivery, Delivery) or not delivery.reads_lazily
                 or self.ledger_path(delivery.content_id).exists()):
             return None
         stage = staging_root(self.home) / delivery.content_id
@@ -179,10 +187,12 @@ class Lander:
             self._pool.close()
             self._pool = None
 
-    def land(self, delivery: Delivery | UnreadableDelivery, prestaged: Future | None = None) -> DeliveryResult:
+    def land(self, delivery: Delivery | UnreadableDelivery | DeferredDelivery, prestaged: Future | None = None) -> DeliveryResult:
         if isinstance(delivery, UnreadableDelivery):
             self._record_unreadable(delivery.feed, delivery.source, delivery.reason)
             return DeliveryResult(delivery.feed, delivery.source, None, "unreadable", reason=delivery.reason)
+        if isinstance(delivery, DeferredDelivery):
+            return DeliveryResult(delivery.feed, delivery.source, None, DEFERRED, reason=delivery.reason)
         ledger = self.ledger_path(delivery.content_id)
         if ledger.exists():
             entry = json.loads(ledger.read_text(encoding="utf-8"))
@@ -205,6 +215,9 @@ class Lander:
             else:
                 staged = self.stage(delivery, stage)
                 prepared = self.prepare(delivery, *staged)
+            if not delivery.still_as_read():  # rewritten after its bytes were hashed: not this content id
+                (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
+                return DeliveryResult(delivery.feed, delivery.source, None, DEFERRED, reason=CHANGED_WHILE_READ)
             result = self._commit_prepared(delivery, *staged, prepared)
             if result is None:  # its keys meet earlier deliveries': decided as before, in this process
                 shutil.rmtree(stage / PREPARED, ignore_errors=True)

@@ -197,12 +197,29 @@ def _general_timestamps(frame: pl.DataFrame) -> pl.Series:
     return out
 
 
+# A seconds field of 60 or more (a leap second "23:59:60", or a typo "10:00:60"): strptime
+# rolls it into the next minute (23:59:60 became the next day's 00:00:00); it is a bad value.
+_SECONDS_OVERFLOW = r"(?:\d:[0-5]\d:|^\d{8}T?\d{4})[6-9]\d(?:\D|$)"
+
+
+def reject_second_overflow(text: pl.Series, parsed: pl.Series) -> pl.Series:
+    """`parsed` with null where `text` has a 60th (or later) second. A rolled-over second parses
+    to :00, so only those rows need the (slower) text check."""
+    rolled = (parsed.dt.second() == 0).fill_null(False)
+    if not rolled.any():
+        return parsed
+    idx = rolled.arg_true()
+    bad = idx.filter(text.gather(idx).str.contains(_SECONDS_OVERFLOW).fill_null(False))
+    return parsed.scatter(bad, pl.Series([None] * len(bad), dtype=pl.Datetime("us"))) if len(bad) else parsed
+
+
 def _timestamps(values: pl.Series) -> pl.Series:
     frame = values.cast(pl.String).to_frame("s")
     out = frame.select(_fast_timestamp(pl.col("s"))).to_series()
     rest = out.is_null() & values.is_not_null()
     if rest.any():
         out = out.scatter(rest.arg_true(), _general_timestamps(frame.filter(rest)))
+    out = reject_second_overflow(frame["s"], out)
     in_range = out.is_between(TS_MIN, TS_MAX, closed="left").fill_null(False)
     return out.zip_with(in_range, pl.Series([None], dtype=pl.Datetime("us"))).alias(values.name)
 
@@ -249,6 +266,7 @@ def parse_month(name: str, s: pl.Expr | None = None) -> Parsed:
 def parse_time(name: str, s: pl.Expr | None = None) -> Parsed:
     s = text(name) if s is None else s
     value = pl.coalesce([s.str.strptime(pl.Time, f, strict=False) for f in ("%H:%M:%S", "%H:%M")])
+    value = pl.when(s.str.contains(r"^\d{1,2}:[0-5]\d:[6-9]\d")).then(None).otherwise(value)  # no 60th second
     return Parsed(value, {"bad_value": s.is_not_null() & vcol(name).is_null()})
 
 

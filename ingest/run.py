@@ -24,7 +24,8 @@ from core.feeds import FEEDS
 from core.localtime import now_local
 from core.paths import Home
 from ingest.delivery import Delivery
-from ingest.landing import DeliveryResult, Lander
+from ingest.landing import DEFERRED, DeliveryResult, Lander
+from ingest.privacy import PiiKeyError
 from ingest.landing_files import (
     DiskFullError,
     ensure_empty_files,
@@ -47,7 +48,7 @@ class SourceProblem:
     fails_run: bool = True
 
 
-COUNTS = ("deliveries", "rows_in", "landed", "quarantined", "already_landed", "unreadable")  # per feed and in total
+COUNTS = ("deliveries", "rows_in", "landed", "quarantined", "already_landed", "unreadable", "deferred")  # per feed and in total
 
 
 @dataclass
@@ -75,6 +76,7 @@ class RunReport:
             row["quarantined"] += d.quarantined
             row["already_landed"] += d.status == "already landed"
             row["unreadable"] += d.status == "unreadable"
+            row["deferred"] += d.status == DEFERRED
         return dict(sorted(out.items(), key=lambda kv: FEED_ORDER.get(kv[0], 99)))
 
     def totals(self) -> dict[str, int]:
@@ -236,6 +238,7 @@ def _land_files(lander: Lander, deliveries: list, report: RunReport) -> None:
 def _prepare(home: Home | str | Path) -> tuple[Home, Lander]:
     h = home if isinstance(home, Home) else Home(Path(home).resolve())
     lander = Lander(h)
+    lander.key()  # a key other than the landing's refuses here, before anything is touched
     remove_leftovers(h)
     ensure_empty_files(h)
     return h, lander
@@ -295,6 +298,8 @@ def format_report(report: RunReport) -> str:
             notes.append(f"{row['already_landed']} already landed")
         if row["unreadable"]:
             notes.append(f"{row['unreadable']} unreadable")
+        if row["deferred"]:
+            notes.append(f"{row['deferred']} still being written (left in the inbox)")
         lines.append(f"{feed:<14}{row['deliveries']:>11}{row['rows_in']:>12}{row['landed']:>12}{row['quarantined']:>13}  {', '.join(notes)}")
     lines += ["", "per delivery:"]
     for d in report.deliveries:
@@ -316,6 +321,9 @@ def main(args) -> int:
     home = Home.from_env()
     try:
         report = ingest_all(home, args.config, args.feeds, only=args.source)
+    except PiiKeyError as exc:
+        print(f"ingest: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         if not is_disk_full(exc):
             raise

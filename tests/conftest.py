@@ -6,6 +6,7 @@ session fixture would, for instance, start a second PostgreSQL server).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,12 @@ import pytest
 from tests.support.faults import FaultWorld, build_fault_world
 from tests.support.pg_server import PostgresUnavailable, running_postgres
 from tests.support.small_pipeline import SmallPipeline, build_small_pipeline
+
+# Draws in tests follow their commit at once (and commit the plan themselves); the tests of the
+# commit wait set it back (tests/windowwatch/audit/test_grinding.py). Set before any fixture,
+# so session fixtures and the servers and CLIs they start inherit it.
+os.environ["WINDOWWATCH_AUDIT_COMMIT_MIN_MINUTES"] = "0"
+
 
 @pytest.fixture()
 def ww_home(tmp_path, monkeypatch):
@@ -37,6 +44,23 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         cm.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def airflow_pg_db(postgres_url, tmp_path_factory) -> str:
+    """A migrated Airflow metadata DB (with the pool) on the session's real PostgreSQL 15."""
+    import os
+
+    from core.paths import Home
+    from tests.support.pg_server import new_database
+    from windowwatch.pipeline import airflow_env, ensure_airflow
+
+    url = new_database(postgres_url, "airflow_meta")
+    root = tmp_path_factory.mktemp("airflow-pg")
+    h = Home(root / "home")
+    env = airflow_env(h, {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url})
+    ensure_airflow(h, env, root / "migrate.log")
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="the dashboards")
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", help="the address to listen on (default WINDOWWATCH_SERVE_ADDRESS, 127.0.0.1; "
+                       "behind a TLS reverse proxy, docs/operations.md)")
 
     users = sub.add_parser("users", help="local dashboard accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -77,13 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audit", help="double-random audit draws (双随机、一公开)")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    ad = aud_sub.add_parser("draw", help="commit a plan and draw with public entropy")
+    ad = aud_sub.add_parser("draw", help="draw with public entropy from a plan committed earlier (`audit commit`)")
     ad.add_argument("--plan", required=True)
     ad.add_argument("--entropy", required=True)
     ad.add_argument("--json", action="store_true")
     av = aud_sub.add_parser("verify", help="recompute draws from the log and check the hash chain")
     av.add_argument("draw_id", nargs="?")
     av.add_argument("--repair-torn-tail", action="store_true", help="move an incomplete last line (crash mid-write) aside")
+    av.add_argument("--anchor", action="append", metavar="HASH",
+                    help="a chain head printed in a published report or public list: the log must still hold it (repeatable)")
     af = aud_sub.add_parser("findings", help="record or list findings of sampled cases")
     af.add_argument("args", nargs=argparse.REMAINDER)
     ae = aud_sub.add_parser("export", help="public export of draws and findings (一公开)")
@@ -99,6 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     acb.add_argument("--share", type=float, default=0.1)
     acb.add_argument("--entropy", required=True)
     acb.add_argument("--json", action="store_true")
+
+    sub.add_parser("doctor", help="check a deployment before its first scheduled run (one line per check)")
+
+    cal = sub.add_parser("calendar", help="the working-day calendar (official / feed / assumed)")
+    cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
+    cal_sub.add_parser("status", help="per year: days from the official calendar, the calendar feed, or assumed Mon–Fri")
+    cy = cal_sub.add_parser("add-year", help="deliver a year's State Council arrangement (a YAML notice) as a calendar feed file")
+    cy.add_argument("file", help="the notice as YAML: year, holidays (name, from, to), makeup_workdays")
+    cy.add_argument("--out", help="the inbox to deliver to (default: the files source's `path:`)")
+    cy.add_argument("--force", action="store_true", help="override a year of the official calendar, or replace a delivered file")
+
+    pii = sub.add_parser("pii", help="the applicant-data (PII) key")
+    pii_sub = pii.add_subparsers(dest="pii_command", required=True, metavar="ACTION")
+    pr = pii_sub.add_parser("rotate", help="make the key now set (WINDOWWATCH_PII_KEY[_FILE]) the landing's key, recorded")
+    pr.add_argument("--reason", required=True, help="why the key changes (recorded with the date and the actor)")
+    pr.add_argument("--actor", help="who rotates (default: the OS user)")
 
     bench = sub.add_parser("bench", help="the benchmark")
     bench.add_argument("--scale", choices=["small", "city", "province"], default="small")
@@ -154,6 +174,21 @@ def _audit(args):
             "export": cli.export_main, "commit": cli.commit_main, "callback": cli.callback_main}[args.audit_command](args)
 
 
+def _doctor(args):
+    from windowwatch.doctor import main
+    return main(args)
+
+
+def _calendar(args):
+    from windowwatch import calendar_feed
+    return {"status": calendar_feed.status_main, "add-year": calendar_feed.add_year_main}[args.calendar_command](args)
+
+
+def _pii_rotate(args):
+    from windowwatch.pii import rotate_main
+    return rotate_main(args)
+
+
 def _bench(args):
     from windowwatch.bench import main
     return main(args)
@@ -170,12 +205,15 @@ HANDLERS = {
     "report publish": _report_publish,
     "report verify": _report_verify,
     **{f"audit {action}": _audit for action in ("draw", "verify", "findings", "export", "commit", "callback")},
+    "doctor": _doctor,
+    **{f"calendar {action}": _calendar for action in ("status", "add-year")},
     "bench": _bench,
+    "pii rotate": _pii_rotate,
 }
 
 
 def _command_key(args: argparse.Namespace) -> str:
-    for attr in ("users_command", "report_command", "audit_command"):
+    for attr in ("users_command", "report_command", "audit_command", "calendar_command", "pii_command"):
         action = getattr(args, attr, None)
         if action:
             return f"{args.command} {action}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import os
 import re
 import stat
 import zipfile
@@ -26,7 +27,8 @@ import polars as pl
 
 from core.config import SourceOptions
 from core.feeds import FEEDS
-from ingest.delivery import Delivery, DeliveryReadError, UnreadableDelivery
+from ingest.delivery import DeferredDelivery, Delivery, DeliveryReadError, UnreadableDelivery
+from ingest.normalize import map_headers
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED
 
 READ_CHUNK = 8 << 20  # bytes per read when hashing and transcoding
@@ -39,6 +41,8 @@ MAX_COLUMNS = 1_000  # the widest feed has 18 columns; 100,000 columns only cost
 XLSX_MAX_EXPANDED = 512 << 20  # inflated bytes of all members of one XLSX
 XLSX_MAX_RATIO = 200  # inflated / compressed; real sheets stay below ~30:1
 SUPPORTED = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".xlsx": "xlsx"}
+NO_FINAL_NEWLINE = ("still being written: the last line has no line break yet; it stays in the inbox for the next run "
+                    "(a complete CSV/JSONL file ends with a newline)")
 ENCODING_NAMES = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030"}
 
 
@@ -51,7 +55,19 @@ class FileDelivery(Delivery):
     encoding: str = "utf-8"  # the detected (or configured) encoding of a CSV
     tmp_dir: Path | None = None  # where a transcoded UTF-8 copy may be written
     headers: list[str] = field(default_factory=list)
+    scan: ByteScan | None = None  # what the content id was taken from
     reads_lazily: ClassVar[bool] = True
+
+    def still_as_read(self) -> bool:
+        """The file still has the size and modification time it had when its bytes were hashed:
+        the rows parsed are the rows of that content id (a rewrite in between defers it)."""
+        if self.path is None or self.scan is None:
+            return True
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == (self.scan.size, self.scan.mtime_ns)
 
     def batches(self) -> Iterator[pl.DataFrame]:
         try:
@@ -112,7 +128,8 @@ def scan_inbox(inbox: Path, options: SourceOptions, tmp_dir: Path, source_name: 
             unknown.append(entry.name)
         else:
             loose.append(entry.name)
-    hashed = [path for feed in FEEDS for path in by_feed.get(feed, []) if path.suffix.lower() in SUPPORTED]
+    hashed = [path for feed in FEEDS for path in by_feed.get(feed, [])
+              if path.suffix.lower() in SUPPORTED and _size(path) <= options.max_delivery_bytes]
     digests = _digests_ahead(hashed) if lazy else _digests(hashed)
     deliveries: list = []
     for feed in FEEDS:
@@ -126,7 +143,31 @@ def scan_inbox(inbox: Path, options: SourceOptions, tmp_dir: Path, source_name: 
     return InboxScan(deliveries, unknown, loose)
 
 
-Digest = tuple[str, bool, bool] | OSError  # `_scan_bytes` of a file, or the OSError it raised
+@dataclass(frozen=True)
+class ByteScan:
+    """One pass over a file's bytes (`_scan_bytes`)."""
+
+    content_id: str  # SHA-256 of the bytes read
+    utf8_error: int | None  # offset of the first byte that is not valid UTF-8; None: all valid
+    control_free: bool  # no control byte (CONTROL_BYTES): no value can hold a control character
+    size: int  # bytes read
+    mtime_ns: int  # modification time when the read began
+    ends_with_newline: bool
+    changed_while_read: bool  # size or modification time moved during the read
+
+    @property
+    def utf8_ok(self) -> bool:
+        return self.utf8_error is None
+
+
+Digest = ByteScan | OSError  # `_scan_bytes` of a file, or the OSError it raised
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _scan_or_error(path: Path) -> Digest:
@@ -213,17 +254,27 @@ def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_di
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
         return UnreadableDelivery(feed, source, f"unsupported file type {path.suffix or '(none)'}; use CSV, JSONL, Parquet or XLSX")
+    if (size := _size(path)) > options.max_delivery_bytes:
+        return UnreadableDelivery(feed, source, f"the file is {size / 2**20:,.0f} MiB, over the limit of "
+                                  f"{options.max_delivery_bytes / 2**20:,.0f} MiB (source option max_delivery_bytes): "
+                                  "split it into smaller deliveries or raise the limit")
     try:
         if isinstance(digest, OSError):
             raise digest
-        content_id, utf8_ok, control_free = digest or _scan_bytes(path)
+        scan = digest or _scan_bytes(path)
     except OSError as exc:
         return UnreadableDelivery(feed, source, f"cannot open the file ({exc.strerror})")
+    if scan.changed_while_read:
+        return DeferredDelivery(feed, source, "still being written: its size or modification time changed while it was "
+                                "read; it stays in the inbox for the next run")
+    if fmt == "jsonl" and not scan.ends_with_newline:  # before reading: a cut last object breaks the schema read
+        return DeferredDelivery(feed, source, NO_FINAL_NEWLINE)
+    content_id, control_free = scan.content_id, scan.control_free
     encoding = "utf-8"
     if fmt == "csv":
         if options.encoding:
             encoding = ENCODING_NAMES.get(options.encoding.lower(), options.encoding.lower())
-        elif not utf8_ok:
+        elif not scan.utf8_ok:
             encoding = "gb18030"  # a superset of GBK and GB2312: one decoder covers all three
         try:
             codecs.lookup(encoding)
@@ -231,11 +282,13 @@ def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_di
             return UnreadableDelivery(feed, source, f"unknown encoding {options.encoding!r} in the source options")
     d = FileDelivery(feed=feed, source=source, content_id=content_id, frame=pl.DataFrame({"_line": pl.Series([], dtype=pl.Int64)}),
                      options=options, path=path, fmt=fmt, encoding=encoding, tmp_dir=tmp_dir,
-                     control_free=fmt == "csv" and control_free)
+                     control_free=fmt == "csv" and control_free, scan=scan)
     try:
         d.headers = _headers(d)
     except Exception as exc:
         return UnreadableDelivery(feed, source, _short_error(exc))
+    if fmt == "csv" and not scan.ends_with_newline:  # after the header check, so a binary file is refused as such
+        return DeferredDelivery(feed, source, NO_FINAL_NEWLINE)
     d.frame = pl.DataFrame({h: pl.Series([], dtype=pl.String) for h in d.headers} | {"_line": pl.Series([], dtype=pl.Int64)})
     return d
 
@@ -249,33 +302,55 @@ _NOT_CONTROL = bytes(b for b in range(256) if b not in CONTROL_BYTES)
 
 def _hash_and_check_utf8(path: Path) -> tuple[str, bool]:
     """One pass over the bytes: SHA-256 and whether they are valid UTF-8."""
-    content_id, utf8_ok, _ = _scan_bytes(path)
-    return content_id, utf8_ok
+    scan = _scan_bytes(path)
+    return scan.content_id, scan.utf8_ok
 
 
-def _scan_bytes(path: Path) -> tuple[str, bool, bool]:
-    """One pass over the bytes: SHA-256, whether they are valid UTF-8, and whether they hold
-    no control byte (`CONTROL_BYTES`; bytes.translate deletes the rest: 0.05 s per 150 MB)."""
+def _scan_bytes(path: Path) -> ByteScan:
+    """One pass over the bytes: SHA-256, where they stop being valid UTF-8, whether they hold
+    no control byte (`CONTROL_BYTES`; bytes.translate deletes the rest: 0.05 s per 150 MB),
+    and whether the file changed while it was read."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8_ok = True
+    utf8_error: int | None = None
     control_free = True
+    size = 0
+    last = b""
     with path.open("rb") as fh:
+        before = os.fstat(fh.fileno())
         while chunk := fh.read(READ_CHUNK):
             digest.update(chunk)
             if control_free and chunk.translate(None, _NOT_CONTROL):
                 control_free = False
-            if utf8_ok:
+            if utf8_error is None:
+                pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
                 try:
                     decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8_ok = False
-    if utf8_ok:
+                except UnicodeDecodeError as exc:
+                    utf8_error = size - pending + exc.start
+            size += len(chunk)
+            last = chunk[-1:]
+    if utf8_error is None:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8_ok = False
-    return digest.hexdigest(), utf8_ok, control_free
+            utf8_error = size - len(decoder.getstate()[0])
+    after = os.stat(path)
+    changed = (size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or size != before.st_size
+    return ByteScan(digest.hexdigest(), utf8_error, control_free, size, before.st_mtime_ns, last == b"\n", changed)
+
+
+def _not_text(d: FileDelivery, position: int) -> str:
+    """Why a CSV could not be decoded: for a file detected as GBK/GB18030 only because it was
+    not valid UTF-8, also where the UTF-8 broke (a damaged UTF-8 file is the likelier story)."""
+    if d.scan is None or d.scan.utf8_error is None or d.options.encoding:
+        return f"not valid {d.encoding} text at byte {position:,}"
+    offset = d.scan.utf8_error
+    assert d.path is not None
+    with d.path.open("rb") as fh:
+        line = fh.read(offset).count(b"\n") + 1
+    return (f"not valid UTF-8 at byte {offset:,} (line {line:,}), and not GBK/GB18030 either (at byte {position:,}): "
+            f"a damaged UTF-8 file? fix that byte")
 
 
 def _utf8_path(d: FileDelivery) -> tuple[Path, bool]:
@@ -294,7 +369,7 @@ def _utf8_path(d: FileDelivery) -> tuple[Path, bool]:
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
         out.unlink(missing_ok=True)
-        raise DeliveryReadError(f"not valid {d.encoding} text at byte {exc.start}; set the source option `encoding`") from None
+        raise DeliveryReadError(f"{_not_text(d, exc.start)}; or set the source option `encoding`") from None
     return out, True
 
 
@@ -314,7 +389,9 @@ def _headers(d: FileDelivery) -> list[str]:
     if d.fmt == "jsonl":
         return _check_header(_jsonl_scan(d.path).collect_schema().names())
     if d.fmt == "parquet":
-        return _check_header(pl.scan_parquet(d.path).collect_schema().names())
+        schema = pl.scan_parquet(d.path).collect_schema()
+        _refuse_float_text(d, schema)
+        return _check_header(schema.names())
     check_xlsx_expansion(d.path)
     return _check_header(pl.read_excel(d.path, infer_schema_length=0).columns)
 
@@ -329,7 +406,7 @@ def _csv_header(d: FileDelivery) -> list[str]:
     try:
         text = codecs.getincrementaldecoder(d.encoding)(errors="strict").decode(head[:HEADER_BYTES])
     except UnicodeDecodeError as exc:
-        raise DeliveryReadError(f"not valid {d.encoding} text at byte {exc.start}: the file is neither UTF-8 nor GBK/GB18030 "
+        raise DeliveryReadError(f"{_not_text(d, exc.start)}: the file is neither UTF-8 nor GBK/GB18030 "
                                 "(binary, UTF-16, Latin-1?); save it as UTF-8 or set the source option `encoding`") from None
     text = text.lstrip("\ufeff")
     if not text.strip():
@@ -345,6 +422,17 @@ def _csv_header(d: FileDelivery) -> list[str]:
         raise DeliveryReadError("the file is empty (no header line)")
     _check_header([n for n in next(csv.reader([first])) if n.strip()])  # as delivered: polars renames duplicates
     return pl.read_csv(first.encode("utf-8") + b"\n", infer_schema=False).columns
+
+
+def _refuse_float_text(d: FileDelivery, schema: pl.Schema) -> None:
+    """A text column of the contract (ids above all) stored as floating point would land as
+    '1234567890123.0' and no longer match its case: refused, naming the column."""
+    feed = FEEDS[d.feed]
+    mapping = map_headers(list(schema.names()), feed, d.options).mapping
+    for delivered, column in mapping.items():
+        if feed.by_name[column].type == "str" and schema[delivered].is_float():
+            raise DeliveryReadError(f"column {_printable(delivered)!r} ({column}) is stored as a floating-point number "
+                                    f"({schema[delivered]}); ids and codes are text — write it as a string column")
 
 
 def _check_header(names: list[str]) -> list[str]:

@@ -98,7 +98,7 @@ def test_every_row_rule_is_quarantined_with_line_rule_and_detail(ww_home, tmp_pa
     saved = json.loads((ww_home / "runs" / "ingest-latest.json").read_text(encoding="utf-8"))
     for feed, row in saved["by_feed"].items():
         assert row["rows_in"] == row["landed"] + row["quarantined"], feed
-    assert saved["by_feed"]["transactions"] == {"deliveries": 1, "rows_in": 11, "landed": 1, "quarantined": 10, "already_landed": 0, "unreadable": 0}
+    assert saved["by_feed"]["transactions"] == {"deliveries": 1, "rows_in": 11, "landed": 1, "quarantined": 10, "already_landed": 0, "unreadable": 0, "deferred": 0}
 
 
 def test_reference_checks_see_earlier_runs(ww_home, tmp_path):
@@ -168,3 +168,27 @@ def test_duplicate_id_within_one_reference_delivery(ww_home, tmp_path):
     res = result_for(report, "w.csv")
     assert (res.landed, res.quarantined) == (2, 1)
     assert quarantined(ww_home, "windows").select("line", "rule").rows() == [(4, "duplicate_conflict")]
+
+
+def test_clock_columns_and_the_optional_v2_feeds_land_with_chinese_names(ww_home, tmp_path):
+    """pause_reason / approval_mode on transactions and items, and the step_limits and extended_service
+    feeds (docs/rules.md#timeliness-signals): Chinese headers and enum values land as the canonical codes;
+    an unknown reason is quarantined."""
+    inbox = make_inbox(tmp_path)
+    write_csv(inbox / "transactions" / "t.csv", [TX_HEADER + ["特别程序事由", "审批方式"],
+                                                 ["E1", "C1", "accept", "2025-01-06 09:00:00", "W01", "I1", "", "告知承诺"],
+                                                 ["E2", "C1", "suspend", "2025-01-07 09:00:00", "W01", "I1", "专家评审", ""],
+                                                 ["E3", "C1", "suspend", "2025-01-08 09:00:00", "W01", "I1", "喝茶", ""]])
+    write_csv(inbox / "step_limits" / "s.csv", [["实施编码", "起始环节", "结束环节", "环节时限"], ["*", "受理", "审批", "3"]])
+    write_csv(inbox / "extended_service" / "e.csv", [["登记编号", "窗口编号", "服务日期", "延时至", "延时原因"],
+                                                     ["ES1", "W01", "2025-01-06", "20:30:00", "事不办完不下班"]])
+    run(ww_home, inbox)
+    tx = landed(ww_home, "transactions").sort("event_id")
+    assert tx.select("event_id", "pause_reason", "approval_mode").rows() == [
+        ("E1", None, "commitment"), ("E2", "expert_review", None)]
+    assert quarantined(ww_home, "transactions").select("line", "rule").rows() == [(4, "unknown_enum")]
+    assert landed(ww_home, "step_limits").select("item_code", "from_event", "to_event", "limit_workdays").rows() == [
+        ("*", "accept", "approve", 3)]
+    es = landed(ww_home, "extended_service")
+    assert es.select("service_id", "window_id", "service_date", "until_time").rows() == [
+        ("ES1", "W01", dt.date(2025, 1, 6), dt.time(20, 30))]

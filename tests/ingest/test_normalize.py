@@ -115,7 +115,7 @@ def test_headers_map_english_chinese_case_space_and_column_mapping():
 
 def _general_rule(values: list[str | None]) -> list:
     s = pl.Series("s", values, dtype=pl.String)
-    out = s.to_frame().select(n._offset_timestamp(pl.col("s"))).to_series()
+    out = n.reject_second_overflow(s, s.to_frame().select(n._offset_timestamp(pl.col("s"))).to_series())
     return out.zip_with(out.is_between(n.TS_MIN, n.TS_MAX, closed="left").fill_null(False),
                         pl.Series([None], dtype=pl.Datetime("us"))).to_list()
 
@@ -133,6 +133,7 @@ def test_fast_timestamps_equal_the_general_rule_on_tricky_values():
     got = n._timestamps(pl.Series("s", TS_TRICKY, dtype=pl.String)).to_list()
     assert got == _general_rule(TS_TRICKY)
     assert got[0] == got[1] == got[2] == got[3] == got[4] == dt.datetime(2026, 1, 1, 9, 1)
+    assert got[TS_TRICKY.index("2026-01-01 23:59:60")] is None  # not 2026-01-02 00:00:00
 
 
 def test_fast_timestamps_equal_the_general_rule_property():
