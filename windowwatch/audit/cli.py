@@ -20,6 +20,7 @@ from windowwatch.snapshot import NoSnapshot
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_UNSTAFFED = 3  # drawn and logged, but some sampled cases got no (or too few) inspectors: a script must be able to tell
 
 
 def _fail(msg: str, code: int = EXIT_FAILED) -> int:
@@ -52,9 +53,14 @@ def draw_main(args) -> int:
     if not r.entry["pools"]["cases"]:
         print(f"windowwatch audit: warning: the population of {args.plan} is empty (no {plan.population.status} "
               f"cases in {plan.population.month}); the empty draw {r.draw_id} is logged", file=sys.stderr)
+    code = EXIT_UNSTAFFED if r.unstaffed else 0
+    if r.unstaffed:
+        print(f"windowwatch audit: {len(r.unstaffed)} of {len(r.sample)} sampled cases could not be staffed (回避 and the "
+              f"per-inspector cap leave too few eligible inspectors); draw {r.draw_id} is logged with them listed — widen the "
+              "inspector pool or raise max_cases_per_inspector in a new plan (exit 3)", file=sys.stderr)
     if args.json:
         print(json.dumps(r.public_json(), ensure_ascii=False))
-        return 0
+        return code
     print(f"draw {r.draw_id}: plan {plan.name} plan_hash={r.plan_hash} (committed as log entry {r.entry['commit_seq']})")
     print(f"entropy={r.entropy!r} seed={r.seed}")
     for s in r.sample:
@@ -62,7 +68,7 @@ def draw_main(args) -> int:
     print(f"{len(r.sample)} cases sampled, {len(r.unstaffed)} unstaffed")
     if r.unstaffed:
         print("unstaffed (not enough eligible inspectors): " + ", ".join(r.unstaffed))
-    return 0
+    return code
 
 
 @_guard

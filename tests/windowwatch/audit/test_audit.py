@@ -183,6 +183,16 @@ def test_avoidance_cap_and_unstaffed(home, tmp_path):
     assert verify().ok
 
 
+def test_a_draw_with_unstaffed_cases_exits_3_so_a_script_can_tell(home, tmp_path, capsys):
+    plan_file = write_plan(tmp_path / "p.yaml", max_cases_per_inspector=2)  # 14 slots for 15 cases x 2
+    assert cli_main(["audit", "draw", "--plan", str(plan_file), "--entropy", "tight", "--json"]) == 3
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert result["unstaffed"] and f"{len(result['unstaffed'])} of {len(result['sample'])} sampled cases could not be staffed" in err
+    roomy = write_plan(tmp_path / "q.yaml", max_cases_per_inspector=10)
+    assert cli_main(["audit", "draw", "--plan", str(roomy), "--entropy", "tight", "--json"]) == 0
+
+
 def test_unstaffed_when_only_own_department_inspectors(ww_home, tmp_path):
     # only D01 inspectors in the pool: D01 cases cannot be staffed (回避), others can
     build_snapshot(ww_home, with_dim_inspector=True)
