@@ -113,6 +113,26 @@ FLAG_TYPES = {
     "other": ("其他",),
 }
 
+# Reasons of a `suspend` (特别程序): the procedures 行政许可法 art. 45 lets a window leave out of the limit.
+PAUSE_REASONS = {
+    "hearing": ("听证",),
+    "tender": ("招标",),
+    "auction": ("拍卖",),
+    "inspection": ("检验",),
+    "testing": ("检测",),
+    "quarantine": ("检疫",),
+    "appraisal": ("鉴定",),
+    "expert_review": ("专家评审",),
+    "survey": ("勘测",),
+    "other": ("其他",),
+}
+
+APPROVAL_MODES = {
+    "standard": ("一般",),
+    "commitment": ("告知承诺",),
+    "tolerance": ("容缺受理",),
+}
+
 REASON_CODES = {
     "attitude": ("态度差",),
     "slow": ("办理慢",),
@@ -164,6 +184,10 @@ ITEMS = Feed(
         Column("promised_limit", "int", aliases=("承诺办结时限",)),
         Column("limit_unit", aliases=("时限单位",), enum={"workday": ("工作日",), "calendar_day": ("自然日",)}),
         Column("fee_required", "bool", aliases=("是否收费",)),
+        Column("max_extension_days", "int", aliases=("延期上限",), description="default from the scoring file"),
+        Column("deliver_limit", "int", aliases=("送达时限",),
+               description="working days from the decision; default from the scoring file"),
+        Column("approval_mode", aliases=("审批方式",), enum=APPROVAL_MODES, description="default standard"),
     ),
 )
 
@@ -240,6 +264,20 @@ DEPT_VOLUMES = Feed(
     ),
 )
 
+STEP_LIMITS = Feed(
+    name="step_limits",
+    kind="reference",
+    key=("item_code", "from_event", "to_event"),
+    optional=True,
+    description="环节时限: working days allowed between two steps of a case; item_code * = every item.",
+    columns=(
+        Column("item_code", aliases=("实施编码", "事项编码"), required=True),
+        Column("from_event", aliases=("起始环节",), required=True, enum=EVENT_TYPES),
+        Column("to_event", aliases=("结束环节",), required=True, enum=EVENT_TYPES),
+        Column("limit_workdays", "int", aliases=("环节时限",), required=True),
+    ),
+)
+
 TRANSACTIONS = Feed(
     name="transactions",
     kind="event",
@@ -266,6 +304,9 @@ TRANSACTIONS = Feed(
         Column("applicant_phone", aliases=("申请人联系电话", "联系电话"), pii="hash"),
         Column("fee_amount", "float", aliases=("收费金额",)),
         Column("fee_paid_at_center", "bool", aliases=("是否中心缴费",)),
+        Column("pause_reason", aliases=("特别程序事由", "挂起原因"), enum=PAUSE_REASONS, description="on suspend"),
+        Column("approval_mode", aliases=("审批方式",), enum=APPROVAL_MODES,
+               description="on accept; overrides the item's"),
     ),
 )
 
@@ -335,10 +376,30 @@ VIDEO_FLAGS = Feed(
     ),
 )
 
+EXTENDED_SERVICE = Feed(
+    name="extended_service",
+    kind="event",
+    key=("service_id",),
+    time_column="service_date",
+    optional=True,
+    description="延时服务登记: a window that stayed open past its hours on that day (事不办完不下班).",
+    columns=(
+        Column("service_id", aliases=("登记编号",), required=True),
+        Column("window_id", aliases=("窗口编号",), required=True, references="windows"),
+        Column("service_date", "date", aliases=("服务日期",), required=True),
+        Column("until_time", "time", aliases=("延时至",)),
+        Column("reason", aliases=("延时原因",)),
+        Column("recorded_at", "datetime", aliases=("录入时间",), description="a later one updates the row"),
+    ),
+)
+
 # Reference feeds first: events are checked against them.
 FEEDS: dict[str, Feed] = {
     f.name: f
-    for f in (WINDOWS, ITEMS, STAFF, INSPECTORS, CALENDAR, HALL_HOURS, DEPT_VOLUMES, TRANSACTIONS, EVALUATIONS, VIDEO_FLAGS)
+    for f in (
+        WINDOWS, ITEMS, STAFF, INSPECTORS, CALENDAR, HALL_HOURS, DEPT_VOLUMES, STEP_LIMITS,
+        TRANSACTIONS, EVALUATIONS, VIDEO_FLAGS, EXTENDED_SERVICE,
+    )
 }
 
 # Quarantine rules. The rule id is stored with every quarantined row.

@@ -9,7 +9,9 @@ critical: keys unique and not null; one row per window-month and department-mont
 [0, 1]; stars 1..5; score 0..100; every red card past its deadline; cards only on open cases;
 ranks per §4.6 (competition ranking 1,2,2,4 by score among eligible windows, min rank 1, no
 rank for ineligible windows); red flag only for eligible, unvetoed, >= red_flag_min_stars;
-veto caps at one star; fct_case has no more cases than landed distinct accepted case ids.
+veto caps at one star; fct_case has no more cases than landed distinct accepted case ids;
+timeliness signals: a known TL_* rule on a case of fct_case at its window, counted in
+fct_case.timeliness_signals, and a TL_LEGAL_OVERDUE signal exactly for the legal-overdue cases.
 warning: evaluation_rate in [0, 1]; rows in quarantine (reported, never silent).
 """
 
@@ -27,11 +29,16 @@ MARTS = (
     "dim_item",
     "fct_case",
     "fct_off_book_signal",
+    "fct_timeliness_signal",
     "fct_evaluation",
     "fct_video_flag",
     "fct_window_month",
     "fct_department_month",
     "fct_quarantine",
+)
+TIMELINESS_RULES = (
+    "TL_LATE_NOTICE", "TL_REPEAT_NOTICE", "TL_PAUSE_REASON", "TL_PAUSE_NO_REASON", "TL_EXTENSION_REPEAT",
+    "TL_EXTENSION_CAP", "TL_EXTENSION_LATE", "TL_LEGAL_OVERDUE", "TL_STEP_OVERDUE", "TL_LATE_DELIVERY",
 )
 RATES = (
     "on_time_rate",
@@ -177,6 +184,34 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
                     for r in RATES
                 ]
             ),
+        )
+    )
+    out.append(
+        MartSuite(
+            "marts.fct_timeliness_signal.critical",
+            "select case_id, rule_id, signal_date, evidence from marts.fct_timeliness_signal",
+            (
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="case_id"), "every timeliness signal names its case"),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="signal_date"), "every signal has its date"),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="evidence"), "every signal has its evidence"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="rule_id", value_set=list(TIMELINESS_RULES)),
+                      "the ten rules of docs/rules.md#timeliness-signals"),
+            ),
+        )
+    )
+    out.append(
+        ok(
+            "fct_timeliness_signal_cases",
+            "a timeliness signal is on a case of fct_case, at the case's window, and fct_case.timeliness_signals "
+            "counts them; TL_LEGAL_OVERDUE fires exactly for the cases with is_legal_overdue (docs/rules.md)",
+            "select c.case_id, c.timeliness_signals = coalesce(counted.signals, 0) "
+            "and coalesce(c.is_legal_overdue, false) = (coalesce(counted.legal, 0) = 1) "
+            "and misplaced.n = 0 as ok "
+            "from marts.fct_case as c "
+            "left join (select case_id, count(*) as signals, count(case when rule_id = 'TL_LEGAL_OVERDUE' then 1 end) as legal "
+            "from marts.fct_timeliness_signal group by case_id) as counted on counted.case_id = c.case_id "
+            "cross join (select count(*) as n from marts.fct_timeliness_signal as s "
+            "left join marts.fct_case as f on f.case_id = s.case_id where f.window_id is distinct from s.window_id) as misplaced",
         )
     )
     out.append(

@@ -58,6 +58,9 @@ RANGES: dict[tuple[str, str], tuple[float | None, float | None, str]] = {
     ("items", "legal_limit"): (0, None, "warning"),
     ("items", "promised_limit"): (0, None, "warning"),
     ("dept_volumes", "reported_cases"): (0, None, "warning"),
+    ("items", "max_extension_days"): (0, None, "warning"),
+    ("items", "deliver_limit"): (0, None, "warning"),
+    ("step_limits", "limit_workdays"): (0, None, "warning"),
     ("evaluations", "round"): (1, None, "warning"),
 }
 

@@ -38,6 +38,8 @@ RatingDirection = Literal["five_is_best", "one_is_best"]
 
 class SourceOptions(_Strict):
     encoding: str | None = None  # override CSV encoding detection (utf-8, gbk, gb18030)
+    # files: a larger file is refused by name (the rest still lands); split it or raise this
+    max_delivery_bytes: int = Field(1 << 30, gt=0)
     # per feed: {source column: contract column}; files sources key it by feed name
     column_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
     # numeric ratings are accepted only when this is declared (the feed contract, core/feeds.py)
@@ -139,8 +141,21 @@ def load_sources(path: str | Path | None = None) -> SourcesFile:
 # ---------------------------------------------------------------- scoring
 
 
+PauseReason = Literal[
+    "hearing", "tender", "auction", "inspection", "testing", "quarantine", "appraisal", "expert_review", "survey", "other"
+]
+
+
 class Timeliness(_Strict):
     yellow_workdays: int = Field(ge=0, le=30)
+    # legal compliance of the clock (docs/rules.md#timeliness-signals)
+    supplement_notice_workdays: int = Field(5, ge=0, le=60)
+    pause_reasons_allowed: list[PauseReason] = Field(
+        default_factory=lambda: ["hearing", "tender", "auction", "inspection", "testing", "quarantine",
+                                 "appraisal", "expert_review", "survey"])
+    pause_without_reason: Literal["count", "ignore"] = "count"
+    max_extension_days: int = Field(10, ge=0, le=365)
+    deliver_limit_workdays: int = Field(10, ge=0, le=365)
 
 
 class HoursRange(_Strict):
@@ -159,6 +174,8 @@ class OffBook(_Strict):
     instant_min_promised_limit: int = Field(ge=0)
     volume_gap_ratio: float = Field(gt=1)
     default_hall_hours: DefaultHallHours
+    reaccept_days: int = Field(10, ge=0, le=365)
+    handover_minutes: int = Field(60, gt=0, le=24 * 60)
 
 
 class Satisfaction(_Strict):
@@ -211,10 +228,17 @@ class Scoring(_Strict):
         hh = self.off_book.default_hall_hours
         return {
             "yellow_workdays": self.timeliness.yellow_workdays,
+            "supplement_notice_workdays": self.timeliness.supplement_notice_workdays,
+            "pause_reasons_allowed": list(self.timeliness.pause_reasons_allowed),
+            "pause_without_reason": self.timeliness.pause_without_reason,
+            "max_extension_days": self.timeliness.max_extension_days,
+            "deliver_limit_workdays": self.timeliness.deliver_limit_workdays,
             "backfill_hours": self.off_book.backfill_hours,
             "instant_minutes": self.off_book.instant_minutes,
             "instant_min_promised_limit": self.off_book.instant_min_promised_limit,
             "volume_gap_ratio": self.off_book.volume_gap_ratio,
+            "reaccept_days": self.off_book.reaccept_days,
+            "handover_minutes": self.off_book.handover_minutes,
             "default_workday_open": hh.workday.open if hh.workday else None,
             "default_workday_close": hh.workday.close if hh.workday else None,
             "default_non_workday_open": hh.non_workday.open if hh.non_workday else None,

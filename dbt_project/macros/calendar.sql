@@ -35,6 +35,28 @@
     {{ join_nth_workday_after(calendar, alias, day ~ '.workday_seq', 'case when ' ~ day ~ '.is_workday then 0 else 1 end') }}
 {%- endmacro %}
 
+{#- The last day of a limit of N days counted from `start_date` (whose workday_seq is
+    `start_seq`), the rule of docs/rules.md#deadline: workday units end on the N-th working day
+    after the start (民法典 art. 201); calendar_day units on the N-th calendar day, moved to the next
+    working day when it is not one (民法典 art. 203); N = 0 ends on the start day itself.
+    join_deadline adds the `left join`s (aliases <alias>_wd, <alias>_last, <alias>_cal) and
+    deadline_date(alias, …) is then the date (null when N is null). -#}
+{% macro join_deadline(calendar, alias, start_date, start_seq, n_expr, unit_expr) -%}
+    {{ join_nth_workday_after(calendar, alias ~ '_wd', start_seq, n_expr, only_if="(" ~ unit_expr ~ ") <> 'calendar_day'") }}
+    left join {{ calendar }} as {{ alias }}_last
+        on ({{ unit_expr }}) = 'calendar_day'
+        and {{ alias }}_last.date = {{ add_days(n_expr, start_date) }}
+    {{ join_workday_on_or_after(calendar, alias ~ '_cal', alias ~ '_last') }}
+{%- endmacro %}
+{% macro deadline_date(alias, start_date, n_expr, unit_expr) -%}
+    case
+        when ({{ n_expr }}) is null then null
+        when ({{ n_expr }}) = 0 then {{ start_date }}
+        when ({{ unit_expr }}) = 'calendar_day' then {{ alias }}_cal.date
+        else {{ alias }}_wd.date
+    end
+{%- endmacro %}
+
 {#- End of a day (23:59:59): deadlines are the end of their last day. -#}
 {% macro end_of_day(date_expr) -%}
     {{ return(adapter.dispatch('end_of_day', 'windowwatch')(date_expr)) }}

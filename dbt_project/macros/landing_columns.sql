@@ -15,6 +15,7 @@
             ('staff_id', 'string'), ('item_code', 'string'), ('channel', 'string'),
             ('extend_days', 'bigint'), ('applicant_id_hmac', 'string'), ('applicant_phone_hmac', 'string'),
             ('fee_amount', 'double'), ('fee_paid_at_center', 'boolean'),
+            ('pause_reason', 'string'), ('approval_mode', 'string'),
             ('_delivery_id', 'string'), ('_source', 'string'), ('_line', 'bigint'), ('_ingested_at', 'timestamp'),
         ],
     } -%}

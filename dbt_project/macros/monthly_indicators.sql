@@ -18,5 +18,7 @@
     cast(evaluation_rate as double) as evaluation_rate,
     cast(video_flags_confirmed as {{ dbt.type_bigint() }}) as video_flags_confirmed,
     cast(handover_flags_confirmed as {{ dbt.type_bigint() }}) as handover_flags_confirmed,
-    cast(video_flags_pending as {{ dbt.type_bigint() }}) as video_flags_pending
+    cast(video_flags_pending as {{ dbt.type_bigint() }}) as video_flags_pending,
+    cast(legal_overdue_cases as {{ dbt.type_bigint() }}) as legal_overdue_cases,
+    cast(timeliness_signal_cases as {{ dbt.type_bigint() }}) as timeliness_signal_cases
 {%- endmacro %}

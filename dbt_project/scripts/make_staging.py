@@ -12,7 +12,7 @@ changing feeds.py; tests/dbt/test_dbt_timeliness_contract.py fails while they di
 from pathlib import Path
 
 from core.feeds import FEEDS
-from windowwatch.transform import landing_schema
+from ingest.landing_schema import landing_schema
 import polars as pl
 
 SQLT = {pl.String(): "dbt.type_string()", pl.Int64(): "dbt.type_bigint()", pl.Float64(): "type_double()",
@@ -39,6 +39,8 @@ UNIQUE_ON = {
     "hall_hours": "int_reference__hall_hours (window_id, day_kind)",
     "dept_volumes": "fct_department_month (department_id, month)", "transactions": "int_cases__events_latest",
     "evaluations": "fct_evaluation", "video_flags": "fct_video_flag",
+    "step_limits": "int_timeliness__step_limits (item_code, from_event, to_event)",
+    "extended_service": "nothing (OB_OFF_HOURS reads it per window and day)",
 }
 # Where a failing landed row is: its delivery and line (column_checks' example_key).
 LANDED_ROW_KEY = "concat(_source, ' line ', cast(_line as string))"

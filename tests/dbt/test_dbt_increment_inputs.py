@@ -40,12 +40,13 @@ INCREMENTAL_MODELS = (*CASE_MODELS, EVALUATION_MODEL)
 # (macros/incremental/case_increment.sql: case_fingerprint; evaluation_increment.sql):
 # part -> ({feed: landed columns, "scoring": dbt vars}, the models that declare the part).
 TRACKED = {
-    "references": ({"items": {"item_code", "item_kind", "limit_unit", "promised_limit", "legal_limit"},
+    "references": ({"items": {"item_code", "item_kind", "limit_unit", "promised_limit", "legal_limit", "max_extension_days"},
                     "windows": {"window_id", "department_id", "center_id"}},
                    {"int_cases__case_facts", "int_cases__accepted", "fct_case"}),
     "calendar": ({"calendar": {"date", "is_workday"}},
                  {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL}),
-    "vars": ({"scoring": {"yellow_workdays", "rectify_workdays"}},
+    "vars": ({"scoring": {"yellow_workdays", "rectify_workdays", "supplement_notice_workdays", "pause_reasons_allowed",
+                          "pause_without_reason", "max_extension_days"}},
              {"int_cases__accepted", "fct_case", EVALUATION_MODEL}),
 }
 # The incremental models run without their data tests here: the changed rows need not pass them.
@@ -81,6 +82,9 @@ def _base_dataset() -> dict[str, list[dict]]:
     data["calendar"] = [{"date": "2025-10-28", "is_workday": True, "note": "正常上班"}]
     data["hall_hours"] = [{"scope_id": "C01", "day_kind": "workday", "open_time": "08:30:00", "close_time": "18:00:00"}]
     data["dept_volumes"] = [{"department_id": "D01", "month": "2025-10-01", "reported_cases": 3}]
+    data["step_limits"] = [{"item_code": "*", "from_event": "accept", "to_event": "complete", "limit_workdays": 2}]
+    data["extended_service"] = [{"service_id": "ES1", "window_id": "W02", "service_date": "2025-10-20",
+                                 "until_time": "20:00:00", "reason": "事不办完不下班", "recorded_at": "2025-10-20 21:00:00"}]
     assert set(data) == set(FEEDS), "a feed without rows here would leave its columns unchanged"
     return data
 
@@ -155,7 +159,8 @@ def _deliver(home: Home, data: dict[str, list[dict]], feed: str, columns: set[st
             new[name] = _changed(row.get(name), landed[name], data)
         if FEEDS[feed].kind == "event":  # recorded later than the landed version: an update
             time_column = FEEDS[feed].time_column
-            landed_at = _parse(row.get("recorded_at") or row[time_column], landed[time_column])
+            landed_at = (_parse(row["recorded_at"], landed["recorded_at"]) if row.get("recorded_at")
+                         else _parse(row[time_column], landed[time_column]))
             new["recorded_at"] = landed_at + dt.timedelta(days=30)
         rows.append(new)
     if columns & key:
@@ -186,13 +191,17 @@ UNTRACKED_SCORING = {
     ("off_book", "instant_min_promised_limit"): 2, ("off_book", "volume_gap_ratio"): 1.05,
     ("off_book", "default_hall_hours"): {"workday": {"open": "08:00:00", "close": "17:30:00"},
                                          "non_workday": {"open": "09:00:00", "close": "12:00:00"}},
+    ("off_book", "reaccept_days"): 5, ("off_book", "handover_minutes"): 30,
+    ("timeliness", "deliver_limit_workdays"): 1,
     ("satisfaction", "prior_weight"): 10,
     ("score", "weights"): {"T": 0.20, "S": 0.35, "D": 0.10, "I": 0.20, "R": 0.15},
     ("score", "discipline_penalty_per_flag"): 0.2, ("score", "off_book_penalty"): 4,
     ("score", "min_completed_cases"): 1, ("score", "stars"): [96, 91, 86, 81],
     ("score", "red_flag_share"): 0.2, ("score", "red_flag_min_stars"): 3, ("score", "bottom_share"): 0.1,
 }
-TRACKED_SCORING = {("timeliness", "yellow_workdays"): 3, ("satisfaction", "rectify_workdays"): 10}
+TRACKED_SCORING = {("timeliness", "yellow_workdays"): 3, ("satisfaction", "rectify_workdays"): 10,
+                   ("timeliness", "supplement_notice_workdays"): 1, ("timeliness", "pause_reasons_allowed"): ["hearing"],
+                   ("timeliness", "pause_without_reason"): "ignore", ("timeliness", "max_extension_days"): 1}
 
 
 def _build(home: Home, as_of: str, scoring: Path | None) -> None:

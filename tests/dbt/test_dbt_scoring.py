@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import pytest
 
 from tests.support.landing import ITEMS, WINDOWS, case_events, write_landing
+from tests.support.warehouse import warehouse_rows
 from core.paths import Home
 from windowwatch.transform import build
 
@@ -99,17 +99,8 @@ def built(tmp_path_factory) -> Home:
     return home
 
 
-def _rows(home: Home, sql: str) -> list[dict]:
-    con = duckdb.connect(str(home.warehouse), read_only=True)
-    try:
-        rel = con.sql(sql)
-        return [dict(zip(rel.columns, r)) for r in rel.fetchall()]
-    finally:
-        con.close()
-
-
 def _window_month(home: Home) -> dict[str, dict]:
-    rows = _rows(home, "select * from marts.fct_window_month where month = date '2025-11-01'")
+    rows = warehouse_rows(home, "select * from marts.fct_window_month where month = date '2025-11-01'")
     return {r["window_id"]: r for r in rows}
 
 
@@ -168,7 +159,7 @@ def test_ranking_red_flag_and_bottom(built):
 
 
 def test_off_book_signals_with_evidence(built):
-    signals = _rows(built, "select * from marts.fct_off_book_signal order by rule_id, case_id")
+    signals = warehouse_rows(built, "select * from marts.fct_off_book_signal order by rule_id, case_id")
     by_rule = {(s["rule_id"], s["case_id"]): s for s in signals}
     assert set(by_rule) == {("OB_HANDOVER", "B24"), ("OB_OFF_HOURS", "A19"), ("OB_BACKFILL", "KB"),
                             ("OB_VOLUME_GAP", None)}
@@ -180,13 +171,13 @@ def test_off_book_signals_with_evidence(built):
     gap = by_rule[("OB_VOLUME_GAP", None)]
     assert gap["department_id"] == "D01" and str(gap["signal_date"]) == "2025-11-01"
     assert "50" in gap["evidence"] and "45" in gap["evidence"]
-    counts = {r["case_id"]: r["off_book_signals"] for r in _rows(
+    counts = {r["case_id"]: r["off_book_signals"] for r in warehouse_rows(
         built, "select case_id, off_book_signals from marts.fct_case where case_id in ('A19', 'B24', 'A00')")}
     assert counts == {"A19": 1, "B24": 1, "A00": 0}
 
 
 def test_department_month_and_volume_gap(built):
-    dm = {r["department_id"]: r for r in _rows(
+    dm = {r["department_id"]: r for r in warehouse_rows(
         built, "select * from marts.fct_department_month where month = date '2025-11-01'")}
     d1, d2 = dm["D01"], dm["D02"]
     assert (d1["cases_accepted"], d1["cases_completed"], d1["reported_cases"], d1["volume_gap"]) == (45, 45, 50, 5)
@@ -197,7 +188,7 @@ def test_department_month_and_volume_gap(built):
 
 
 def test_evaluation_and_video_marts(built):
-    ev = {r["evaluation_id"]: r for r in _rows(built, "select * from marts.fct_evaluation")}
+    ev = {r["evaluation_id"]: r for r in warehouse_rows(built, "select * from marts.fct_evaluation")}
     va9 = ev["VA9"]
     assert va9["is_bad"] and va9["needs_rectification"]
     assert str(va9["rectification_deadline"]) == "2025-11-25 23:59:59"
@@ -205,7 +196,7 @@ def test_evaluation_and_video_marts(built):
     assert va9["is_rectified_on_time"] is True and va9["is_rectification_late"] is False
     assert ev["VB29"]["is_bad"] and not ev["VB29"]["needs_rectification"]  # verified invalid
     assert ev["VA8"]["is_good"] is False and ev["VA8"]["is_bad"] is False  # 基本满意
-    flags = {r["flag_id"]: r["counts_for_discipline"] for r in _rows(built, "select * from marts.fct_video_flag")}
+    flags = {r["flag_id"]: r["counts_for_discipline"] for r in warehouse_rows(built, "select * from marts.fct_video_flag")}
     assert flags == {"F1": True, "F2": False, "F3": True, "F4": False}
 
 

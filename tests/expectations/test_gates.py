@@ -277,3 +277,31 @@ def test_raw_gate_queries_run_with_the_parquet_metadata_cache(ww_home):
         event.remove(Pool, "checkout", on_checkout)
     assert gate.success, gate.summary()
     assert seen and all(seen), seen
+
+
+def test_raw_gate_checks_the_optional_clock_feeds(ww_home):
+    """step_limits and extended_service (a feed dated by a DATE) pass the raw gate; a negative step
+    limit is reported as a warning."""
+    h = Home(ww_home)
+    files = good_deliveries(h)
+    files.append(write_landing(h, "step_limits", [{"item_code": "*", "from_event": "accept", "to_event": "approve",
+                                                   "limit_workdays": -1}], ingested_at=DELIVERED))
+    files.append(write_landing(h, "extended_service", [{"service_id": "ES1", "window_id": "W01", "service_date": "2025-10-09",
+                                                        "until_time": "20:00:00", "reason": "延时服务"}], ingested_at=DELIVERED))
+    gate = check_raw(files, h.landing, h.data_docs / "raw")
+    assert gate.success, gate.summary()
+    assert {f.suite for f in gate.warnings} == {"raw.step_limits.warning"}, gate.summary()
+
+
+def test_marts_gate_stops_on_uncounted_timeliness_signals(ww_home):
+    """A legal-overdue case whose TL_LEGAL_OVERDUE signal is missing fails exactly the timeliness suite."""
+    import duckdb
+
+    h = Home(ww_home)
+    good_deliveries(h)
+    make_marts(h.warehouse)
+    con = duckdb.connect(str(h.warehouse))
+    con.execute("update marts.fct_case set is_legal_overdue = true where case_id = 'C2'")
+    con.close()
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert {f.suite for f in gate.critical} == {"marts.fct_timeliness_signal_cases.critical"}, gate.summary()

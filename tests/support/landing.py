@@ -62,8 +62,8 @@ def write_landing(home, feed: str, rows: list[dict], ingested_at: dt.datetime | 
     out_rows = []
     for i, r in enumerate(rows):
         row = {name: _coerce(r.get(name), dtype) for name, dtype in schema.items()}
-        if time_col and "recorded_at" in schema and row.get("recorded_at") is None:
-            row["recorded_at"] = row[time_col]  # ingest's default (SPEC §3)
+        if time_col and "recorded_at" in schema and row.get("recorded_at") is None and schema[time_col] == pl.Datetime("us"):
+            row["recorded_at"] = row[time_col]  # ingest's default (a dated feed, e.g. extended_service, has none)
         row.update(_delivery_id=delivery_id, _source=f"fixtures:{feed}/{seq}", _line=i + 2, _ingested_at=ingested_at)
         out_rows.append(row)
     frame = pl.DataFrame(out_rows, schema=schema, orient="row")
@@ -71,7 +71,8 @@ def write_landing(home, feed: str, rows: list[dict], ingested_at: dt.datetime | 
     if time_col and rows:
         first = frame[time_col].drop_nulls()
         if len(first):
-            part = first.min().date().isoformat()
+            earliest = first.min()
+            part = (earliest.date() if isinstance(earliest, dt.datetime) else earliest).isoformat()
     path = h.landing / feed / f"part_date={part}" / f"{delivery_id}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(path)

@@ -23,11 +23,15 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
         con.execute("create or replace table marts.dim_item as select * from (values ('WD5')) t(item_code)")
         con.execute(f"""
             create or replace table marts.fct_case as select * from (values
-              ('C1', 'open', 'red', timestamp '{red_card_deadline}', null::boolean),
-              ('C2', 'open', 'green', timestamp '2025-11-20 23:59:59', null),
-              ('C3', 'completed', null, timestamp '2025-10-20 23:59:59', true)
-            ) t(case_id, status, card, deadline_at, is_on_time), (select date '2025-10-31' as as_of_date)
+              ('C1', 'W01', 'open', 'red', timestamp '{red_card_deadline}', null::boolean, true, 1),
+              ('C2', 'W01', 'open', 'green', timestamp '2025-11-20 23:59:59', null, false, 0),
+              ('C3', 'W02', 'completed', null, timestamp '2025-10-20 23:59:59', true, false, 0)
+            ) t(case_id, window_id, status, card, deadline_at, is_on_time, is_legal_overdue, timeliness_signals),
+            (select date '2025-10-31' as as_of_date)
         """)
+        con.execute("create or replace table marts.fct_timeliness_signal as select 'C1' as case_id, 'W01' as window_id, "
+                    "'TL_LEGAL_OVERDUE' as rule_id, date '2025-10-17' as signal_date, "
+                    "'legal_limit=3 legal_deadline=2025-10-16' as evidence")
         con.execute("create or replace table marts.fct_off_book_signal as select 'C1' as case_id, 'OB_BACKFILL' as rule_id")
         con.execute(f"create or replace table marts.fct_evaluation as select 'E1' as evaluation_id, {rating}::tinyint as rating")
         con.execute("create or replace table marts.fct_video_flag as select 'F1' as flag_id, 0.9 as confidence, 'confirmed' as review_status")

@@ -9,6 +9,7 @@ and only the ground-truth lists are kept until the end.
 from __future__ import annotations
 
 import calendar as pycal
+import csv
 import dataclasses
 import datetime as dt
 import json
@@ -422,6 +423,18 @@ def _dept_volumes(out: Path, centres: list[Centre], month_label: list[str], acce
                                       "department_id": pl.String, "month": pl.String}, orient="row")
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a generated CSV (UTF-8, with or without BOM, or GB18030)."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return next(csv.reader([first.decode(encoding)]))
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"{path}: header is neither UTF-8 nor GB18030")
+
+
 def _bad_rows(out: Path, centre: Centre, month_label: list[str], nm: int, as_of: dt.date, dup: dict | None,
               multi: bool, record) -> list[tuple]:
     q: list[tuple] = []
@@ -436,7 +449,7 @@ def _bad_rows(out: Path, centre: Centre, month_label: list[str], nm: int, as_of:
 
     rel = f"transactions/{last}.csv"
     if (out / rel).exists():
-        header = FEEDS["transactions"].by_name.keys()
+        header = _csv_header(out / rel)  # the columns the file was written with (the contract has optional ones more)
         fmt = TX_FORMAT.get(nm - 1, "default")
         ts = dt.datetime.combine(as_of, dt.time(10, 0)).strftime(W.TS_FORMATS["default" if fmt == "parquet" else fmt])
         for line, rule in badrows.transactions_bad_rows(out / rel, list(header), code, w0, s0, it, day_text, ts):

@@ -39,7 +39,9 @@
     staff_id,
     item_code,
     channel,
-    extend_days
+    extend_days,
+    pause_reason,
+    approval_mode
 {%- endmacro %}
 
 {% macro case_events_by_rowid() -%}

@@ -37,19 +37,21 @@
 {#- What a model reads besides the events, the parts it names in case_increment / the hooks:
     'references' (items, windows: limits, departments — the columns hashed below), 'calendar'
     (working days that are not assumed, increment_mode.sql: calendar_fingerprint), 'card' (var
-    yellow_workdays). Equal fingerprints: every stored row keeps its value. A rule that reads
+    yellow_workdays and the vars of the counted clock, docs/rules.md#timeliness-signals). Equal fingerprints: every stored row keeps its value. A rule that reads
     another column, relation or var adds it here (README.md, tests/dbt/test_dbt_increment_inputs.py). -#}
 {% macro case_fingerprint(parts) -%}
     {%- set pieces = [] -%}
     {%- if 'references' in parts -%}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source)), 0) as varchar) from " ~ intermediate_relation('int_reference__items') ~ ")") -%}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source, max_extension_days)), 0) as varchar) from " ~ intermediate_relation('int_reference__items') ~ ")") -%}
         {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, department_id, center_id)), 0) as varchar) from " ~ intermediate_relation('int_reference__windows') ~ ")") -%}
     {%- endif -%}
     {%- if 'calendar' in parts -%}
         {%- do pieces.append(calendar_fingerprint(intermediate_relation('int_calendar__days'))) -%}
     {%- endif -%}
     {%- if 'card' in parts -%}
-        {%- do pieces.append("'yellow=" ~ var('yellow_workdays') ~ "'") -%}
+        {%- do pieces.append("'yellow=" ~ var('yellow_workdays') ~ ";notice=" ~ var('supplement_notice_workdays')
+                             ~ ";reasons=" ~ (var('pause_reasons_allowed') | sort | join(',')) ~ ";no_reason="
+                             ~ var('pause_without_reason') ~ ";extension=" ~ var('max_extension_days') ~ "'") -%}
     {%- endif -%}
     {{ return(pieces | join(" || '/' || ")) }}
 {%- endmacro %}
@@ -124,13 +126,14 @@
     select case_id from {{ stored }} where status <> 'completed' or deadline_date is null
 {%- endmacro %}
 
-{#- fct_case: the cases whose count of case-level off-book signals differs from the stored one -#}
-{% macro case_signals_changed(stored, signals) -%}
+{#- fct_case: the cases whose count of signals (off-book: column off_book_signals; timeliness:
+    timeliness_signals) differs from the stored one -#}
+{% macro case_signals_changed(stored, signals, column='off_book_signals') -%}
     select coalesce(counted.case_id, stored_counts.case_id) as case_id
-    from (select case_id, count(*) as off_book_signals
+    from (select case_id, count(*) as signals
           from {{ signals }}
           where case_id is not null group by case_id) as counted
-    full outer join (select case_id, off_book_signals from {{ stored }} where off_book_signals > 0) as stored_counts
+    full outer join (select case_id, {{ column }} as signals from {{ stored }} where {{ column }} > 0) as stored_counts
         on stored_counts.case_id = counted.case_id
-    where coalesce(counted.off_book_signals, 0) <> coalesce(stored_counts.off_book_signals, 0)
+    where coalesce(counted.signals, 0) <> coalesce(stored_counts.signals, 0)
 {%- endmacro %}

@@ -1,12 +1,19 @@
 {#- Timeliness of every accepted case as of the as-of date, one row per case — the shared base of
     fct_case and the off-book rules. Each rule is in docs/rules.md (anchors below); the working-day
     arithmetic is macros/calendar.sql.
-    - limit (#limit): N = the item's limit (promised, else legal) + Σ extend_days (行政许可法 art. 42
-      延期) + paused working days (行政许可法 art. 45, int_cases__pauses).
-    - deadline (#deadline): the acceptance day is not counted (民法典 art. 201); workday items end on
-      the N-th working day after the acceptance date; calendar_day items on the N-th calendar day
+    - the counted clock (#timeliness-signals, 行政许可法 arts. 32, 42, 45): the clock starts at the
+      acceptance date, or at the received date when the first 补正告知 came late
+      (int_timeliness__notices); only the pauses int_timeliness__pauses_counted counts and the
+      extension days int_timeliness__extensions counts enter the limit.
+    - limit (#limit): N = the item's limit (promised, else legal) + counted extension days +
+      counted paused working days.
+    - deadline (#deadline): the start day is not counted (民法典 art. 201); workday items end on
+      the N-th working day after the clock start date; calendar_day items on the N-th calendar day
       after it, moved to the next working day when it is not one (民法典 art. 203); N = 0 (即办): the
-      acceptance day. deadline_at is the end (23:59:59) of that day.
+      start day. deadline_at is the end (23:59:59) of that day.
+    - legal deadline (#tl-legal-overdue): the same with the item's legal_limit instead of the
+      promised one; is_legal_overdue when completed after it, or open past it at the as-of date
+      (法定超时); legal_overdue_date = the first working day past it.
     - on time (#on-time): complete time ≤ deadline; overdue_workdays (#overdue) = working days d with
       deadline_date < d ≤ completion date (as-of date while open).
     - card (#card), open cases only: red 红牌 when as-of date > deadline date; yellow 黄牌 when the
@@ -30,10 +37,24 @@ with cases as (
 ),
 
 pauses as (
-    select case_id, sum(paused_workdays) as paused_workdays
-    from {{ ref('int_cases__pauses') }}
+    select case_id, sum(case when is_counted then paused_workdays else 0 end) as paused_workdays
+    from {{ ref('int_timeliness__pauses_counted') }}
     where {{ case_filter(increment, 'case_id') }}
     group by case_id
+),
+
+extensions as (
+    select case_id, sum(counted_days) as extend_days
+    from {{ ref('int_timeliness__extensions') }}
+    where {{ case_filter(increment, 'case_id') }}
+    group by case_id
+),
+
+clock_start as (
+    select case_id, clock_start_date
+    from {{ ref('int_timeliness__notices') }}
+    where clock_start_date is not null
+      and {{ case_filter(increment, 'case_id') }}
 ),
 
 calendar as (
@@ -47,37 +68,38 @@ as_of_day as (
     where date = {{ as_of_date() }}
 ),
 
-limits as (
+clocked as (
     select
         cases.*,
-        cast(coalesce(pauses.paused_workdays, 0) as {{ dbt.type_int() }}) as paused_workdays,
-        cast(cases.limit_days + cases.extend_days + coalesce(pauses.paused_workdays, 0) as {{ dbt.type_int() }}) as limit_workdays,
-        case when cases.status = 'completed' then cases.completed_date else {{ as_of_date() }} end as clock_end_date,
-        accepted_day.workday_seq as accepted_seq,
-        accepted_day.assumed_seq - accepted_day.is_assumed_int as assumed_before_acceptance
+        coalesce(clock_start.clock_start_date, cases.accepted_date) as clock_start_date,
+        cast(coalesce(pauses.paused_workdays, 0) as {{ dbt.type_int() }}) as counted_paused_workdays,
+        cast(coalesce(extensions.extend_days, 0) as {{ dbt.type_int() }}) as counted_extend_days
     from cases
     left join pauses on pauses.case_id = cases.case_id
-    left join calendar as accepted_day on accepted_day.date = cases.accepted_date
+    left join extensions on extensions.case_id = cases.case_id
+    left join clock_start on clock_start.case_id = cases.case_id
+),
+
+limits as (
+    select
+        clocked.*,
+        cast(clocked.limit_days + clocked.counted_extend_days + clocked.counted_paused_workdays as {{ dbt.type_int() }}) as limit_workdays,
+        cast(clocked.legal_limit + clocked.counted_extend_days + clocked.counted_paused_workdays as {{ dbt.type_int() }}) as legal_limit_workdays,
+        case when clocked.status = 'completed' then clocked.completed_date else {{ as_of_date() }} end as clock_end_date,
+        start_day.workday_seq as start_seq,
+        start_day.assumed_seq - start_day.is_assumed_int as assumed_before_acceptance
+    from clocked
+    left join calendar as start_day on start_day.date = clocked.clock_start_date
 ),
 
 deadlines as (
     select
         limits.*,
-        case
-            when limits.limit_workdays is null then null
-            when limits.limit_workdays = 0 then limits.accepted_date
-            when limits.limit_unit = 'calendar_day' then calendar_deadline.date
-            else workday_deadline.date
-        end as deadline_date
+        {{ deadline_date('promised', 'limits.clock_start_date', 'limits.limit_workdays', 'limits.limit_unit') }} as deadline_date,
+        {{ deadline_date('legal', 'limits.clock_start_date', 'limits.legal_limit_workdays', 'limits.limit_unit') }} as legal_deadline_date
     from limits
-    -- workday items: the N-th working day after the acceptance date (民法典 art. 201)
-    {{ join_nth_workday_after('calendar', 'workday_deadline', 'limits.accepted_seq', 'limits.limit_workdays',
-                              only_if="limits.limit_unit <> 'calendar_day'") }}
-    -- calendar_day items: the N-th calendar day, or the working day after it (民法典 art. 203)
-    left join calendar as last_calendar_day
-        on limits.limit_unit = 'calendar_day'
-        and last_calendar_day.date = {{ add_days('limits.limit_workdays', 'limits.accepted_date') }}
-    {{ join_workday_on_or_after('calendar', 'calendar_deadline', 'last_calendar_day') }}
+    {{ join_deadline('calendar', 'promised', 'limits.clock_start_date', 'limits.start_seq', 'limits.limit_workdays', 'limits.limit_unit') }}
+    {{ join_deadline('calendar', 'legal', 'limits.clock_start_date', 'limits.start_seq', 'limits.legal_limit_workdays', 'limits.limit_unit') }}
 ),
 
 measured as (
@@ -89,11 +111,16 @@ measured as (
         case when deadlines.status in ('open', 'completed') and deadlines.deadline_date is not null
             then {{ workdays_between('deadline_day.workday_seq', 'clock_end_day.workday_seq') }} end as overdue_workdays,
         greatest(coalesce(deadline_day.assumed_seq, 0), coalesce(clock_end_day.assumed_seq, 0))
-            - deadlines.assumed_before_acceptance > 0 as uses_assumed_calendar
+            - deadlines.assumed_before_acceptance > 0 as uses_assumed_calendar,
+        {{ end_of_day('deadlines.legal_deadline_date') }} as legal_deadline_at,
+        legal_breach_day.date as legal_overdue_date
     from deadlines
     cross join as_of_day
     left join calendar as deadline_day on deadline_day.date = deadlines.deadline_date
     left join calendar as clock_end_day on clock_end_day.date = deadlines.clock_end_date
+    left join calendar as legal_deadline_day on legal_deadline_day.date = deadlines.legal_deadline_date
+    -- the first working day past the legal deadline: the day a legal overdue is signalled
+    {{ join_nth_workday_after('calendar', 'legal_breach_day', 'legal_deadline_day.workday_seq', '1') }}
 )
 
 select
@@ -115,8 +142,8 @@ select
     completed_date,
     rejected_at,
     withdrawn_at,
-    extend_days,
-    paused_workdays,
+    counted_extend_days as extend_days,
+    counted_paused_workdays as paused_workdays,
     limit_workdays,
     deadline_date,
     deadline_at,
@@ -131,5 +158,16 @@ select
     end as card,
     case when status = 'completed' then completed_date = accepted_date end as is_same_day,
     coalesce(uses_assumed_calendar, true) as uses_assumed_calendar,
+    clock_start_date,
+    legal_limit_workdays,
+    legal_deadline_date,
+    legal_deadline_at,
+    case
+        when legal_deadline_date is null then null
+        when status = 'completed' then completed_at > legal_deadline_at
+        when status = 'open' then {{ as_of_date() }} > legal_deadline_date
+        else false
+    end as is_legal_overdue,
+    legal_overdue_date,
     {{ as_of_date() }} as as_of_date
 from measured

@@ -26,7 +26,7 @@
 with typed as (
     select
         {{ typed_landing_columns('transactions', only=['event_id', 'case_id', 'event_type', 'event_time', 'recorded_at',
-            'window_id', 'staff_id', 'item_code', 'channel', 'extend_days', '_delivery_id', '_line', '_ingested_at']) }}
+            'window_id', 'staff_id', 'item_code', 'channel', 'extend_days', 'pause_reason', 'approval_mode', '_delivery_id', '_line', '_ingested_at']) }}
     from {{ source('landing', 'transactions') }}
     where event_id is not null
     {%- if is_incremental() %}
@@ -65,6 +65,8 @@ select
     item_code,
     channel,
     extend_days,
+    pause_reason,
+    approval_mode,
     _delivery_id,
     _line,
     _ingested_at

@@ -7,7 +7,10 @@
     hundred of 11.6 M at city scale; materialized so the optimizer keeps that order); the case
     gives the window and department of its accept event (docs/rules.md#case). The hits are found on the
     narrow columns (type, time, window), the event_id / case_id strings read for the hits only
-    (macros/incremental/case_events.sql). -#}
+    (macros/incremental/case_events.sql).
+    Exemption (docs/rules.md#ob-off-hours): an event on a day with an `extended_service` row (延时服务,
+    事不办完不下班) for its window, at or before that row's until_time, is inside the window's hours; the
+    optional feed never delivered exempts nothing. -#}
 {%- set all_events = ref('int_cases__events') %}
 with events as (
     select event_rid, event_type, event_time, event_date, window_id as event_window_id
@@ -47,13 +50,23 @@ with_hours as (
         on hours.window_id = classified.event_window_id and hours.day_kind = classified.day_kind
 ),
 
+extended as (
+    select window_id, service_date, max(until_time) as until_time
+    from {{ ref('stg_landing__extended_service') }}
+    where until_time is not null
+    group by window_id, service_date
+),
+
 outside as {{ materialized_cte() }} (
-    select event_rid, event_window_id, day_kind, open_time, close_time
+    select with_hours.event_rid, with_hours.event_window_id, with_hours.day_kind, with_hours.open_time, with_hours.close_time
     from with_hours
-    where open_time is null
-       or close_time is null
-       or event_clock < open_time
-       or event_clock > close_time
+    left join extended
+        on extended.window_id = with_hours.event_window_id and extended.service_date = with_hours.event_date
+    where (with_hours.open_time is null
+           or with_hours.close_time is null
+           or with_hours.event_clock < with_hours.open_time
+           or with_hours.event_clock > with_hours.close_time)
+      and not coalesce(with_hours.event_clock <= extended.until_time, false)
 ),
 
 fired as {{ materialized_cte() }} (

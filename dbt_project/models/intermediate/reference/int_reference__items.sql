@@ -1,7 +1,9 @@
 {#- Items with the limit every timeliness rule uses (docs/rules.md#limit; 行政许可法 art. 42):
     limit_days = promised_limit (承诺时限), or the legal_limit (法定时限) when no promise is given;
     both missing → null (such cases get no deadline, no card and stay out of the rates).
-    limit_unit defaults to workday (行政许可法 counts 工作日). -#}
+    limit_unit defaults to workday (行政许可法 counts 工作日). max_extension_days (延期上限), deliver_limit
+    (送达时限) and approval_mode (审批方式) are as delivered: a rule that reads them applies the
+    scoring file's default (docs/rules.md#timeliness-signals). -#}
 select
     item_code,
     item_name,
@@ -16,5 +18,8 @@ select
         when legal_limit is not null then 'legal'
         else 'none'
     end as limit_source,
-    fee_required
+    fee_required,
+    cast(max_extension_days as {{ dbt.type_int() }}) as max_extension_days,
+    cast(deliver_limit as {{ dbt.type_int() }}) as deliver_limit,
+    approval_mode
 from {{ ref('stg_landing__items') }}

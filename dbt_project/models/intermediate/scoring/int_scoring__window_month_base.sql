@@ -3,7 +3,9 @@
     (opened_on / closed_on of int_reference__windows, the rows of dim_window) plus any window with activity that month.
     Each count is aligned to its own month: acceptance month (cases_accepted, off_book_cases,
     the OB_BACKFILL veto), completion month (timeliness, evaluation_rate), evaluation month
-    (ratings), deadline month (rectification), flag month (video). -#}
+    (ratings), deadline month (rectification), flag month (video), legal deadline month
+    (legal_overdue_cases), signal month (timeliness_signal_cases: distinct cases with a timeliness
+    signal dated that month; docs/rules.md#timeliness-signals). -#}
 with windows as (
     select window_id, department_id, center_id, opened_on, closed_on
     from {{ ref('int_reference__windows') }}
@@ -11,7 +13,8 @@ with windows as (
 
 cases as (
     select case_id, window_id, item_kind, status, accepted_at, completed_at, is_on_time, is_same_day,
-        case when uses_assumed_calendar then 1 else 0 end as assumed_int
+        case when uses_assumed_calendar then 1 else 0 end as assumed_int,
+        is_legal_overdue, legal_deadline_date
     from {{ ref('int_cases__accepted') }}
 ),
 
@@ -104,6 +107,25 @@ backfill as (
     group by cases.window_id, cast({{ dbt.date_trunc('month', 'cases.accepted_at') }} as date)
 ),
 
+legal_overdue as (
+    select
+        window_id,
+        cast({{ dbt.date_trunc('month', 'legal_deadline_date') }} as date) as month,
+        count(*) as legal_overdue_cases
+    from cases
+    where is_legal_overdue
+    group by window_id, cast({{ dbt.date_trunc('month', 'legal_deadline_date') }} as date)
+),
+
+timeliness_signalled as (
+    select
+        window_id,
+        cast({{ dbt.date_trunc('month', 'signal_date') }} as date) as month,
+        count(distinct case_id) as timeliness_signal_cases
+    from {{ ref('int_timeliness__case_signals') }}
+    group by window_id, cast({{ dbt.date_trunc('month', 'signal_date') }} as date)
+),
+
 activity as (
     select window_id, month from accepted
     union select window_id, month from completed
@@ -161,7 +183,9 @@ select
     flags.handover_flag_list,
     coalesce(backfill.backfill_cases, 0) as backfill_cases,
     backfill.backfill_case_list,
-    coalesce(accepted.accepted_assumed_int, 0) + coalesce(completed.completed_assumed_int, 0) > 0 as uses_assumed_calendar
+    coalesce(accepted.accepted_assumed_int, 0) + coalesce(completed.completed_assumed_int, 0) > 0 as uses_assumed_calendar,
+    coalesce(legal_overdue.legal_overdue_cases, 0) as legal_overdue_cases,
+    coalesce(timeliness_signalled.timeliness_signal_cases, 0) as timeliness_signal_cases
 from spine
 left join windows on windows.window_id = spine.window_id
 left join accepted on accepted.window_id = spine.window_id and accepted.month = spine.month
@@ -170,3 +194,5 @@ left join ratings on ratings.window_id = spine.window_id and ratings.month = spi
 left join rectification on rectification.window_id = spine.window_id and rectification.month = spine.month
 left join flags on flags.window_id = spine.window_id and flags.month = spine.month
 left join backfill on backfill.window_id = spine.window_id and backfill.month = spine.month
+left join legal_overdue on legal_overdue.window_id = spine.window_id and legal_overdue.month = spine.month
+left join timeliness_signalled on timeliness_signalled.window_id = spine.window_id and timeliness_signalled.month = spine.month

@@ -26,7 +26,9 @@ with windows as (
         sum(rectification_late) as rectification_late,
         sum(video_flags_confirmed) as video_flags_confirmed,
         sum(handover_flags_confirmed) as handover_flags_confirmed,
-        sum(video_flags_pending) as video_flags_pending
+        sum(video_flags_pending) as video_flags_pending,
+        sum(legal_overdue_cases) as legal_overdue_cases,
+        sum(timeliness_signal_cases) as timeliness_signal_cases
     from {{ ref('int_scoring__window_month_base') }}
     where department_id is not null
     group by month, department_id
@@ -71,6 +73,8 @@ joined as (
         coalesce(windows.video_flags_confirmed, 0) as video_flags_confirmed,
         coalesce(windows.handover_flags_confirmed, 0) as handover_flags_confirmed,
         coalesce(windows.video_flags_pending, 0) as video_flags_pending,
+        coalesce(windows.legal_overdue_cases, 0) as legal_overdue_cases,
+        coalesce(windows.timeliness_signal_cases, 0) as timeliness_signal_cases,
         reported.reported_cases,
         gap_signals.department_id is not null as has_volume_gap_signal
     from spine
