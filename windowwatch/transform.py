@@ -85,6 +85,7 @@ class BuildResult:
     scoring_hash: str | None = None
     error: str | None = None  # a failure outside any node (parse error, bad project)
     assumed_calendar_cases: int | None = None  # cases whose arithmetic used an assumed day
+    full_refresh_reason: str | None = None  # why the build rebuilt everything though not asked to
 
     @property
     def failures(self) -> list[NodeStatus]:
@@ -103,6 +104,8 @@ class BuildResult:
         lines = [f"{head} as of {self.as_of} in {self.elapsed:.1f}s ({parts})"]
         if self.error:
             lines.append(f"  error: {self.error}")
+        if self.full_refresh_reason:
+            lines.append(f"  full refresh: {self.full_refresh_reason}")
         for n in self.failures:
             lines.append(f"  {n.status}: {n.unique_id}: {(n.message or '').strip()}")
         if self.assumed_calendar_cases:
@@ -223,6 +226,17 @@ def build(
     dbt_vars = {**scoring.dbt_vars(), "scoring_hash": scoring.content_hash()}
     # an explicit warehouse, else WINDOWWATCH_WAREHOUSE (what profiles.yml and the pipeline read), else the home's
     wh = Path(warehouse or settings().warehouse or h.warehouse).resolve()
+    code = model_code_fingerprint()
+    code_marker = _code_marker(wh)
+    existed = wh.exists()
+    refresh_reason = None
+    if target == "duckdb" and existed and not full_refresh and _read_marker(code_marker) != code:
+        # The incremental models keep rows computed by the code of an earlier build; rows that code
+        # computed differently (or a new column, which dbt refuses: on_schema_change='fail') would
+        # stay. A warehouse built by other model code is rebuilt once, in full.
+        full_refresh = True
+        refresh_reason = ("the dbt models changed since this warehouse was built "
+                          f"({code_marker.name} {_read_marker(code_marker) or 'missing'} → {code[:12]})")
 
     args = [
         "build",
@@ -290,12 +304,43 @@ def build(
         warehouse=wh,
         scoring_hash=scoring.content_hash(),
         error=error,
+        full_refresh_reason=refresh_reason,
     )
+    # the warehouse's rows are this code's: after a fresh build, or a full refresh of everything
+    if result.success and target == "duckdb" and (not existed or (full_refresh and not select)):
+        from core.atomic import write_text
+
+        write_text(code_marker, code + "\n")
     if wh.exists():
         result.assumed_calendar_cases = _count_assumed(wh)
         if failed_tests and target == "duckdb":
             _explain_failed_tests(wh, nodes, failed_tests)
     return result
+
+
+def model_code_fingerprint() -> str:
+    """A hash of every SQL file of the dbt project's models and macros (the code an incremental
+    model's kept rows were computed with). ~100 small files: a few milliseconds."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in ("models", "macros"):
+        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*.sql")):
+            digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _code_marker(warehouse: Path) -> Path:
+    """Beside the warehouse file: the fingerprint of the model code that built it."""
+    return warehouse.with_name(warehouse.name + ".models")
+
+
+def _read_marker(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def _explain_failed_tests(warehouse: Path, nodes: list[NodeStatus], compiled: dict[str, str], limit: int = 5) -> None:

@@ -136,6 +136,40 @@ def test_incremental_build_equals_full_refresh(ww_home):
     assert after_incremental == _mart_hashes(home)
 
 
+def test_a_warehouse_built_by_other_model_code_is_rebuilt_in_full(ww_home):
+    """An upgrade that adds a column to an incremental model (on_schema_change='fail') or changes
+    how its kept rows are computed: the next build rebuilds everything, once, by itself."""
+    from windowwatch.transform import model_code_fingerprint
+
+    home = Home(ww_home)
+    write_dataset(home)
+    first = build(home, as_of=AS_OF, exclude="resource_type:unit_test")
+    assert first.success, first.summary()
+    marker = home.warehouse.with_name(home.warehouse.name + ".models")
+    assert marker.read_text().strip() == model_code_fingerprint()
+    before = _mart_hashes(home)
+
+    # the warehouse of an older release: a column the current code adds is missing, other code built it
+    con = duckdb.connect(str(home.warehouse))
+    try:
+        con.sql("alter table intermediate.int_cases__events_latest drop column approval_mode")
+    finally:
+        con.close()
+    marker.write_text("0123456789abcdef\n")
+    _second_delivery(home)
+    upgraded = build(home, as_of=AS_OF, exclude="resource_type:unit_test")
+    assert upgraded.success, upgraded.summary()
+    assert upgraded.full_refresh_reason and "0123456789abcdef" in upgraded.full_refresh_reason
+    assert "full refresh: the dbt models changed" in upgraded.summary()
+    assert marker.read_text().strip() == model_code_fingerprint()
+    assert _mart_hashes(home) != before
+
+    # the same code again: incremental, nothing forced
+    again = build(home, as_of=AS_OF, exclude="resource_type:unit_test")
+    assert again.success and again.full_refresh_reason is None, again.summary()
+    assert "delete from" in next((home.root / "dbt" / "target" / "run").rglob(f"{INCREMENTAL}.sql")).read_text().lower()
+
+
 def _assert_equals_full_refresh(home: Home, as_of: str) -> dict[str, str]:
     """Hash the marts the last (incremental) build left, rebuild with --full-refresh at the same
     as-of date, and assert every mart is the same; returns the hashes."""

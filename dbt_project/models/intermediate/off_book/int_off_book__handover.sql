@@ -1,5 +1,7 @@
 {#- OB_HANDOVER 私下收件 (docs/rules.md#ob-handover): a confirmed `private_handover` video flag (flagged ≤ the as-of
-    date) at the case's window on a day the case has an event at that window.
+    date) at the case's window, and the case has an event at that window within ± `handover_minutes` (60) of
+    flagged_at, both ends included. v1 took the whole day, which tainted every case of that day at the window
+    (SPEC §4.3 v2): a window chief could rightly contest all but the one handed over.
     One row per case; signal_date = the date of the first such flag. -#}
 with flags as (
     select flag_id, window_id, flagged_at, cast(flagged_at as date) as flag_date
@@ -9,7 +11,8 @@ with flags as (
       and cast(flagged_at as date) <= {{ as_of_date() }}
 ),
 
-{#- The events on a flag's day at the flag's window first (few: flags are rare), then the cases
+{#- The events at the flag's window on the flag's day or the days beside it first (few: flags are rare;
+    ± handover_minutes can cross midnight), then the exact time window and the cases
     whose own window that is: joining all events to their cases first would touch every event
     (materialized: else DuckDB reorders the joins and does exactly that).
     The events are found on the narrow columns (window, date), their event_id / case_id strings
@@ -20,7 +23,8 @@ hits as {{ materialized_cte() }} (
     from {{ case_events_narrow(all_events) }} as events
     where exists (
         select 1 from flags
-        where flags.window_id = events.window_id and flags.flag_date = events.event_date
+        where flags.window_id = events.window_id
+          and events.event_date between {{ add_days(-1, 'flags.flag_date') }} and {{ add_days(1, 'flags.flag_date') }}
     )
 ),
 
@@ -57,7 +61,7 @@ per_flag as (
     from events_at_case_window as events
     inner join flags
         on flags.window_id = events.window_id
-       and flags.flag_date = events.event_date
+       and abs({{ micros_between('flags.flagged_at', 'events.event_time') }}) <= {{ var('handover_minutes') }} * 60000000.0
     group by events.case_id, events.window_id, events.department_id, flags.flag_id, flags.flagged_at, flags.flag_date
 )
 
@@ -68,7 +72,8 @@ select
     department_id,
     min(flag_date) as signal_date,
     {{ dbt.listagg(dbt.concat(["'video flag '", 'flag_id', "' private_handover confirmed '", as_text('flagged_at'),
-                               "' at '", 'window_id', "'; case events that day: '", 'case_events']),
+                               "' at '", 'window_id', "'; case events within '",
+                               as_text(var('handover_minutes')), "' min: '", 'case_events']),
                    "' | '", 'order by flagged_at, flag_id') }} as evidence
 from per_flag
 group by case_id, window_id, department_id
