@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import common as c
+from dashboards import evidence
 from dashboards import queries as q
-from dashboards.i18n import t
+from dashboards.i18n import current_lang, t
 
 
 def _timeline(case: pd.Series, events: pd.DataFrame | None) -> pd.DataFrame:
@@ -36,6 +37,11 @@ def render(path: str, case_id: str, key: str) -> bool:
     cols[2].metric(t("col.paused_workdays"), c.fmt_int(case.paused_workdays))
     cols[3].metric(t("col.overdue_workdays"), c.fmt_int(case.overdue_workdays))
     cols[4].metric(t("col.card"), c.label("card", case.card))
+    legal_overdue = getattr(case, "is_legal_overdue", None)
+    if not c.is_missing(legal_overdue) and bool(legal_overdue):
+        st.error(t("case.legal_overdue", deadline=_day(case.legal_deadline_at)))
+    as_of = q.as_of(path)
+    _clock(path, case, case_id, as_of)
 
     events = q.case_events(path, case_id)
     timeline = _timeline(case, events)
@@ -48,18 +54,28 @@ def render(path: str, case_id: str, key: str) -> bool:
                                    marker=dict(size=12)))
         if not c.is_missing(case.deadline_at):
             fig.add_vline(x=case.deadline_at, line_dash="dash", line_color="red")
+            fig.add_annotation(x=case.deadline_at, yref="paper", y=1.08, text=t("case.deadline_marker"),
+                               showarrow=False, font=dict(color="red"))
+        if as_of is not None and case.status == "open":
+            # an open case: its clock runs to the as-of date of the data ("today")
+            today = pd.Timestamp(as_of) + pd.Timedelta(hours=23, minutes=59, seconds=59)
+            fig.add_vline(x=today, line_dash="dot", line_color="#1565c0")
+            fig.add_annotation(x=today, yref="paper", y=1.08, text=t("case.today_marker", as_of=as_of),
+                               showarrow=False, font=dict(color="#1565c0"))
+        fig.update_xaxes(tickformat="%Y-%m-%d")
         fig.update_layout(yaxis_title=None, xaxis_title=None, showlegend=False)
         c.chart(fig, f"{key}_timeline", height=300)
         shown = timeline.drop(columns=["step"]).assign(event_type=timeline.step)
         st.dataframe(c.rename(shown), hide_index=True, key=f"{key}_events")
 
     sig = q.case_signals(path, case_id)
-    st.markdown(f"**{t('case.signals')}**")
+    st.markdown(f"**{t('case.signals_all')}**")
     if sig.empty:
         st.caption(t("case.no_signals"))
     else:
-        st.dataframe(c.rename(sig.assign(rule_id=sig.rule_id.map(lambda v: c.label("rule", v)))), hide_index=True,
-                     key=f"{key}_signals")
+        sig = sig.assign(evidence=[evidence.explain(r, e) for r, e in zip(sig.rule_id, sig.evidence)],
+                         rule_id=sig.rule_id.map(lambda v: c.label("rule", v)))
+        st.dataframe(c.rename(sig), hide_index=True, key=f"{key}_signals")
     ev = q.case_evaluations(path, case_id)
     st.markdown(f"**{t('case.evaluations')}**")
     if ev.empty:
@@ -75,6 +91,54 @@ def render(path: str, case_id: str, key: str) -> bool:
                              review_status=flags.review_status.map(lambda v: c.label("review", v)))
         st.dataframe(c.rename(flags), hide_index=True, key=f"{key}_flags")
     return True
+
+
+def _day(v) -> str:
+    return "—" if c.is_missing(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
+
+
+def _clock(path: str, case: pd.Series, case_id: str, as_of) -> None:
+    """How the deadline was counted (SPEC §4.2, §4.2.1): the clock's start, the item's limit, each pause
+    and extension counted or not and why, the non-working days skipped, the deadline, today."""
+    if c.is_missing(getattr(case, "clock_start_date", None)) or c.is_missing(case.limit_workdays):
+        return
+    parts = q.case_clock_parts(path, case_id)
+    start = pd.Timestamp(case.clock_start_date).date()
+    accepted = pd.Timestamp(case.accepted_at).date()
+    paused = int(case.paused_workdays or 0)
+    extended = 0 if c.is_missing(case.extend_days) else int(case.extend_days)
+    base = int(case.limit_workdays) - paused - extended
+    unit = t(f"case.unit.{case.limit_unit}") if not c.is_missing(case.limit_unit) else t("case.unit.workday")
+    with st.expander(t("case.clock"), expanded=case.card in ("red", "yellow") or bool(case.timeliness_signals)):
+        lines = [t("case.clock_start", start=start, accepted=accepted)]
+        if start != accepted:
+            lines.append(t("case.clock_start_moved"))
+        lines.append(t("case.clock_base", n=base, unit=unit, source=c.label("limit_source", case.limit_source)))
+        if parts is not None and len(parts):
+            for p in parts.itertuples():
+                why = t("case.part_ordinary") if c.is_missing(p.rule_id) else c.label("rule", p.rule_id)
+                end = t("case.part_open", as_of=as_of) if p.is_open else _day(p.end_date)
+                key = "case.part_extension" if p.part == "extension" else "case.part_pause"
+                lines.append(t(key, kind=c.label("clock_part", p.part), event=c.md(p.event_id), start=_day(p.start_date),
+                               end=end, asked=int(p.workdays), counted=int(p.counted_workdays), why=why))
+        elif paused or extended:
+            lines.append(t("case.clock_parts_totals", paused=paused, extended=extended))
+        lines.append(t("case.clock_total", n=int(case.limit_workdays), base=base, extended=extended, paused=paused))
+        deadline = _day(case.deadline_date if hasattr(case, "deadline_date") else case.deadline_at)
+        lines.append(t("case.clock_deadline", deadline=deadline))
+        if not c.is_missing(case.deadline_at):
+            skipped = q.non_workdays(path, start, pd.Timestamp(case.deadline_at).date())
+            if len(skipped):
+                names = skipped.holiday_name if current_lang() != "en" else skipped.holiday_name_en
+                named = sorted({str(n) for n in names.dropna() if str(n)})
+                lines.append(t("case.clock_skipped", days=len(skipped), names=c.md("、".join(named)) or t("case.weekends")))
+                if skipped.is_assumed.any():
+                    lines.append(t("case.clock_assumed"))
+        if not c.is_missing(getattr(case, "legal_deadline_at", None)):
+            lines.append(t("case.clock_legal", deadline=_day(case.legal_deadline_at)))
+        if as_of is not None:
+            lines.append(t("case.clock_today", as_of=as_of))
+        st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 def _reasons(v) -> str:

@@ -55,7 +55,18 @@ def require_snapshot() -> str:
         st.warning(t("common.no_snapshot"))
         st.caption(c.snapshot_error or "")
         st.stop()
+    warn_assumed_calendar(c.snapshot)
     return c.snapshot
+
+
+def warn_assumed_calendar(path: str) -> None:
+    """Every page that reads the snapshot says so when its deadlines used days the official calendar
+    does not cover (SPEC §4.1: Monday–Friday assumed until the year's arrangement is added)."""
+    assumed = q.assumed_calendar(path)
+    days = int(assumed.days.iloc[0]) if len(assumed) and not is_missing(assumed.days.iloc[0]) else 0
+    if days:
+        st.warning(t("overview.assumed_calendar", days=days, first=pd.Timestamp(assumed.first_day.iloc[0]).date(),
+                     last=pd.Timestamp(assumed.last_day.iloc[0]).date()))
 
 
 def latest_run(h: Home) -> dict | None:

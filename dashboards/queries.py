@@ -189,13 +189,14 @@ def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None) -> tupl
         extra = " and c.item_code = ?"
         params += (item,)
     sql = f"""
-        select c.case_id, w.window_name, w.department_name, i.item_name, c.card, c.accepted_at, c.deadline_at,
-               c.remaining_workdays, c.overdue_workdays
+        select c.case_id, w.window_name, w.department_name, i.item_name, c.card, c.is_legal_overdue,
+               c.accepted_at, c.deadline_at, c.remaining_workdays, c.overdue_workdays
         from marts.fct_case c
         join marts.dim_window w on w.window_id = c.window_id
         left join marts.dim_item i on i.item_code = c.item_code
         where {cond} and c.status = 'open' and c.card in ({", ".join("?" for _ in cards) or "null"}){extra}
-        order by case c.card when 'red' then 0 when 'yellow' then 1 else 2 end, c.overdue_workdays desc,
+        order by c.is_legal_overdue desc nulls last, case c.card when 'red' then 0 when 'yellow' then 1 else 2 end,
+                 c.overdue_workdays desc,
                  remaining_workdays, c.case_id"""
     return sql, params
 
@@ -333,9 +334,53 @@ def case_events(path: str, case_id: str) -> pd.DataFrame | None:
 
 
 def case_signals(path: str, case_id: str) -> pd.DataFrame:
-    return fetch(path, "select rule_id, strftime(signal_date, '%Y-%m-%d') as signal_date, evidence "
-                       "from marts.fct_off_book_signal where case_id = ? "
-                       "order by signal_date, rule_id", (case_id,))
+    """The case's off-book and (when the snapshot has them) timeliness signals, oldest first."""
+    sql = ["select rule_id, signal_date, evidence from marts.fct_off_book_signal where case_id = ?"]
+    params: tuple = (case_id,)
+    if has_table(path, "fct_timeliness_signal"):
+        sql.append("select rule_id, signal_date, evidence from marts.fct_timeliness_signal where case_id = ?")
+        params += (case_id,)
+    return fetch(path, f"""
+        select rule_id, strftime(signal_date, '%Y-%m-%d') as signal_date, evidence
+        from ({" union all ".join(sql)}) order by signal_date, rule_id, evidence""", params)
+
+
+def case_clock_parts(path: str, case_id: str) -> pd.DataFrame | None:
+    """The pauses and extensions of the case and how the counted clock counted each (None: the
+    snapshot predates `fct_case_clock_part`)."""
+    if not has_table(path, "fct_case_clock_part"):
+        return None
+    return fetch(path, """
+        select part, event_id, start_date, end_date, is_open, workdays, counted_workdays, rule_id
+        from marts.fct_case_clock_part where case_id = ? order by start_date, event_id""", (case_id,))
+
+
+def non_workdays(path: str, after: dt.date, through: dt.date) -> pd.DataFrame:
+    """The days d with after < d ≤ through that are not working days (holiday names, assumed flag)."""
+    return fetch(path, """
+        select date, holiday_name, holiday_name_en, is_assumed from marts.dim_date
+        where date > ? and date <= ? and not is_workday order by date""", (after, through))
+
+
+def timeliness_signals(path: str, f: Filters, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    """The timeliness signals dated in `month`, legal overdue first (empty when the snapshot predates the mart)."""
+    if not has_table(path, "fct_timeliness_signal"):
+        return pd.DataFrame(columns=["rule_id", "case_id", "window_name", "signal_date", "evidence"])
+    cond, params = f.where()
+    return fetch(path, f"""
+        select s.rule_id, s.case_id, w.window_name, s.signal_date, s.evidence
+        from marts.fct_timeliness_signal s join marts.dim_window w on w.window_id = s.window_id
+        where {cond} and date_trunc('month', s.signal_date) = ?
+        order by s.rule_id <> 'TL_LEGAL_OVERDUE', s.signal_date desc, s.case_id limit ?""",
+                 params + (month, limit))
+
+
+def open_legal_overdue(path: str, f: Filters) -> int:
+    """Open cases past their legal deadline (法定超时), under the filters."""
+    cond, params = f.where()
+    return int(scalar(path, f"""
+        select count(*) from marts.fct_case c join marts.dim_window w on w.window_id = c.window_id
+        where {cond} and c.status = 'open' and c.is_legal_overdue""", params) or 0)
 
 
 def case_evaluations(path: str, case_id: str) -> pd.DataFrame:

@@ -1,6 +1,5 @@
 """总览 overview: KPI tiles with month-on-month change, trends, freshness and run status."""
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -83,11 +82,7 @@ with a:
             st.caption(str(docs))
 with b:
     assumed = q.assumed_calendar(path)
-    days = int(assumed.days.iloc[0]) if len(assumed) else 0
-    if days:
-        st.warning(t("overview.assumed_calendar", days=days, first=pd.Timestamp(assumed.first_day.iloc[0]).date(),
-                     last=pd.Timestamp(assumed.last_day.iloc[0]).date()))
-    else:
+    if not (len(assumed) and int(assumed.days.iloc[0] or 0)):  # else the warning heads every page (common)
         st.success(t("overview.calendar_ok"))
     qs = q.quarantine_summary(path)
     if len(qs):

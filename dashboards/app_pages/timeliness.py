@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboards import auth
 from dashboards import common as c
+from dashboards import evidence
 from dashboards import queries as q
 from dashboards.i18n import t
 from windowwatch import spreadsheets
@@ -16,8 +17,10 @@ month = c.require_month(path)
 f = ctx.filters
 
 cards_now = q.open_cards(path, f)
-cols = st.columns(3)
-for col, card in zip(cols, ("red", "yellow", "green")):
+cols = st.columns(4)
+# 法定超时 first: past the legal limit is more serious than a red card (SPEC §4.2.1)
+cols[0].metric(t("timeliness.legal_overdue"), c.fmt_int(q.open_legal_overdue(path, f)), border=True)
+for col, card in zip(cols[1:], ("red", "yellow", "green")):
     col.metric(c.label("card", card), c.fmt_int(cards_now.get(card, 0)), border=True)
 
 left, right = st.columns([2, 3])
@@ -36,14 +39,16 @@ rows = q.open_cases(path, f, tuple(cards), item)
 st.markdown(t("timeliness.count", total=c.fmt_int(total), shown=c.fmt_int(len(rows))))
 CARD_COLOURS = {"red": "background-color: #fdecea", "yellow": "background-color: #fff8e1"}
 row_colours = [CARD_COLOURS.get(v, "") for v in rows.card]
-shown = c.rename(rows.assign(card=rows.card.map(lambda v: c.label("card", v))))
+shown = c.rename(rows.assign(card=rows.card.map(lambda v: c.label("card", v)),
+                             is_legal_overdue=rows.is_legal_overdue.map(lambda v: t("common.yes") if not c.is_missing(v) and bool(v) else "")))
 marked = [t("col.card"), t("col.case_id"), t("col.deadline_at")]  # few styled cells: fast to serialise
 st.dataframe(shown.style.apply(lambda col: row_colours, subset=marked, axis=0), hide_index=True, key="tl_open")
 
 
 def export_frame():
     full = q.open_cases(path, f, tuple(cards), item, limit=q.EXPORT_LIMIT)
-    return c.rename(full.assign(card=full.card.map(lambda v: c.label("card", v))))
+    return c.rename(full.assign(card=full.card.map(lambda v: c.label("card", v)),
+                                is_legal_overdue=full.is_legal_overdue.map(lambda v: t("common.yes") if not c.is_missing(v) and bool(v) else "")))
 
 
 d1, d2, _ = st.columns([1, 1, 4])
@@ -54,6 +59,16 @@ d1.download_button(t("timeliness.csv"), auth.guarded(lambda: spreadsheets.csv_by
 d2.download_button(t("timeliness.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({"open_cases": export_frame()})),
                    file_name="open_cases.xlsx", key="tl_xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader(t("timeliness.signals", month=month.strftime("%Y-%m")))
+signals = q.timeliness_signals(path, f, month)
+if signals.empty:
+    st.info(t("timeliness.no_signals"))
+else:
+    signals = signals.assign(evidence=[evidence.explain(r, e) for r, e in zip(signals.rule_id, signals.evidence)],
+                             rule_id=signals.rule_id.map(lambda v: c.label("rule", v)),
+                             signal_date=signals.signal_date.map(lambda v: str(v)[:10]))
+    st.dataframe(c.rename(signals), hide_index=True, key="tl_signals")
 
 st.subheader(t("timeliness.trend_dept"))
 trend = q.overdue_by_department(path, f)

@@ -193,9 +193,19 @@ def test_timeliness_equals_marts(dash_home, marts):
     table = at.dataframe[0].value
     n_red_yellow = one(marts, "select count(*) from marts.fct_case where status = 'open' and card in ('red', 'yellow')")
     assert len(table) == n_red_yellow
+    # 法定超时 first (more serious than a red card), then the most overdue
     worst = marts.execute("select case_id, overdue_workdays from marts.fct_case where card = 'red' "
-                          "order by overdue_workdays desc, case_id limit 1").fetchone()
+                          "order by is_legal_overdue desc, overdue_workdays desc, case_id limit 1").fetchone()
     assert table.iloc[0]["办件编号"] == worst[0] and table.iloc[0]["超期工作日"] == worst[1]
+    assert table.iloc[0]["法定超时"] == "是"
+    legal = one(marts, "select count(*) from marts.fct_case where status = 'open' and is_legal_overdue")
+    assert legal >= 1 and m["法定超时（在办）"] == fmt_int(legal)
+    # the month's timeliness signals, each in Chinese
+    signals = next(d.value for d in at.dataframe if "规则" in d.value.columns)
+    n = one(marts, "select count(*) from marts.fct_timeliness_signal where date_trunc('month', signal_date) = ?", (MONTH,))
+    assert len(signals) == n >= 1
+    assert set(signals["规则"]) <= {"超法定时限", "特别程序事由不符"}
+    assert not any("=" in e for e in signals["证据"]), list(signals["证据"])
     assert len(at.get("download_button")) == 2
     # the card filter narrows the list
     at.multiselect(key="tl_cards").set_value(["green"]).run()
@@ -274,6 +284,31 @@ def test_case_timeline_shows_events(dash_home, marts):
     assert "受理" in set(events["环节"])
     at.text_input(key="case_id_input").input("NO-SUCH-CASE").run()
     assert any("NO-SUCH-CASE" in w.value for w in at.warning)
+
+
+def test_case_page_explains_how_the_deadline_was_counted(dash_home, marts):
+    case_id, clock_start, deadline = marts.execute(
+        "select case_id, clock_start_date, deadline_date from marts.fct_case where is_legal_overdue and status = 'open' "
+        "order by case_id limit 1").fetchone()
+    at = open_page(login("insp", query={"case": case_id}), "case_detail")
+    text = all_text(at)
+    assert "法定超时" in text
+    clock = "\n".join(e.value for e in at.markdown if "计时起点" in e.value)
+    assert f"计时起点：{clock_start}" in clock
+    # the special procedure with a reason the law does not allow: shown, not counted, and why
+    assert "特别程序" in clock and "暂停 3 个工作日，计入 0 个（特别程序事由不符）" in clock, clock
+    assert "合计时限" in clock and f"办结期限：{deadline}" in clock and "数据截至" in clock
+    skipped = one(marts, "select count(*) from marts.dim_date where date > ? and date <= ? and not is_workday",
+                  (clock_start, deadline))
+    if skipped:
+        assert f"跳过非工作日 {skipped} 天" in clock
+    signals = next(d.value for d in at.dataframe if "规则" in d.value.columns)
+    assert {"特别程序事由不符", "超法定时限"} <= set(signals["规则"])
+    assert any("不属于可不计入时限的法定事由" in e for e in signals["证据"])
+    assert not any("=" in e for e in signals["证据"])
+    # English: the same explanation, no Chinese rule name through
+    at = open_page(login("insp", query={"case": case_id}, lang="en"), "case_detail")
+    assert any("Clock starts" in e.value for e in at.markdown)
 
 
 def test_hall_screen_equals_marts(dash_home, marts):

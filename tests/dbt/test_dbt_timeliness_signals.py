@@ -197,6 +197,22 @@ def test_the_counted_clock_in_fct_case(signalled):
     assert {c: cases[c]["timeliness_signals"] for c in cases} == {c: int(c not in ("PH",)) for c in cases}
 
 
+def test_clock_parts_add_up_to_the_counted_clock(signalled):
+    """fct_case_clock_part (what the case page explains a deadline from) agrees with fct_case."""
+    parts = warehouse_rows(signalled, "select * from marts.fct_case_clock_part order by case_id, start_date, event_id")
+    by_case = {}
+    for p in parts:
+        by_case.setdefault(p["case_id"], []).append((p["part"], p["workdays"], p["counted_workdays"], p["rule_id"]))
+    assert [x for x in by_case["PR"] if x[0] == "pause_suspend"] and all(
+        x[3] == "TL_PAUSE_REASON" and x[2] == 0 and x[1] > 0 for x in by_case["PR"] if x[0] == "pause_suspend"), by_case["PR"]
+    assert any(x[0] == "extension" and x[3] == "TL_EXTENSION_REPEAT" and x[2] == 0 for x in by_case["XR"]), by_case["XR"]
+    cases = {r["case_id"]: r for r in warehouse_rows(signalled, "select * from marts.fct_case")}
+    for case_id, rows in by_case.items():
+        paused = sum(c for part, _, c, _ in rows if part.startswith("pause_"))
+        extended = sum(c for part, _, c, _ in rows if part == "extension")
+        assert (paused, extended) == (cases[case_id]["paused_workdays"], cases[case_id]["extend_days"]), case_id
+
+
 def test_monthly_legal_overdue_and_signal_cases(signalled):
     window = warehouse_rows(signalled, "select legal_overdue_cases, timeliness_signal_cases from marts.fct_window_month "
                               "where window_id = 'W01' and month = date '2025-10-01'")

@@ -136,8 +136,15 @@ def build_cases(rng: random.Random) -> tuple[list[dict], list[dict]]:
                         card = "yellow"
                     else:
                         card = "green"
+                legal_date = add_workdays(a_date, item[4] + extend + paused) if item[4] else a_date
+                legal_at = dt.datetime.combine(legal_date, dt.time(23, 59, 59))
                 cases.append(
                     dict(
+                        limit_unit=item[6], limit_source="promised" if limit else "none", extend_days=extend,
+                        deadline_date=deadline_date, clock_start_date=a_date, legal_deadline_at=legal_at,
+                        is_legal_overdue=(completed_at > legal_at if status == "completed"
+                                          else AS_OF > legal_date if status == "open" else None),
+                        timeliness_signals=0,
                         case_id=case_id, window_id=wid, department_id=dept, item_code=item[0], item_kind=item[3],
                         status=status, accepted_at=accepted_at, completed_at=completed_at, limit_workdays=n,
                         paused_workdays=paused, deadline_at=deadline_at, is_on_time=is_on_time,
@@ -192,6 +199,41 @@ def build_signals(rng: random.Random, cases: list[dict], events: list[dict]) -> 
     sigs.append(dict(case_id=None, window_id=None, department_id="D02", rule_id="OB_VOLUME_GAP",
                      signal_date=dt.date(2026, 9, 30), evidence="部门上报 80 件，中心记录 42 件（190%）"))
     return sigs
+
+
+def build_timeliness(cases: list[dict], events: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The counted clock's parts and the timeliness signals (SPEC §4.2.1), deterministic: every
+    extension counted in full; the most overdue red case past its legal deadline too (法定超时) with a
+    special procedure whose reason the law does not allow (not counted, so its limit is unchanged)."""
+    parts, sigs = [], []
+    for e in events:
+        if e["event_type"] == "extend":
+            parts.append(dict(case_id=e["case_id"], part="extension", event_id=e["event_id"],
+                              start_date=e["event_time"].date(), end_date=None, is_open=False,
+                              workdays=e["extend_days"], counted_workdays=e["extend_days"], rule_id=None))
+    red = sorted((c for c in cases if c["card"] == "red"), key=lambda c: (-c["overdue_workdays"], c["case_id"]))
+    worst = red[0]
+    legal_date = add_workdays(worst["deadline_date"], 1)
+    worst.update(legal_deadline_at=dt.datetime.combine(legal_date, dt.time(23, 59, 59)), is_legal_overdue=True)
+    start = add_workdays(worst["clock_start_date"], 1)
+    end = add_workdays(start, 3)
+    parts.append(dict(case_id=worst["case_id"], part="pause_suspend", event_id=f"{worst['case_id']}-E9",
+                      start_date=start, end_date=end, is_open=False, workdays=3, counted_workdays=0,
+                      rule_id="TL_PAUSE_REASON"))
+    events += [dict(case_id=worst["case_id"], event_id=f"{worst['case_id']}-E9", event_type="suspend",
+                    event_time=dt.datetime.combine(start, dt.time(10, 0)), recorded_at=dt.datetime.combine(start, dt.time(10, 5)),
+                    window_id=worst["window_id"], staff_id="S011", item_code=worst["item_code"], extend_days=None),
+               dict(case_id=worst["case_id"], event_id=f"{worst['case_id']}-E10", event_type="resume",
+                    event_time=dt.datetime.combine(end, dt.time(10, 0)), recorded_at=dt.datetime.combine(end, dt.time(10, 5)),
+                    window_id=worst["window_id"], staff_id="S011", item_code=worst["item_code"], extend_days=None)]
+    base = dict(case_id=worst["case_id"], window_id=worst["window_id"], department_id=worst["department_id"])
+    sigs.append(dict(base, rule_id="TL_PAUSE_REASON", signal_date=start,
+                     evidence=f"suspend={worst['case_id']}-E9 date={start} reason=other not_counted"))
+    sigs.append(dict(base, rule_id="TL_LEGAL_OVERDUE", signal_date=add_workdays(legal_date, 1),
+                     evidence=f"legal_limit={worst['limit_workdays'] + 1} clock_start={worst['clock_start_date']} "
+                              f"legal_deadline={legal_date} open as_of={AS_OF}"))
+    worst["timeliness_signals"] = 2
+    return parts, sigs
 
 
 RATING_LABEL = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -258,7 +300,8 @@ def build_flags(rng: random.Random) -> list[dict]:
 
 
 DDL = {
-    "dim_date": "date DATE, is_workday BOOLEAN, is_assumed BOOLEAN, holiday_name VARCHAR, source VARCHAR",
+    "dim_date": "date DATE, is_workday BOOLEAN, is_assumed BOOLEAN, holiday_name VARCHAR, source VARCHAR, "
+    "holiday_name_en VARCHAR",
     "dim_window": "window_id VARCHAR, window_name VARCHAR, department_id VARCHAR, department_name VARCHAR, "
     "center_id VARCHAR, center_name VARCHAR, window_kind VARCHAR, opened_on DATE, closed_on DATE",
     "dim_item": "item_code VARCHAR, item_name VARCHAR, department_id VARCHAR, item_kind VARCHAR, legal_limit INTEGER, "
@@ -266,11 +309,17 @@ DDL = {
     "fct_case": "case_id VARCHAR, window_id VARCHAR, department_id VARCHAR, item_code VARCHAR, item_kind VARCHAR, "
     "status VARCHAR, accepted_at TIMESTAMP, completed_at TIMESTAMP, limit_workdays INTEGER, paused_workdays INTEGER, "
     "deadline_at TIMESTAMP, is_on_time BOOLEAN, overdue_workdays INTEGER, card VARCHAR, is_same_day BOOLEAN, "
-    "off_book_signals INTEGER, as_of_date DATE, remaining_workdays INTEGER",
+    "off_book_signals INTEGER, as_of_date DATE, remaining_workdays INTEGER, limit_unit VARCHAR, limit_source VARCHAR, "
+    "extend_days INTEGER, deadline_date DATE, clock_start_date DATE, legal_deadline_at TIMESTAMP, "
+    "is_legal_overdue BOOLEAN, timeliness_signals INTEGER",
     "fct_case_event": "case_id VARCHAR, event_id VARCHAR, event_type VARCHAR, event_time TIMESTAMP, "
     "recorded_at TIMESTAMP, window_id VARCHAR, staff_id VARCHAR, item_code VARCHAR, extend_days INTEGER",
     "fct_off_book_signal": "case_id VARCHAR, window_id VARCHAR, department_id VARCHAR, rule_id VARCHAR, "
     "signal_date DATE, evidence VARCHAR",
+    "fct_timeliness_signal": "case_id VARCHAR, window_id VARCHAR, department_id VARCHAR, rule_id VARCHAR, "
+    "signal_date DATE, evidence VARCHAR",
+    "fct_case_clock_part": "case_id VARCHAR, part VARCHAR, event_id VARCHAR, start_date DATE, end_date DATE, "
+    "is_open BOOLEAN, workdays INTEGER, counted_workdays INTEGER, rule_id VARCHAR",
     "fct_evaluation": "evaluation_id VARCHAR, case_id VARCHAR, window_id VARCHAR, staff_id VARCHAR, rating TINYINT, "
     "channel VARCHAR, evaluated_at TIMESTAMP, round INTEGER, reason_codes VARCHAR, comment VARCHAR, "
     "is_real_name BOOLEAN, verified_at TIMESTAMP, verdict VARCHAR, rectified_at TIMESTAMP, callback_at TIMESTAMP, "
@@ -281,6 +330,8 @@ DDL = {
     "fct_quarantine": "feed VARCHAR, source_file VARCHAR, line BIGINT, rule VARCHAR, raw VARCHAR, "
     "quarantined_at TIMESTAMP",
 }
+
+HOLIDAY_ZH = {"National Day": "国庆节", "Mid-autumn Festival": "中秋节", "New Year's Day": "元旦"}
 
 # SPEC §4.6 over the fixture's own facts (rates by completion / acceptance / evaluation month).
 WINDOW_MONTH_SQL = """
@@ -386,6 +437,7 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
     rng = random.Random(seed)
     cases, events = build_cases(rng)
     signals = build_signals(rng, cases, events)
+    clock_parts, tl_signals = build_timeliness(cases, events)
     evals = build_evaluations(rng, cases)
     flags = build_flags(rng)
     con = duckdb.connect(str(path))
@@ -399,7 +451,9 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
     while d <= dt.date(2027, 2, 28):
         on, name = (False, None) if d.year >= 2027 else chinese_calendar.get_holiday_detail(d)
         dates.append(dict(date=d, is_workday=is_workday(d), is_assumed=d.year >= 2027,
-                          holiday_name=name if on else None, source="assumed" if d.year >= 2027 else "chinesecalendar"))
+                          holiday_name=HOLIDAY_ZH.get(name, name) if on and name else None,
+                          holiday_name_en=name if on else None,
+                          source="assumed" if d.year >= 2027 else "chinesecalendar"))
         d += dt.timedelta(days=1)
     _insert(con, "dim_date", dates)
     _insert(con, "dim_window", [dict(zip(["window_id", "window_name", "department_id", "department_name", "center_id",
@@ -414,6 +468,8 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
     if with_case_events:
         _insert(con, "fct_case_event", events)
     _insert(con, "fct_off_book_signal", signals)
+    _insert(con, "fct_timeliness_signal", tl_signals)
+    _insert(con, "fct_case_clock_part", clock_parts)
     _insert(con, "fct_evaluation", evals)
     _insert(con, "fct_video_flag", flags)
     _insert(con, "fct_quarantine", [
@@ -504,7 +560,12 @@ select 'C' || lpad(i::varchar, 8, '0') as case_id, b.window_id, w.department_id,
        case when accepted_at > timestamp '2026-10-10' and r < 40 then (case when r < 5 then 'red' when r < 10 then 'yellow' else 'green' end) end as card,
        case when r = 99 or (accepted_at > timestamp '2026-10-10' and r < 40) then null else r % 30 = 0 end as is_same_day,
        case when r in (41, 42) then 1 else 0 end as off_book_signals, date '2026-10-31' as as_of_date,
-       case when accepted_at > timestamp '2026-10-10' and r < 40 then (case when r < 5 then 0 when r < 10 then r % 2 else 2 + r % 8 end) end as remaining_workdays
+       case when accepted_at > timestamp '2026-10-10' and r < 40 then (case when r < 5 then 0 when r < 10 then r % 2 else 2 + r % 8 end) end as remaining_workdays,
+       'workday' as limit_unit, 'promised' as limit_source, 0 as extend_days, (accepted_at + to_days(14))::date as deadline_date,
+       accepted_at::date as clock_start_date, accepted_at + to_days(28) as legal_deadline_at,
+       case when accepted_at > timestamp '2026-10-10' and r < 40 then r < 2 when r = 99 then null
+            else (r % 30) * 24 + 1 > 28 * 24 end as is_legal_overdue,
+       0 as timeliness_signals
 from base b join marts.dim_window w using (window_id)
 """
 

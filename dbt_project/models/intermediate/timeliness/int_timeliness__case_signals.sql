@@ -29,7 +29,7 @@ pauses as (
 
 extensions as (
     select
-        case_id, window_id, department_id, rule_id, event_date as signal_date,
+        case_id, window_id, department_id, rule_id, event_date as signal_date, extend_seq, requested_days, max_extension_days,
         {{ dbt.concat([
             "'extend='", 'event_id', "' date='", as_text('event_date'), "' seq='", as_text('extend_seq'),
             "' days='", as_text('requested_days'), "' cap='", as_text('max_extension_days'),
@@ -38,9 +38,17 @@ extensions as (
         ]) }} as evidence
     from {{ ref('int_timeliness__extensions') }}
     where rule_id is not null
+),
+
+{#- A first extend both late and over the cap breaks two rules (§4.2.1: each check writes its row); the
+    extensions model decides its count by the first (late: not counted), so the cap's row is added here. -#}
+late_and_over_cap as (
+    select case_id, window_id, department_id, 'TL_EXTENSION_CAP' as rule_id, signal_date, evidence
+    from extensions
+    where rule_id = 'TL_EXTENSION_LATE' and extend_seq = 1 and requested_days > max_extension_days
 )
 
-{% for part in ['notices', 'pauses', 'extensions'] %}
+{% for part in ['notices', 'pauses', 'extensions', 'late_and_over_cap'] %}
 select case_id, rule_id, window_id, department_id, signal_date, evidence from {{ part }}
 union all
 {% endfor %}
