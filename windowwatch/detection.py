@@ -1,11 +1,13 @@
-"""Detection quality: the off-book signals found in a warehouse against a generator's ground truth.
+"""Detection quality: the off-book and timeliness signals found in a warehouse against a generator's ground truth.
 
     uv run python -m windowwatch.detection --warehouse $WINDOWWATCH_HOME/warehouse.duckdb \\
         --truth <feeds>/_truth
 
 `windowwatch generate` writes `_truth/signals.csv` (every injected anomaly: rule_id, case_id,
-window_id, department_id, month — month only for OB_VOLUME_GAP, which is per department-month);
-the build publishes `marts.fct_off_book_signal`. A signal is the same when all five keys agree.
+window_id, department_id, month — month only for OB_VOLUME_GAP, which is per department-month; the
+时限合规 TL_ rules of SPEC §4.2.1 are in the same file, one row per (rule, case));
+the build publishes `marts.fct_off_book_signal` and `marts.fct_timeliness_signal` (one row per offending
+event there: compared as the set of distinct keys). A signal is the same when all five keys agree.
 Used by tests/windowwatch/test_detection.py (small scale, asserts 1.0/1.0) and for the city-scale report.
 """
 
@@ -18,13 +20,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-RULES = ["OB_BACKFILL", "OB_INSTANT", "OB_OFF_HOURS", "OB_HANDOVER", "OB_RUNAROUND", "OB_VOLUME_GAP"]
+OB_RULES = ["OB_BACKFILL", "OB_INSTANT", "OB_OFF_HOURS", "OB_HANDOVER", "OB_RUNAROUND", "OB_VOLUME_GAP", "OB_REACCEPT"]
+TL_RULES = ["TL_LATE_NOTICE", "TL_REPEAT_NOTICE", "TL_PAUSE_REASON", "TL_PAUSE_NO_REASON", "TL_EXTENSION_REPEAT",
+            "TL_EXTENSION_CAP", "TL_EXTENSION_LATE", "TL_LEGAL_OVERDUE", "TL_STEP_OVERDUE", "TL_LATE_DELIVERY"]
+RULES = OB_RULES + TL_RULES
 KEY = ["rule_id", "case_id", "window_id", "department_id", "month"]
 
 FOUND_SQL = """
     select rule_id, case_id, window_id, department_id,
            case when case_id is null then strftime(signal_date, '%Y-%m') end as month
     from marts.fct_off_book_signal
+    union
+    select rule_id, case_id, window_id, department_id, cast(null as varchar) as month
+    from marts.fct_timeliness_signal
 """
 
 
@@ -60,7 +68,7 @@ def truth_signals(truth_dir: str | Path) -> set[tuple]:
 
 
 def found_signals(warehouse: str | Path) -> set[tuple]:
-    """The signals of marts.fct_off_book_signal as KEY tuples (read-only connection)."""
+    """The signals of marts.fct_off_book_signal and marts.fct_timeliness_signal as KEY tuples (read-only)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return _keys(con.sql(FOUND_SQL).pl())

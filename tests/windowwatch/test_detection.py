@@ -1,6 +1,7 @@
 """Detection quality (issue 3): on `windowwatch generate --scale small` output, every injected
 anomaly in the ground truth is found by its rule and nothing else fires — precision and recall
-1.0 per off-book rule — and the vetoes and bad-review rectification states match the truth.
+1.0 per off-book rule and per 时限合规 TL_ rule (issue 16) — and the
+vetoes and bad-review rectification states match the truth.
 
 generate -> ingest.run.ingest_all (the repo's windowwatch.yaml: one files source) ->
 transform.build as of the truth's as-of date -> compare marts with <out>/_truth/*.csv.
@@ -49,6 +50,21 @@ def test_precision_and_recall_are_one(quality, rule):
     assert (q.precision, q.recall) == (1.0, 1.0), (
         f"{rule}: precision {q.precision} recall {q.recall}; missed {q.missed[:5]} extra {q.extra[:5]}"
     )
+
+
+def test_boundary_cases_fire_as_the_truth_says(small):
+    """The cases placed exactly at a threshold (ground_truth.json boundary_cases) fire only where inclusive."""
+    found = _query(small["home"], """
+        select rule_id, case_id from marts.fct_off_book_signal
+        union select rule_id, case_id from marts.fct_timeliness_signal
+    """)
+    got = set(found.rows())
+    boundary = small["truth"]["boundary_cases"]
+    assert {b["rule_id"] for b in boundary} >= {"OB_INSTANT", "OB_BACKFILL", "OB_REACCEPT", "OB_OFF_HOURS",
+                                                "TL_LATE_NOTICE", "TL_EXTENSION_LATE", "TL_LATE_DELIVERY"}
+    for b in boundary:
+        fires = b["expected"].startswith("signal")
+        assert ((b["rule_id"], b["case_id"]) in got) == fires, b
 
 
 def test_no_rule_outside_the_spec_fires(quality):

@@ -27,12 +27,12 @@ from core.config import Scoring, load_scoring
 from core.feeds import FEEDS, REASON_CODES
 from windowwatch.generate import badrows, truth
 from windowwatch.generate import writers as W
-from windowwatch.generate.cases import DAY, generate_cases
+from windowwatch.generate.cases import DAY, generate_cases, plan_extended_service
 from windowwatch.generate.evaluations import evaluations_frame
 from windowwatch.generate.frames import case_ids, transactions_frame
 from windowwatch.generate.reference import Centre, build_centre, hall_hours_frame
 from windowwatch.generate.scales import SCALES, Rates, Scale
-from windowwatch.generate.video import flags_frame, handover_keys, plan_handover
+from windowwatch.generate.video import flags_frame, handover_flags, plan_handover
 from windowwatch.generate.workcal import WorkCalendar, day_number, to_date
 
 SAME_DAY_TARGET = 0.8831
@@ -75,8 +75,38 @@ def _with_gen_notes(scale: Scale, scoring: Scoring) -> list[str]:
         "OB_OFF_HOURS: hours are the centre's (workday 08:30–18:00, closed on non-working days) unless the "
         "window has its own hall_hours rows (the weekend window: workday 08:30–20:00, non_workday 09:00–17:00); "
         "normal events are at least a minute inside the hours, injected ones at 19:00–23:30 or on a closed day.",
-        "OB_HANDOVER: every accepted case with any event (any type) at the flagged window on the flag's day; "
-        "pending/dismissed private_handover flags are on other window-days and must not fire.",
+        "OB_HANDOVER: every accepted case with any event (any type) at the flagged window within ± handover_minutes "
+        "(60, both ends included) of a confirmed private_handover flag's flagged_at (flags are planned, time "
+        "included, before any case); pending/dismissed private_handover flags are on other window-days and must "
+        "not fire.",
+        "OB_OFF_HOURS exemption: extended_service rows (3 window-days per month at windows closing 18:00, until "
+        "18:30–20:00) each carry a case completed after closing and at or before until_time (no signal; one "
+        "exactly at until_time in the first month); the first one also a case completed 10–60 min after "
+        "until_time (a signal).",
+        "OB_INSTANT exemption: the approval mode is the accept event's approval_mode, else the item's, else "
+        "standard; commitment 告知承诺 / tolerance 容缺受理 cases decided in 1–12 min are injected and never fire; "
+        "an accept saying standard on a commitment item does fire.",
+        "OB_REACCEPT: earlier case = a reject or withdraw and no complete (window, item, end from its first "
+        "reject/withdraw); later case = any accepted case at that window and item with the same applicant_id, "
+        "accepted at or after that end, accept date − end date in 0..reaccept_days (10) calendar days. Injected: "
+        "a normal case accepted 1–9 days later is given the earlier case's applicant (id, name, phone); boundary "
+        "pairs at exactly 10 (fires) and 11 days (does not).",
+        "TL_ rules (SPEC §4.2.1) are in signals.csv with an empty month, one row per (rule, case) however many "
+        "events of the case break the rule. Normal cases obey every rule: suspends give an allowed pause_reason "
+        "(English or Chinese), a notice comes 1 working day after accept (submit the same day), at most one "
+        "extension of 5 or 10 days (≤ every item's cap) a working day before the deadline without it, approve "
+        "minutes before complete and deliver minutes after, legal_limit ≥ max(20 workdays / 30 calendar days, "
+        "2 × promised). Injected on their own cases: late notice (6–7 working days after submit, submit 0–2 "
+        "working days before accept), a second notice pair, pause_reason other/其他, no pause_reason, a second "
+        "extend, an extend of cap + 5, an extend 1–2 working days after the deadline without it, completion "
+        "1–5 working days past the legal deadline, approve 1–2 working days more before complete than "
+        "step_limits allows, deliver 1–3 working days past the deliver limit. Stalled and late cases may also "
+        "breach the legal and step limits (listed when they do). Second events have event_id suffix type + 21.",
+        "The deadlines of overdue.csv and of the TL rules follow the counted clock: the clock starts at the "
+        "submit date when the first notice is late; late and repeated notices' pauses, pauses with a disallowed "
+        "reason (and none with pause_without_reason: ignore), repeated and late extensions are not counted; an "
+        "extension counts up to the item's max_extension_days (else the scoring file's). No completed case has "
+        "a pause still open.",
         "OB_VOLUME_GAP: recorded = cases accepted in the month at the department's windows; normal reports are "
         "95–105 % (floor), injected 115–150 % (ceil).",
         "overdue.csv: completed_late = complete date > deadline date; open_red = open and deadline date < as-of "
@@ -141,7 +171,12 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
 
     plans = [plan_handover(c, cal, month_days, as_of_day, spec.rates.handover_per_month, plan_rngs[i])
              for i, c in enumerate(centres)]
-    keys = [handover_keys(p) for p in plans]
+    flags_at = [handover_flags(p) for p in plans]
+    ext_plans = [plan_extended_service(c, cal, month_days, as_of_day, spec.rates.extended_service_days, plan_rngs[i])
+                 for i, c in enumerate(centres)]
+    ext_maps = [{w * 1_000_000 + d: u for w, d, u in p} for p in ext_plans]
+    _write_extended_service(out, centres, ext_plans, record)
+    reaccept_carry: list[pl.DataFrame | None] = [None] * len(centres)
 
     tx_carry: dict[tuple[int, int], list[pl.DataFrame]] = defaultdict(list)
     ev_carry: dict[tuple[int, int], list[pl.DataFrame]] = defaultdict(list)
@@ -164,7 +199,8 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             suffix = f"-{centre.center_id}" if multi else ""
             chunk = generate_cases(centre, cal, first, last, as_of_day, spec.cases_per_workday,
                                    spec.weekend_cases_per_day, SAME_DAY_TARGET, spec.rates, rng,
-                                   boundary=(i == 0 and c == 0))
+                                   boundary=(i == 0 and c == 0), scoring=scoring, extended=ext_plans[c],
+                                   handover=flags_at[c])
             ids = case_ids(chunk, code)
             for k, v in chunk.injected.items():
                 if k.startswith("boundary_"):
@@ -174,7 +210,10 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             tx = transactions_frame(chunk, centre, ids, rng)
 
             # ground truth of these cases
-            sig = truth.case_signals(chunk, centre, cal, ids, scoring, keys[c])
+            sig = truth.case_signals(chunk, centre, cal, ids, scoring, flags_at[c], ext_maps[c])
+            sig["OB_REACCEPT"], reaccept_carry[c] = truth.reaccept(chunk, centre, ids, scoring, reaccept_carry[c], last)
+            clock = truth.clock(chunk, centre, cal, as_of_day, scoring)
+            sig.update(clock.rules)
             truth.check_against_plan(sig, chunk)
             ev, runaround_idx = evaluations_frame(chunk, centre, ids, cal, as_of_day, spec.rates, rng,
                                                   f"E{code}{month_label[i].replace('-', '')}")
@@ -184,7 +223,7 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             if len(extra_ra):
                 raise RuntimeError("generator bug: a normal evaluation carries a runaround reason")
             signal_parts.append(truth.signal_rows(sig, chunk, centre, ids))
-            overdue_parts.append(truth.overdue(chunk, centre, cal, ids, as_of_day, scoring))
+            overdue_parts.append(truth.overdue(chunk, centre, cal, ids, as_of_day, scoring, clock))
             bad_parts.append(_bad_reviews(ev, cal, scoring))
             for w, d in zip(chunk.window[sig["OB_BACKFILL"]], chunk.accept_day[sig["OB_BACKFILL"]]):
                 vetoes.add((centre.window_ids[w], to_date(d).strftime("%Y-%m"), "backfill"))
@@ -280,6 +319,7 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             "overdue": "overdue.csv",
             "OB_BACKFILL": "signals.csv", "OB_INSTANT": "signals.csv", "OB_OFF_HOURS": "signals.csv",
             "OB_HANDOVER": "signals.csv", "OB_RUNAROUND": "signals.csv", "OB_VOLUME_GAP": "signals.csv",
+            "OB_REACCEPT": "signals.csv", **{r: "signals.csv" for r in truth.TL_RULES},
             "bad_reviews": "bad_reviews.csv", "vetoes": "vetoes.csv", "quarantine": "quarantine.csv",
             "gbk_file": [f for f in files if f.endswith("-gbk.csv")],
         },
@@ -293,6 +333,24 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
 
 def _boundary_rows(kind: str, ids: np.ndarray) -> list[dict]:
     what = {
+        "boundary_reaccept_10": ("OB_REACCEPT", "accepted exactly 10 calendar days after the same applicant's rejected "
+                                 "or withdrawn case at the same window and item", "signal: the rule is <= 10 days"),
+        "boundary_reaccept_11": ("OB_REACCEPT", "accepted exactly 11 calendar days after the same applicant's rejected "
+                                 "or withdrawn case at the same window and item", "no signal: the rule is <= 10 days"),
+        "boundary_handover_60": ("OB_HANDOVER", "deliver exactly handover_minutes (60 min 00 s) after a confirmed "
+                                 "private_handover flag at the case's window; every other event > 1 h before it",
+                                 "signal: the rule is within ± 60 min, both ends included"),
+        "boundary_handover_61": ("OB_HANDOVER", "deliver 60 min 01 s after a confirmed private_handover flag at the "
+                                 "case's window; every other event > 1 h before it", "no signal: outside ± 60 min"),
+        "boundary_notice": ("TL_LATE_NOTICE", "first supplement_request exactly supplement_notice_workdays (5) working "
+                            "days after submit", "no signal: the rule is more than 5"),
+        "boundary_extension": ("TL_EXTENSION_LATE", "the extend dated exactly on the deadline computed without it",
+                               "no signal: the rule is dated after it"),
+        "boundary_delivery": ("TL_LATE_DELIVERY", "deliver exactly deliver_limit working days after approve",
+                              "no signal: the rule is more than the limit"),
+        "boundary_extended_service": ("OB_OFF_HOURS", "complete exactly at the extended_service until_time of its "
+                                      "window and day (after the hall closed)", "no signal: exempt up to and including "
+                                      "until_time"),
         "boundary_instant": ("OB_INSTANT", "accept -> complete exactly 15 min 00 s (promised item, limit >= 3)",
                              "no signal: the rule is strictly < 15 min"),
         "boundary_backfill": ("OB_BACKFILL", "accept recorded_at - event_time exactly 24 h 00 min 00 s",
@@ -336,6 +394,19 @@ def _write_reference(out: Path, centres: list[Centre], record) -> None:
     ins = pl.concat([c.inspectors for c in centres])
     record("inspectors/inspectors.jsonl", W.write_jsonl(ins, out / "inspectors/inspectors.jsonl"))
     record("hall_hours/hall_hours.csv", W.write_csv(hall_hours_frame(centres), out / "hall_hours/hall_hours.csv"))
+    steps = pl.concat([c.step_limits for c in centres]).unique(maintain_order=True)
+    record("step_limits/step_limits.csv", W.write_csv(steps, out / "step_limits/step_limits.csv"))
+
+
+def _write_extended_service(out: Path, centres: list[Centre], plans: list[list[tuple[int, int, int]]], record) -> None:
+    rows = []
+    for centre, plan in zip(centres, plans):
+        for w, d, until in plan:
+            rows.append((f"X{centre.center_id[1:]}{to_date(d).strftime('%Y%m%d')}{w + 1:03d}", centre.window_ids[w],
+                         to_date(d).isoformat(), f"{until // 3600:02d}:{until % 3600 // 60:02d}:00",
+                         "事不办完不下班：窗口延时服务"))
+    df = pl.DataFrame(rows, schema=["service_id", "window_id", "service_date", "until_time", "reason"], orient="row")
+    record("extended_service/extended_service.csv", W.write_csv(df, out / "extended_service/extended_service.csv"))
 
 
 W_KIND_LABELS = {"comprehensive": "综合", "specialized": "专业", "immediate": "即办", "public_service": "公共服务"}

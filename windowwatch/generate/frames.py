@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from windowwatch.generate.cases import CHANNELS, EVENT_TYPES, Chunk, applicants
+from windowwatch.generate.cases import CHANNELS, EVENT_TYPES, REPEAT_OFFSET, REPEATED, Chunk, applicants
 from windowwatch.generate.reference import Centre
 
 
@@ -21,9 +21,17 @@ def case_ids(chunk: Chunk, code: str) -> np.ndarray:
     return np.char.add(np.char.add(code, dates), np.char.zfill(seq.astype(str), 6))
 
 
+def _texts(values: np.ndarray | None, n: int) -> list:
+    return values.tolist() if values is not None else [None] * n
+
+
 def transactions_frame(chunk: Chunk, centre: Centre, ids: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
     # one row per case first (strings built once per case), then gathered per event
     app_id, app_name, app_phone = applicants(rng, chunk.n)
+    # a re-accepted case (OB_REACCEPT) is the same person as the earlier rejected / withdrawn case
+    who = chunk.applicant_of if chunk.applicant_of is not None else np.arange(chunk.n)
+    app_id, app_name, app_phone = app_id[who], app_name[who], app_phone[who]
+    chunk.applicant = app_id
     fee = centre.item_fee[chunk.item]
     paid_here = rng.random(chunk.n) < 0.85
     cases = pl.DataFrame({
@@ -38,17 +46,25 @@ def transactions_frame(chunk: Chunk, centre: Centre, ids: np.ndarray, rng: np.ra
         "_fee": np.where(fee > 0, fee, np.nan),
         "_paid": paid_here,
         "_ext": chunk.extend_days,
+        "_ext2": chunk.extend_days2 if chunk.extend_days2 is not None else np.zeros(chunk.n, dtype=np.int64),
+        "_reason": pl.Series(_texts(chunk.pause_reason, chunk.n), dtype=pl.String),
+        "_mode": pl.Series(_texts(chunk.approval_mode, chunk.n), dtype=pl.String),
     })
-    parts_case, parts_type, parts_t, parts_rec = [], [], [], []
-    for ti, key in enumerate(EVENT_TYPES):
-        idx = np.flatnonzero(chunk.t[key] >= 0)
+    parts_case, parts_type, parts_t, parts_rec, parts_seq = [], [], [], [], []
+    events = [(ti, key, chunk.t, chunk.rec, 0) for ti, key in enumerate(EVENT_TYPES)]
+    events += [(EVENT_TYPES.index(key), key, chunk.t2, chunk.rec2, REPEAT_OFFSET)
+               for key in REPEATED if key in chunk.t2]
+    for ti, key, t, rec, offset in events:
+        idx = np.flatnonzero(t[key] >= 0)
         parts_case.append(idx)
         parts_type.append(np.full(len(idx), ti, dtype=np.int64))
-        parts_t.append(chunk.t[key][idx])
-        parts_rec.append(chunk.rec[key][idx])
+        parts_seq.append(np.full(len(idx), ti + 1 + offset, dtype=np.int64))
+        parts_t.append(t[key][idx])
+        parts_rec.append(rec[key][idx])
     case = np.concatenate(parts_case)
     ev = pl.DataFrame({
         "_type": np.concatenate(parts_type),
+        "_seq": np.concatenate(parts_seq),
         "event_time": np.concatenate(parts_t),
         "recorded_at": np.concatenate(parts_rec),
     })
@@ -57,17 +73,20 @@ def transactions_frame(chunk: Chunk, centre: Centre, ids: np.ndarray, rng: np.ra
     pii = t.is_in([EVENT_TYPES.index("submit"), EVENT_TYPES.index("accept")])
     done = (t == EVENT_TYPES.index("complete")) & pl.col("_fee").is_not_nan()
     df = df.select(
-        (pl.col("case_id") + "-" + (t + 1).cast(pl.String).str.zfill(2)).alias("event_id"),
+        (pl.col("case_id") + "-" + pl.col("_seq").cast(pl.String).str.zfill(2)).alias("event_id"),
         "case_id",
         pl.Series(EVENT_TYPES).gather(df["_type"]).alias("event_type"),
         pl.from_epoch("event_time", time_unit="s"),
         pl.from_epoch("recorded_at", time_unit="s"),
         "window_id", "staff_id", "item_code", "channel",
-        pl.when(t == EVENT_TYPES.index("extend")).then(pl.col("_ext")).alias("extend_days"),
+        pl.when((t == EVENT_TYPES.index("extend")) & (pl.col("_seq") > REPEAT_OFFSET)).then(pl.col("_ext2"))
+        .when(t == EVENT_TYPES.index("extend")).then(pl.col("_ext")).alias("extend_days"),
         pl.when(pii).then(pl.col("applicant_id")).alias("applicant_id"),
         pl.when(pii).then(pl.col("applicant_name")).alias("applicant_name"),
         pl.when(pii).then(pl.col("applicant_phone")).alias("applicant_phone"),
         pl.when(done).then(pl.col("_fee")).alias("fee_amount"),
         pl.when(done).then(pl.col("_paid")).alias("fee_paid_at_center"),
+        pl.when(t == EVENT_TYPES.index("suspend")).then(pl.col("_reason")).alias("pause_reason"),
+        pl.when(t == EVENT_TYPES.index("accept")).then(pl.col("_mode")).alias("approval_mode"),
     )
     return df

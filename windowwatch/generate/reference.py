@@ -84,6 +84,11 @@ class Centre:
     item_limit: np.ndarray  # promised_limit (0 for immediate)
     item_calendar: np.ndarray  # bool: limit in calendar days
     item_fee: np.ndarray  # fee amount (0 = no fee)
+    item_legal: np.ndarray  # legal_limit
+    item_max_ext: np.ndarray  # max_extension_days (-1 = the scoring file's default)
+    item_deliver: np.ndarray  # deliver_limit (-1 = the scoring file's default)
+    item_mode: np.ndarray  # approval_mode, canonical (standard / commitment / tolerance)
+    step_limits: pl.DataFrame  # the step_limits feed rows of this centre: item_code ('*' = every item), from, to, limit
 
 
 def build_centre(scale: Scale, c: int, rng: np.random.Generator) -> Centre:
@@ -108,8 +113,17 @@ def build_centre(scale: Scale, c: int, rng: np.random.Generator) -> Centre:
                 limit = int(rng.choice([5, 7, 10, 15, 20, 30, 45, 60]))
             else:
                 limit = int(rng.choice([1, 2, 3, 3, 5, 5, 7, 10, 15, 20]))
-            legal = limit if immediate else int(limit * rng.choice([1, 2, 3]))
+            # the statutory limit is at least the promised one with room (承诺时限 compresses 法定时限): normal
+            # and merely late cases stay inside it, so TL_LEGAL_OVERDUE is only the injected ones (and stalled)
+            legal = limit if immediate else int(max(30 if calendar else 20, limit * rng.choice([2, 3])))
             fee = float(rng.choice([0, 0, 0, 10, 20, 50])) if not immediate else 0.0
+            # v2 optional limits: some items carry their own extension cap (never below the scoring
+            # file's 10, so a normal 5- or 10-day extension is within it), delivery limit, approval mode
+            u = rng.random(3)
+            max_ext = int(rng.choice([10, 15, 20])) if (not immediate and u[0] < 0.3) else None
+            deliver = int(rng.choice([5, 7, 10, 15])) if (not immediate and u[1] < 0.3) else None
+            mode = (str(rng.choice(["commitment", "告知承诺", "tolerance", "容缺受理"])) if u[2] < 0.12
+                    else str(rng.choice(["standard", "一般"])) if u[2] < 0.3 else None)
             rows.append(
                 {
                     "item_code": f"{code}{d + 1:02d}{k + 1:03d}",
@@ -120,12 +134,16 @@ def build_centre(scale: Scale, c: int, rng: np.random.Generator) -> Centre:
                     "promised_limit": limit,
                     "limit_unit": "calendar_day" if calendar else "workday",
                     "fee_required": fee > 0,
+                    "max_extension_days": max_ext,
+                    "deliver_limit": deliver,
+                    "approval_mode": mode,
                     "weight": float(rng.pareto(1.5) + 0.2),
                     "fee": fee,
                 }
             )
     # every department needs a promised item with limit >= 3 in workdays (OB_INSTANT, overdue)
-    items = pl.DataFrame(rows)
+    items = pl.DataFrame(rows, schema_overrides={"max_extension_days": pl.Int64, "deliver_limit": pl.Int64,
+                                                 "approval_mode": pl.String})
     for did in dept_ids:
         sub = items.filter((pl.col("department_id") == did) & (pl.col("item_kind") == "promised")
                            & (pl.col("limit_unit") == "workday") & (pl.col("promised_limit") >= 3))
@@ -134,8 +152,10 @@ def build_centre(scale: Scale, c: int, rng: np.random.Generator) -> Centre:
             items = items.with_columns(
                 pl.when(pl.col("item_code") == first).then(pl.lit("promised")).otherwise(pl.col("item_kind")).alias("item_kind"),
                 pl.when(pl.col("item_code") == first).then(5).otherwise(pl.col("promised_limit")).alias("promised_limit"),
-                pl.when(pl.col("item_code") == first).then(10).otherwise(pl.col("legal_limit")).alias("legal_limit"),
+                pl.when(pl.col("item_code") == first).then(20).otherwise(pl.col("legal_limit")).alias("legal_limit"),
                 pl.when(pl.col("item_code") == first).then(pl.lit("workday")).otherwise(pl.col("limit_unit")).alias("limit_unit"),
+                pl.when(pl.col("item_code") == first).then(None).otherwise(pl.col("approval_mode"))
+                .alias("approval_mode"),
             )
 
     # windows: departments get windows in proportion to their (Zipf) volume; one per department at least
@@ -260,7 +280,29 @@ def build_centre(scale: Scale, c: int, rng: np.random.Generator) -> Centre:
         item_limit=items["promised_limit"].to_numpy().astype(np.int64),
         item_calendar=(items["limit_unit"] == "calendar_day").to_numpy(),
         item_fee=items["fee"].to_numpy(),
+        item_legal=items["legal_limit"].to_numpy().astype(np.int64),
+        item_max_ext=items["max_extension_days"].fill_null(-1).to_numpy().astype(np.int64),
+        item_deliver=items["deliver_limit"].fill_null(-1).to_numpy().astype(np.int64),
+        item_mode=items["approval_mode"].replace(MODE_CANON).fill_null("standard").to_numpy().astype(str),
+        step_limits=_step_limits(items),
     )
+
+
+MODE_CANON = {"告知承诺": "commitment", "容缺受理": "tolerance", "一般": "standard"}
+# 环节时限: approve -> complete (办结 follows the decision) within 2 working days for every item; a few items
+# set it to 1 and bound accept -> approve (审查决定) at their promised limit + 10 working days
+STEP_DEFAULT = [("*", "approve", "complete", 2)]
+
+
+def _step_limits(items: pl.DataFrame) -> pl.DataFrame:
+    rows = list(STEP_DEFAULT)
+    pool = items.filter((pl.col("item_kind") == "promised") & (pl.col("limit_unit") == "workday")
+                        & (pl.col("promised_limit") >= 3)).sort("weight", descending=True).head(6)
+    for code, limit in pool.select("item_code", "promised_limit").head(3).iter_rows():
+        rows.append((code, "approve", "complete", 1))
+        rows.append((code, "accept", "approve", int(limit) + 10))
+    return pl.DataFrame(rows, schema={"item_code": pl.String, "from_event": pl.String, "to_event": pl.String,
+                                      "limit_workdays": pl.Int64}, orient="row")
 
 
 # Hall hours in seconds of the day. Centre default: workday 08:30–18:00, closed otherwise;
@@ -278,3 +320,18 @@ def hall_hours_frame(centres: list[Centre]) -> pl.DataFrame:
         rows.append((w, "workday", "08:30:00", "20:00:00"))
         rows.append((w, "non_workday", "09:00:00", "17:00:00"))
     return pl.DataFrame(rows, schema=["scope_id", "day_kind", "open_time", "close_time"], orient="row")
+
+
+def step_table(centre: Centre) -> dict[tuple[str, str], np.ndarray]:
+    """(from_event, to_event) -> limit_workdays per item index (-1: no limit for that item); an item's own
+    row wins over the `*` row of the same pair (SPEC §3 step_limits)."""
+    out: dict[tuple[str, str], np.ndarray] = {}
+    pos = {c: i for i, c in enumerate(centre.item_codes)}
+    rows = centre.step_limits.sort(pl.col("item_code") != "*", descending=False)  # '*' first, items override
+    for code, frm, to, limit in rows.iter_rows():
+        arr = out.setdefault((frm, to), np.full(len(centre.item_codes), -1, dtype=np.int64))
+        if code == "*":
+            arr[:] = limit
+        else:
+            arr[pos[code]] = limit
+    return out

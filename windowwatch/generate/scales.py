@@ -25,6 +25,20 @@ class Rates:
     handover_per_month: int = 2  # confirmed private_handover flags per centre-month
     volume_gap_share: float = 0.05  # department-months reporting 115–150 %
     bad_review: float = 0.0006  # 不满意 / 非常不满意 among ratings
+    # 时限合规 (SPEC §4.2.1), shares of promised multi-day cases unless said otherwise
+    late_notice: float = 0.004  # first 补正告知 6–7 working days after submit (submit 0–2 days before accept)
+    repeat_notice: float = 0.004  # a second supplement_request / supplement_received pair
+    pause_reason: float = 0.002  # a suspend with pause_reason other 其他 (not allowed)
+    pause_no_reason: float = 0.002  # a suspend without pause_reason
+    extension_repeat: float = 0.002  # a second extend
+    extension_cap: float = 0.002  # one extend of the cap + 5 days
+    extension_late: float = 0.002  # one extend dated 1–2 working days after the deadline without it
+    legal_overdue: float = 0.002  # completed 1–5 working days after the legal deadline
+    step_overdue: float = 0.003  # approve 1–2 working days more before complete than the step limit allows
+    late_delivery: float = 0.0005  # of completed promised cases: deliver 1–3 working days past the deliver limit
+    reaccept: float = 0.002  # of rejected/withdrawn cases: re-accepted for the same applicant within 1–9 days
+    commitment_instant: float = 0.0004  # instant cases exempt by approval mode (告知承诺 / 容缺受理)
+    extended_service_days: int = 3  # window-days of 延时服务 per centre-month, each with a case after closing
     min_per_chunk: int = 2  # every kind at least this many times per centre-month
 
 

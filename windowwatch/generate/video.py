@@ -34,7 +34,15 @@ def plan_handover(centre: Centre, cal: WorkCalendar, months: list[tuple[int, int
     confirmed = {(w, d) for w, d, s in rows if s == "confirmed"}
     rows = [r for r in rows if r[2] == "confirmed" or (r[0], r[1]) not in confirmed]
     df = pl.DataFrame(rows, schema={"window": pl.Int64, "day": pl.Int64, "status": pl.String}, orient="row")
-    return df.unique(["window", "day", "status"], maintain_order=True)
+    df = df.unique(["window", "day", "status"], maintain_order=True)
+    # flagged_at, planned too: OB_HANDOVER takes the case events within ± handover_minutes of it
+    return df.with_columns(at=pl.col("day") * DAY + 9 * HOUR + pl.Series(rng.integers(0, 8 * HOUR, df.height)))
+
+
+def handover_flags(plan: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(window index, flagged_at seconds) of the confirmed private_handover flags."""
+    c = plan.filter(pl.col("status") == "confirmed")
+    return c["window"].to_numpy(), c["at"].to_numpy()
 
 
 def handover_keys(plan: pl.DataFrame) -> np.ndarray:
@@ -61,6 +69,7 @@ def flags_frame(centre: Centre, cal: WorkCalendar, first: int, last: int, as_of_
     planned_status = np.concatenate([np.full(len(day) - hp.height, ""), hp["status"].to_numpy()])
     n = len(day)
     at = day * DAY + 9 * HOUR + rng.integers(0, 8 * HOUR, n)
+    at[n - hp.height:] = hp["at"].to_numpy()
     ai = rng.random(n) < 0.8
     conf = np.where(ai, np.round(rng.uniform(0.5, 0.99, n), 2), np.nan)
     # review: recent flags are mostly still pending (the backlog)

@@ -65,6 +65,17 @@ class WorkCalendar:
             raise ValueError("deadline beyond the generator's calendar table; widen it")
         return np.where(n > 0, self.workdays[k], day)
 
+    def nth_workday_before(self, day, n) -> np.ndarray:
+        """The n-th working day strictly before `day` (n >= 1); n == 0 returns `day`."""
+        day = np.asarray(day, dtype=np.int64)
+        n = np.asarray(n, dtype=np.int64)
+        i = self.idx(day)
+        pos = self.cw[i] - self.is_work[i]  # working days strictly before day
+        k = pos - n
+        if np.any((n > 0) & (k < 0)):
+            raise ValueError("day before the generator's calendar table; widen it")
+        return np.where(n > 0, self.workdays[np.clip(k, 0, len(self.workdays) - 1)], day)
+
     def workday_on_or_after(self, day) -> np.ndarray:
         day = np.asarray(day, dtype=np.int64)
         i = self.idx(day)
