@@ -96,8 +96,9 @@ def main() -> None:
 
     with st.sidebar:
         st.caption(t("app.signed_in", user=user["name"], role=t(f"role.{user['role']}")))
+        auth.sync_cookie()
         if st.button(t("app.logout"), key="logout"):
-            auth.logout()
+            auth.logout(h)
             st.rerun()
     filters = common.sidebar_filters(snapshot) if user["role"] != "viewer" else common.q.Filters()
     st.sidebar.caption(t("app.snapshot", name=common.snapshot_label(snapshot)))

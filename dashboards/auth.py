@@ -5,6 +5,12 @@ persisted lock-out after repeated failures. When `.streamlit/secrets.toml` has a
 section, `st.login` (OIDC) is offered and the signed-in e-mail is looked up in the accounts
 file for its role (unknown e-mails get the viewer role). A session expires after
 WINDOWWATCH_SESSION_MINUTES (default 30) without activity.
+
+A sign-in survives a reload and a new tab (SPEC §8 v2): windowwatch/sessions.py keeps the session
+server-side and the browser a signed token in the `ww_session` cookie (SameSite=Strict). Streamlit
+cannot set a cookie from the server, so the page sets it with a line of script in a zero-height
+component; HttpOnly is therefore not possible here (a reverse proxy in front may add it). Signing
+out or the timeout revokes the session server-side, so the cookie is then worth nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import streamlit as st
 from core.paths import Home
 from core.settings import settings
 from dashboards.i18n import t
-from windowwatch import accounts
+from windowwatch import accounts, sessions
 
 SESSION_KEY = "_auth"
 
@@ -61,17 +67,34 @@ def guarded(make):
     return make_if_signed_in
 
 
+def _cookie_token() -> str | None:
+    try:
+        return st.context.cookies.get(sessions.COOKIE)
+    except Exception:  # no browser connection (AppTest)
+        return None
+
+
 def current_user(h: Home) -> dict | None:
-    """The signed-in user {name, role, via} or None; enforces the inactivity timeout."""
+    """The signed-in user {name, role, via} or None; enforces the inactivity timeout, and resumes a
+    session from its cookie after a reload or in a new tab."""
     user = st.session_state.get(SESSION_KEY)
     now = _now()
     if user:
-        if not is_active(user, now):
+        token = user.get("token")
+        if not is_active(user, now) or (token and not _still_valid(h, user, token)):
             user["revoked"] = True  # downloads offered before the timeout refuse too (see guarded)
+            sessions.revoke(h, token)
             st.session_state.pop(SESSION_KEY, None)
             st.session_state["_auth_expired"] = True
+            st.session_state["_cookie"] = "clear"
             return None
         user["last_seen"] = now
+        return user
+    token = _cookie_token()
+    resumed = sessions.resume(h, token) if token else None
+    if resumed:
+        user = {**resumed, "last_seen": now, "token": token, "touched": now}
+        st.session_state[SESSION_KEY] = user
         return user
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         email = str(st.user.get("email") or "")
@@ -83,10 +106,21 @@ def current_user(h: Home) -> dict | None:
     return None
 
 
-def logout() -> None:
+def _still_valid(h: Home, user: dict, token: str) -> bool:
+    """The session record is still live (not signed out in another tab, not timed out): checked
+    against the store at most every sessions.TOUCH_EVERY_S, which also marks it used."""
+    touched = sessions.touch(h, token, user.get("touched"))
+    user["touched"] = touched
+    return touched is not None
+
+
+def logout(h: Home | None = None) -> None:
     user = st.session_state.pop(SESSION_KEY, None)
     if user:
         user["revoked"] = True
+        if h is not None and user.get("token"):
+            sessions.revoke(h, user["token"])
+    st.session_state["_cookie"] = "clear"
     if user and user.get("via") == "oidc":
         st.logout()
 
@@ -105,13 +139,32 @@ def try_login(h: Home, name: str, password: str) -> str | None:
         if accounts.locked_until(name, h):
             return t("login.locked", minutes=int(settings().login_lock_minutes))
         return t("login.failed")
-    st.session_state[SESSION_KEY] = {"name": account.name, "role": account.role, "via": "local", "last_seen": _now(),
-                                     "inspector_id": account.inspector_id}
+    user = {"name": account.name, "role": account.role, "via": "local", "inspector_id": account.inspector_id}
+    token = sessions.create(h, user)
+    st.session_state[SESSION_KEY] = {**user, "last_seen": _now(), "token": token, "touched": _now()}
+    st.session_state["_cookie"] = token
     st.session_state.pop("_auth_expired", None)
     return None
 
 
+def sync_cookie() -> None:
+    """Give the browser the session's cookie after a sign-in, or take it back after signing out
+    (a zero-height component: Streamlit has no server-side Set-Cookie)."""
+    pending = st.session_state.pop("_cookie", None)
+    if not pending:
+        return
+    import json
+
+    from streamlit.components.v1 import html
+
+    value, age = ("", 0) if pending == "clear" else (pending, sessions.COOKIE_MAX_AGE_S)
+    cookie = f"{sessions.COOKIE}={value}; Path=/; Max-Age={age}; SameSite=Strict"
+    html(f"<script>try {{ window.parent.document.cookie = {json.dumps(cookie)}; }} "
+         f"catch (e) {{ document.cookie = {json.dumps(cookie)}; }}</script>", height=0)
+
+
 def login_page(h: Home) -> None:
+    sync_cookie()
     st.title(t("app.title"))
     st.subheader(t("login.title"))
     if st.session_state.get("_auth_expired"):

@@ -125,6 +125,51 @@ def test_shared_link_survives_login(server, browser):
     page.close()
 
 
+def test_sign_in_survives_reload_and_new_tab_until_signed_out(server, browser):
+    """SPEC §8 v2: F5 and a new tab keep the sign-in (a signed session token in a SameSite=Strict
+    cookie, never the password); a forged token is refused; signing out revokes it server-side, so a
+    copy of the cookie no longer works either."""
+    base, _, _ = server
+    context = browser.new_context(viewport={"width": 1440, "height": 2200}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{base}/timeliness")
+    page.get_by_label("用户名").fill("insp")
+    page.get_by_label("密码").fill(PASSWORD["insp"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1").first).to_have_text("超时监控", timeout=30_000)
+    page.wait_for_function("() => document.cookie.includes('ww_session=')", timeout=30_000)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ww_session")
+    assert cookie["sameSite"] == "Strict", cookie
+    assert PASSWORD["insp"] not in cookie["value"] and "insp" not in cookie["value"]
+
+    page.reload()
+    expect(page.locator("h1").first).to_have_text("超时监控", timeout=30_000)
+    settle(page)
+    assert page.get_by_label("密码").count() == 0
+    other = page.context.new_page()
+    other.goto(f"{base}/rankings")
+    expect(other.locator("h1").first).to_have_text("星级窗口排名", timeout=30_000)
+    other.close()
+
+    def opens_signed_out(value: str) -> None:
+        ctx = browser.new_context(locale="zh-CN")
+        ctx.add_cookies([{**cookie, "value": value}])
+        p = ctx.new_page()
+        p.goto(base)
+        expect(p.get_by_label("密码")).to_be_visible(timeout=30_000)
+        ctx.close()
+
+    sid, sig = cookie["value"].split(".")
+    opens_signed_out(f"{sid}.{sig[::-1]}")  # forged signature
+
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_label("密码")).to_be_visible(timeout=30_000)
+    opens_signed_out(cookie["value"])  # the copied cookie of the signed-out session
+    page.reload()
+    expect(page.get_by_label("密码")).to_be_visible(timeout=30_000)
+    context.close()
+
+
 def test_viewer_sees_only_reports(server, browser):
     base, _, _ = server
     page = login(browser, base, "view", path="timeliness")
