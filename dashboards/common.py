@@ -241,6 +241,25 @@ def label(kind: str, value) -> str:
     return str(value) if text == key else text
 
 
+def with_link(df: pd.DataFrame, id_col: str = "case_id", page: str = "case", param: str = "case",
+              name: str = "open_case") -> pd.DataFrame:
+    """`df` with a first column `name` holding the relative URL of each row's drill-down
+    (`case?case=<id>`): one click opens it (in a new tab, which the session cookie keeps signed in),
+    and the URL can be shared. Show it with `link_config(name)`."""
+    from urllib.parse import quote
+
+    urls = df[id_col].map(lambda v: None if is_missing(v) or v == "" else f"{page}?{param}={quote(str(v), safe='')}")
+    out = df.copy()
+    out.insert(0, name, urls)
+    return out
+
+
+def link_config(name: str = "open_case") -> dict:
+    """The column_config of a `with_link` column (after `rename`: keyed by its header)."""
+    header = t(f"col.{name}")
+    return {header: st.column_config.LinkColumn(header, display_text=t("common.open_link"), width="small")}
+
+
 def rename(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
     """Column headers through the catalogue (`col.<name>`)."""
     return df.rename(columns={c: t(f"{prefix}.{c}") for c in df.columns})

@@ -44,8 +44,8 @@ rules = ["", *by_rule.rule_id]
 rule_labels = {v: t("filter.all") if not v else c.label("rule", v) for v in rules}
 rule = st.selectbox(t("offbook.rule"), rules, key="ob_rule", format_func=rule_labels.__getitem__) or None
 signals = q.signal_list(path, f, month, rule)
-st.dataframe(c.rename(signals.assign(rule_id=signals.rule_id.map(lambda v: c.label("rule", v)))),
-             hide_index=True, key="ob_list")
+st.dataframe(c.rename(c.with_link(signals).assign(rule_id=signals.rule_id.map(lambda v: c.label("rule", v)))),
+             hide_index=True, key="ob_list", column_config=c.link_config())
 
 case_ids = [x for x in signals.case_id.dropna().unique()]
 if case_ids:

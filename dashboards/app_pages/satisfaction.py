@@ -48,7 +48,7 @@ bad = q.bad_reviews(path, f, month, outstanding)
 if bad.empty:
     st.info(t("common.empty"))
 else:
-    shown = bad.assign(
+    shown = c.with_link(bad).assign(
         rating=bad.rating.map(lambda v: c.label("rating", v)),
         reason_codes=bad.reason_codes.map(
             lambda v: "" if c.is_missing(v) else "、".join(c.label("reason", r) for r in str(v).split(";"))),
@@ -61,5 +61,5 @@ else:
     marked = [t("col.rectification_deadline"), t("col.is_late"), t("col.window_name")]
     styled = c.rename(shown).style.apply(
         lambda col: ["background-color: #fdecea" if late else "" for late in late_mask], subset=marked, axis=0)
-    st.dataframe(styled, hide_index=True, key="sat_bad")
+    st.dataframe(styled, hide_index=True, key="sat_bad", column_config=c.link_config())
     st.caption(t("satisfaction.late_hint"))

@@ -52,9 +52,9 @@ if not m.is_eligible:
 st.subheader(t("window.cases"))
 cases = q.window_cases(path, window_id, month)
 st.caption(t("window.cases_hint", n=c.fmt_int(len(cases))))
-shown = cases.assign(status=cases.status.map(lambda v: c.label("status", v)),
+shown = c.with_link(cases).assign(status=cases.status.map(lambda v: c.label("status", v)),
                      card=cases.card.map(lambda v: c.label("card", v) if not c.is_missing(v) else ""))
-st.dataframe(c.rename(shown), hide_index=True, key="wd_cases")
+st.dataframe(c.rename(shown), hide_index=True, key="wd_cases", column_config=c.link_config())
 if len(cases):
     pick = st.selectbox(t("window.open_case"), list(cases.case_id), key="wd_case")
     st.page_link("app_pages/case_detail.py", label=t("offbook.open_case"), query_params={"case": pick})

@@ -198,6 +198,8 @@ def test_timeliness_equals_marts(dash_home, marts):
                           "order by is_legal_overdue desc, overdue_workdays desc, case_id limit 1").fetchone()
     assert table.iloc[0]["办件编号"] == worst[0] and table.iloc[0]["超期工作日"] == worst[1]
     assert table.iloc[0]["法定超时"] == "是"
+    # one click to the case: the first column links its drill-down (a shareable URL)
+    assert table.columns[0] == "办件" and table.iloc[0]["办件"] == f"case?case={worst[0]}"
     legal = one(marts, "select count(*) from marts.fct_case where status = 'open' and is_legal_overdue")
     assert legal >= 1 and m["法定超时（在办）"] == fmt_int(legal)
     # the month's timeliness signals, each in Chinese
