@@ -12,7 +12,12 @@ rank for ineligible windows); red flag only for eligible, unvetoed, >= red_flag_
 veto caps at one star; fct_case has no more cases than landed distinct accepted case ids;
 timeliness signals: a known TL_* rule on a case of fct_case at its window, counted in
 fct_case.timeliness_signals, and a TL_LEGAL_OVERDUE signal exactly for the legal-overdue cases.
-warning: evaluation_rate in [0, 1]; rows in quarantine (reported, never silent).
+plausibility of ratings (issue 21: a rating direction declared the wrong way round published
+satisfaction 0.999 -> 0.001 with every other check green): at most a small share of a month's
+非常满意 ratings carry a bad-review reason (态度差, 办理慢 …), and no centre's satisfaction rate
+swings by more than the scoring file's `max_satisfaction_swing` from one month to the next.
+warning: evaluation_rate in [0, 1]; rows in quarantine (reported, never silent); a window's
+satisfaction swinging beyond `max_satisfaction_swing` (a real event is possible at one window).
 """
 
 from __future__ import annotations
@@ -53,6 +58,17 @@ RATES = (
 
 MartSuite = SqlSuite  # name marts.<what>.<severity>, a query on the warehouse
 
+# Rating plausibility. A rater who ticks 非常满意 and a bad-review reason is rare (a mis-tap); when
+# more than this share of a month's 非常满意 ratings carry one (and at least REASON_ON_TOP_MIN of
+# them: a handful in a small month prove nothing), the ratings are read the wrong way round.
+REASON_ON_TOP_MAX_SHARE = 0.05
+REASON_ON_TOP_MIN = 3
+# A month-over-month satisfaction swing is judged only between months with at least this many
+# active ratings on both sides: below that, chance alone moves a rate a lot.
+SWING_MIN_RATINGS = 100
+DIRECTION_HINT = ("is the rating direction declared the wrong way round (source option rating_direction: "
+                  "five_is_best / one_is_best)? Fix it, take the delivery back and deliver it again")
+
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
@@ -74,7 +90,9 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
 
     from core.config import load_scoring
 
-    min_stars = int(load_scoring().score.red_flag_min_stars)
+    scoring = load_scoring()
+    min_stars = int(scoring.score.red_flag_min_stars)
+    swing = float(scoring.satisfaction.max_satisfaction_swing)
     landed = landed_accepted_sql(landing) if landed_accepted_cases is None else f"{int(landed_accepted_cases)}::bigint"
     out: list[MartSuite] = []
     out.append(
@@ -224,6 +242,7 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
             ),
         )
     )
+    out += rating_plausibility_suites(swing)
     out.append(
         MartSuite(
             "marts.fct_video_flag.critical",
@@ -260,6 +279,63 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
         )
     )
     return out
+
+
+def rating_plausibility_suites(max_swing: float) -> list[MartSuite]:
+    """Ratings that cannot be what the raters meant (a rating direction declared the wrong way
+    round): one row per finding candidate with `ok` and a `finding` in an operator's words, which
+    the gate prints for each failing row (the suite's index column)."""
+    import great_expectations.expectations as gxe
+
+    def suite(name: str, severity: str, why: str, query: str) -> MartSuite:
+        # `finding` is null where all is well: its unexpected values (the examples, and the rows
+        # of a critical failure) are the findings themselves
+        return MartSuite(f"marts.{name}.{severity}", f"select *, case when not ok then finding_text end as finding from ({query})",
+                         (check(severity, gxe.ExpectColumnValuesToBeNull(column="finding"), why),), ("finding",))
+
+    share = f"{REASON_ON_TOP_MAX_SHARE!r}"
+    reasons = suite(
+        "fct_evaluation_reasons", "critical",
+        f"ratings of 非常满意 carry a bad-review reason (态度差, 办理慢, 多次跑 …) in more than {REASON_ON_TOP_MAX_SHARE:.0%} of "
+        f"a month's 非常满意 ratings — {DIRECTION_HINT}",
+        "select month, top, top_with_reason, "
+        f"coalesce(top_with_reason < {REASON_ON_TOP_MIN} or top_with_reason <= {share} * top, true) as ok, "
+        "strftime(month, '%Y-%m') || ': ' || top_with_reason || ' of ' || top || ' ratings of 非常满意 carry a bad-review reason "
+        "— is the rating direction declared the wrong way round?' as finding_text "
+        "from (select evaluated_month as month, count(*) filter (where rating = 5) as top, "
+        "count(*) filter (where rating = 5 and coalesce(reason_codes, '') <> '') as top_with_reason "
+        "from marts.fct_evaluation group by evaluated_month)",
+    )
+
+    def swing_query(scope: str, key: str, label: str) -> str:
+        # GE's query asset must start with SELECT (no WITH): nested subqueries
+        return (
+            "select month, who, rate, prev_rate, "
+            f"not coalesce(prev_month = cast(month - interval 1 month as date) and n >= {SWING_MIN_RATINGS} "
+            f"and prev_n >= {SWING_MIN_RATINGS} and abs(rate - prev_rate) > {max_swing!r}, false) as ok, "
+            f"strftime(month, '%Y-%m') || ' {label} ' || who || ': satisfaction ' || printf('%.3f', prev_rate) || ' -> ' "
+            "|| printf('%.3f', rate) || ' (' || n || ' ratings) in one month, beyond max_satisfaction_swing "
+            f"{max_swing:g} — is the rating direction declared the wrong way round?' as finding_text "
+            "from (select month, who, n, cast(good as double) / n as rate, lag(month) over w as prev_month, "
+            "lag(n) over w as prev_n, lag(cast(good as double) / n) over w as prev_rate "
+            f"from (select month, {key} as who, sum(evaluations) as n, sum(good_reviews) as good "
+            f"from marts.fct_window_month group by month, {key} having sum(evaluations) > 0) "
+            "window w as (partition by who order by month))"
+        )
+
+    centre = suite(
+        "fct_window_month_satisfaction_swing", "critical",
+        f"a centre's satisfaction rate moved by more than max_satisfaction_swing ({max_swing:g}, scoring file) from one "
+        f"month to the next (months with >= {SWING_MIN_RATINGS} ratings) — no real centre swings so far; {DIRECTION_HINT}",
+        swing_query("centre", "center_id", "centre"),
+    )
+    window = suite(
+        "fct_window_month_window_swing", "warning",
+        f"a window's satisfaction rate moved by more than max_satisfaction_swing ({max_swing:g}) from one month to the next "
+        f"(months with >= {SWING_MIN_RATINGS} ratings): look at that window's ratings",
+        swing_query("window", "window_id", "window"),
+    )
+    return [reasons, centre, window]
 
 
 def landed_accepted_sql(landing: Path) -> str:

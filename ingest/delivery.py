@@ -22,10 +22,34 @@ import polars as pl
 from core.config import SourceOptions
 
 MAX_VALUE_BYTES = 16_384  # longer values are quarantined (bad_value) by landing
+# An optional batch column (not a delivered column): why a row's cells could not be read as
+# delivered (an XLSX formula saved without its value). A row with one is quarantined as
+# bad_value with this detail, before any other rule reads its (missing) values.
+CELL_PROBLEM = "_cell_problem"
 
 
 class DeliveryReadError(RuntimeError):
     """The delivery could not be read (encoding, format, truncation): it is unreadable."""
+
+
+# why a delivery that exhausted the memory it may use is refused (ingest/stage_pool.py)
+NOT_IN_BOUNDED_MEMORY = ("it could not be read within bounded memory ({how}) — a sparse, binary or damaged file? "
+                         "Split or re-export it; the other deliveries were landed")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, or an allocation refused by the OS (ENOMEM: polars maps a file or grows a buffer
+    beyond a worker's address-space limit and reports `Cannot allocate memory (os error 12)`)."""
+    if isinstance(exc, OSError):
+        return exc.errno == 12 or "os error 12" in str(exc)
+    # polars panics (pyo3 PanicException, a BaseException) when a buffer cannot be allocated
+    return isinstance(exc, MemoryError) or (rust_panic(exc) and "allocate memory" in str(exc))
+
+
+def rust_panic(exc: BaseException) -> bool:
+    """A panic inside polars/fastexcel surfaces as pyo3's PanicException, which derives from
+    BaseException, not Exception: it means "cannot read this", not "stop the run"."""
+    return type(exc).__name__ == "PanicException"
 
 
 @dataclass

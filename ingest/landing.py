@@ -41,7 +41,7 @@ from core.feeds import FEEDS, Feed
 from core.localtime import now_local
 from core.paths import Home
 from core.settings import settings
-from ingest.delivery import DeferredDelivery, Delivery, DeliveryReadError, UnreadableDelivery
+from ingest.delivery import NOT_IN_BOUNDED_MEMORY, DeferredDelivery, Delivery, DeliveryReadError, UnreadableDelivery
 from ingest.key_index import content_hash_sql, earlier_index_files, index_path, write_index
 from ingest.landing_files import (
     DiskFullError,
@@ -55,7 +55,7 @@ from ingest.landing_schema import QUARANTINE_SCHEMA, dictionary_columns, landing
 from ingest.normalize import HeaderMap, map_headers
 from ingest.privacy import check_key, pii_key
 from ingest.sql_text import esc, q, sql_list
-from ingest.stage_pool import StagePool
+from ingest.stage_pool import StagePool, WorkerDied
 from ingest.staged import (
     PREPARED,
     ascending_lines,
@@ -204,6 +204,10 @@ class Lander:
                 delivery.feed, delivery.source, delivery.content_id, "already landed",
                 reason=f"same content as {entry.get('source')} landed at {entry.get('landed_at')}",
             )
+        if prestaged is None and self._pool is not None:
+            # with workers, every file delivery is staged in one, under its memory limit: a file
+            # that cannot be read within bounded memory takes a worker down, never this process
+            prestaged = self.prestage(delivery)
         stage = staging_root(self.home) / delivery.content_id
         if prestaged is None:
             shutil.rmtree(stage, ignore_errors=True)
@@ -222,10 +226,11 @@ class Lander:
             if result is None:  # its keys meet earlier deliveries': decided as before, in this process
                 shutil.rmtree(stage / PREPARED, ignore_errors=True)
                 result = self._finish(delivery, *staged)
-        except DeliveryReadError as exc:
+        except (DeliveryReadError, WorkerDied, MemoryError) as exc:
+            reason = str(exc) if not isinstance(exc, MemoryError) else NOT_IN_BOUNDED_MEMORY.format(how="MemoryError while staging it")
             (self.home.ledger / f"{delivery.content_id}.pending").unlink(missing_ok=True)
-            self._record_unreadable(delivery.feed, delivery.source, str(exc))
-            return DeliveryResult(delivery.feed, delivery.source, delivery.content_id, "unreadable", reason=str(exc))
+            self._record_unreadable(delivery.feed, delivery.source, reason)
+            return DeliveryResult(delivery.feed, delivery.source, delivery.content_id, "unreadable", reason=reason)
         except Exception as exc:
             if is_disk_full(exc):  # polars, pyarrow and DuckDB each word it differently
                 raise DiskFullError(f"{delivery.source}: the disk holding {self.home.root} is full (No space left on device)") from None
@@ -510,17 +515,24 @@ class Lander:
         return self._conflict_rows(con, feed, lines)
 
     @staticmethod
-    def _match_sql(feed: Feed) -> tuple[str, str]:
-        keys = [q(k) for k in feed.key]
+    def _match_sql(feed: Feed, key: tuple[str, ...] | None = None) -> tuple[str, str]:
+        keys = [q(k) for k in (key or feed.key)]
         key_eq = " AND ".join(f"a.{k} IS NOT DISTINCT FROM b.{k}" for k in keys)
         # b is an earlier version; a is "not later" when either time is unknown or a <= b
         not_later = ("(a.recorded_at IS NULL OR b.recorded_at IS NULL OR a.recorded_at <= b.recorded_at)"
                      if "recorded_at" in feed.by_name else "TRUE")
         return key_eq, not_later
 
+    @staticmethod
+    def _version_key(feed: Feed) -> tuple[str, ...]:
+        """What one row stands for within a delivery: the feed's key, and for a reference feed with
+        versions (SPEC §3 valid_from) the key and its valid_from — two versions of an item in one
+        snapshot are two rows, not a conflict."""
+        return feed.key + (("valid_from",) if feed.kind != "event" and "valid_from" in feed.by_name else ())
+
     def _hash_rows(self, con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
         """Table h: line, keys, recorded_at and content hash of every good row of the delivery."""
-        keys = [q(k) for k in feed.key]
+        keys = [q(k) for k in self._version_key(feed)]
         has_rec = "recorded_at" in feed.by_name
         con.execute(f"CREATE TABLE h AS SELECT _line, {', '.join(keys)}{', recorded_at' if has_rec else ''}, {content_hash_sql(feed, 's')} AS _rh FROM s")
 
@@ -528,8 +540,8 @@ class Lander:
         """Within the delivery: lines with an earlier line of the same id and other content
         (depends on this delivery only, so a worker decides it). Keys seen once are dropped
         first: a distinct count over every key cost three times as much."""
-        keys = [q(k) for k in feed.key]
-        key_eq, not_later = self._match_sql(feed)
+        keys = [q(k) for k in self._version_key(feed)]
+        key_eq, not_later = self._match_sql(feed, self._version_key(feed))
         within = con.sql(f"""
             WITH dup0 AS (SELECT {', '.join(keys)} FROM h GROUP BY ALL HAVING count(*) > 1),
                  dup AS (SELECT {', '.join(keys)} FROM h SEMI JOIN dup0 USING ({', '.join(keys)}) GROUP BY ALL HAVING count(DISTINCT _rh) > 1),

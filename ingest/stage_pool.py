@@ -18,6 +18,12 @@ outside that folder: landing, quarantine, key index and ledger are written by th
 WINDOWWATCH_INGEST_WORKERS: `auto` (default: 2 workers when a run has at least two file
 deliveries to land and enough bytes to pay for starting them, else none), `0` (stage in the
 main process, for debugging), or a number of workers.
+
+Bounded memory (issue 21): each worker runs under an address-space limit
+(WINDOWWATCH_INGEST_WORKER_MEMORY_MB, `worker_memory_bytes`). A delivery that needs more kills
+only its worker (an allocation failure aborts polars) or raises MemoryError in it: the delivery
+is refused by name (`WorkerDied`, reported as unreadable), a fresh worker takes the next
+delivery, and every other delivery still lands.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +39,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from core.settings import settings
+from ingest.delivery import NOT_IN_BOUNDED_MEMORY
 
 ENV = "WINDOWWATCH_INGEST_WORKERS"  # core/settings.py: ingest_workers
 # 2 cores: staging is ~60 % of ingest's CPU and the in-order finish ~40 % (a city subset: 23.5 vs
@@ -66,8 +74,35 @@ def worker_threads_env(workers: int) -> dict[str, str]:
     return {"POLARS_MAX_THREADS": threads, "WINDOWWATCH_INGEST_DUCKDB_THREADS": threads}
 
 
+def worker_memory_bytes(workers: int) -> int | None:
+    """The address-space limit of one worker (RLIMIT_AS), None for none: the setting in MiB, else
+    3/4 of the machine's memory shared by the workers (the main process and the OS keep the rest)."""
+    mb = settings().ingest_worker_memory_mb
+    if mb == 0:
+        return None
+    if mb is not None:
+        return mb << 20
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return total * 3 // 4 // max(1, workers)
+
+
 class WorkerDied(RuntimeError):
-    pass
+    """A staging worker died while it staged a delivery (out of memory, most likely): that
+    delivery is refused by name; the pool starts a fresh worker for the next one."""
+
+
+def _death(proc: subprocess.Popen, limit: int | None) -> str:
+    try:
+        code = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    how = f"signal {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals() else f"exit code {code}"
+    cap = f"the limit of {limit / 2**20:,.0f} MiB per worker" if limit else "no per-worker limit"
+    return NOT_IN_BOUNDED_MEMORY.format(how=f"the staging worker reading it died, {how}; {cap}, WINDOWWATCH_INGEST_WORKER_MEMORY_MB")
 
 
 class StagePool:
@@ -80,22 +115,25 @@ class StagePool:
 
     def __init__(self, workers: int):
         self.workers = workers
+        self.memory_limit = worker_memory_bytes(workers)
         self._tasks: queue.Queue = queue.Queue()
         self._procs: list[subprocess.Popen] = []
         self._threads: list[threading.Thread] = []
         for i in range(workers):
-            # the caller's cwd (delivery paths may be relative) and this copy of the packages
-            root = str(Path(__file__).resolve().parent.parent)
-            path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-            proc = subprocess.Popen([sys.executable, "-m", "ingest.stage_worker", str(os.getpid())],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    env={**os.environ, **worker_threads_env(workers), "PYTHONPATH": path})
-            self._procs.append(proc)
-            t = threading.Thread(target=self._feed, args=(proc,), name=f"ingest-stage-{i}", daemon=True)
+            self._procs.append(self._start())
+            t = threading.Thread(target=self._feed, args=(i,), name=f"ingest-stage-{i}", daemon=True)
             t.start()
             self._threads.append(t)
 
-    def _feed(self, proc: subprocess.Popen) -> None:
+    def _start(self) -> subprocess.Popen:
+        # the caller's cwd (delivery paths may be relative) and this copy of the packages
+        root = str(Path(__file__).resolve().parent.parent)
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        return subprocess.Popen([sys.executable, "-m", "ingest.stage_worker", str(os.getpid()), str(self.memory_limit or 0)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                env={**os.environ, **worker_threads_env(self.workers), "PYTHONPATH": path})
+
+    def _feed(self, i: int) -> None:
         while True:
             task = self._tasks.get()
             if task is None:
@@ -103,12 +141,20 @@ class StagePool:
             future, args = task
             if not future.set_running_or_notify_cancel():
                 continue
+            proc = self._procs[i]
             try:
                 pickle.dump(args, proc.stdin)
                 proc.stdin.flush()
                 ok, value = pickle.load(proc.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError) as exc:
-                future.set_exception(WorkerDied(f"an ingest staging worker (pid {proc.pid}) died: {exc!r}; re-run the ingest"))
+            except (EOFError, OSError, pickle.UnpicklingError):
+                # died on this delivery (out of memory, most likely): refuse it, go on with a fresh worker
+                future.set_exception(WorkerDied(_death(proc, self.memory_limit)))
+                for pipe in (proc.stdin, proc.stdout):
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
+                self._procs[i] = self._start()
                 continue
             if ok:
                 future.set_result(value)
@@ -136,7 +182,10 @@ class StagePool:
         for t in self._threads:
             t.join()
         for proc in self._procs:
-            proc.stdin.close()
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -45,13 +45,24 @@ def _stage_one(home_root: str, delivery, stage: str, ingested_at, key: bytes | N
     return feed.name, str(stage_dir), hmap, rows_in, at, prepared
 
 
-def serve(parent: int) -> None:
+def _limit_memory(limit: int) -> None:
+    """Bound this worker's address space (ingest/stage_pool.py: worker_memory_bytes): a delivery
+    that needs more fails here (MemoryError, or polars aborts the process) instead of growing
+    until the kernel's OOM killer takes the machine's memory and the whole run with it."""
+    if limit > 0:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def serve(parent: int, memory_limit: int = 0) -> None:
     """The worker process: requests (pickled arguments of `_stage_one`) on stdin, replies
     (ok, result or exception) on what was stdout; anything printed goes to stderr."""
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     requests = sys.stdin.buffer
     _exit_with_parent(parent)
+    _limit_memory(memory_limit)
     while True:
         try:
             args = pickle.load(requests)
@@ -70,4 +81,4 @@ def serve(parent: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 0)

@@ -12,7 +12,7 @@ import re
 import polars as pl
 
 from core.feeds import QUARANTINE_RULES, Feed
-from ingest.delivery import MAX_VALUE_BYTES, Delivery
+from ingest.delivery import CELL_PROBLEM, MAX_VALUE_BYTES, Delivery
 from ingest.normalize import HeaderMap, Parsed, parse_column, recorded_at_default, shape, tcol, text, vcol
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED, apply_privacy, scrub
 
@@ -142,6 +142,9 @@ class BatchValidator:
         feed = self.feed
         t = self.text_frame(batch)
         safe_cols = [c for c in t.columns if c != "_line"]
+        cells = CELL_PROBLEM in batch.columns  # cells the source could not read as delivered (an XLSX formula without its value)
+        if cells:
+            t = t.with_columns(batch[CELL_PROBLEM].cast(pl.String))
         t = (t.lazy().with_columns(*[text(name).alias(f"__t_{name}") for name in self.stripped])
              .with_columns(*[p.value.alias(f"__v_{name}") for name, p in self.parsed.items()]).collect())
         # Fast path (performance, docs/scaling.md): one "row is bad" predicate over the whole batch, with a single
@@ -149,7 +152,7 @@ class BatchValidator:
         # create a match) instead of a regex per column; the per-rule flags and the first
         # failing rule are computed for the (few) bad rows only.
         text_cols = list(self.parsed)
-        row_bad = [failed for _, _, failed in self._checks(hostile_text=False)]
+        row_bad = [failed for _, _, failed in self._checks(hostile_text=False, cells=cells)]
         if text_cols:
             row_bad += [_too_long(c) for c in text_cols]
             if not getattr(self.delivery, "control_free", False):  # a CSV without control bytes cannot hold one (files.CONTROL_BYTES)
@@ -172,7 +175,7 @@ class BatchValidator:
         t = t.filter(pl.col("__bad"))
         if not t.height:
             return good, pl.DataFrame(schema={"line": pl.Int64, "rule": pl.String, "detail": pl.String, "raw": pl.String})
-        checks = self._checks(hostile_text=True)
+        checks = self._checks(hostile_text=True, cells=cells)
         t = t.with_columns([failed.alias(f"__f{i}") for i, (_, _, failed) in enumerate(checks)])
         pairs = [(rule, pl.col(f"__f{i}"), self._detail(rule, name)) for i, (rule, name, _) in enumerate(checks)]
         rule_expr, detail_expr = _failure_chain(pairs)
@@ -189,11 +192,15 @@ class BatchValidator:
             raise RuntimeError(f"{self.delivery.source}: {t.height - bad.height} rows flagged bad match no rule (ingest bug)")
         return good, bad
 
-    def _checks(self, hostile_text: bool) -> list[tuple[str, str, pl.Expr]]:
+    def _checks(self, hostile_text: bool, cells: bool = False) -> list[tuple[str, str, pl.Expr]]:
         """(rule, column, failed) in the order rules are tried. hostile_text: bad_value also
-        covers NUL/control characters and over-long values per column (docs/architecture.md#failures-and-hostile-input)."""
+        covers NUL/control characters and over-long values per column (docs/architecture.md#failures-and-hostile-input).
+        cells: the batch has CELL_PROBLEM, tried first: a cell the source could not read is why
+        the row's value is missing, whatever rule would see it missing."""
         feed = self.feed
         checks: list[tuple[str, str, pl.Expr]] = []
+        if cells:
+            checks.append(("bad_value", CELL_PROBLEM, pl.col(CELL_PROBLEM).is_not_null()))
         for rule in ROW_RULES:
             for col in feed.columns:
                 if rule == "missing_required":
@@ -216,6 +223,8 @@ class BatchValidator:
         return checks
 
     def _detail(self, rule: str, name: str) -> pl.Expr:
+        if name == CELL_PROBLEM:
+            return pl.col(CELL_PROBLEM)
         if rule == "bad_value" and name in self.parsed:
             return (pl.when(_has_control_chars(name)).then(pl.lit(f"{name}: holds control characters (NUL or other binary bytes)"))
                     .when(_too_long(name)).then(pl.lit(f"{name}: value is ") + pl.col(name).str.len_bytes().cast(pl.String)

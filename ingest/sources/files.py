@@ -4,6 +4,10 @@ Formats: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030 — detected, or the source op
 `encoding`), JSONL, Parquet, XLSX. Every column is read as text exactly as delivered, plus
 `_line` (CSV/XLSX: the header is line 1; JSONL: the line; Parquet: row index + 1).
 
+An XLSX delivers every sheet, each a delivery of its own (source `files:<name>.xlsx#<sheet>`),
+unless the source option `sheets` names the sheets of the feed; a formula cell saved without its
+calculated value is quarantined (bad_value, naming the cell), never read as empty or 0.
+
 Big files are never held whole in memory: a FileDelivery reads in batches (`batches()`),
 and a non-UTF-8 CSV is transcoded chunk by chunk to a temporary UTF-8 copy first.
 """
@@ -14,8 +18,10 @@ import codecs
 import csv
 import hashlib
 import os
+import posixpath
 import re
 import stat
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +33,17 @@ import polars as pl
 
 from core.config import SourceOptions
 from core.feeds import FEEDS
-from ingest.delivery import DeferredDelivery, Delivery, DeliveryReadError, UnreadableDelivery
+from core.settings import settings
+from ingest.delivery import (
+    CELL_PROBLEM,
+    NOT_IN_BOUNDED_MEMORY,
+    DeferredDelivery,
+    Delivery,
+    DeliveryReadError,
+    UnreadableDelivery,
+    out_of_memory,
+    rust_panic,
+)
 from ingest.normalize import map_headers
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED
 
@@ -40,6 +56,11 @@ HEADER_BYTES = 1 << 16  # a header line must fit in 64 KB
 MAX_COLUMNS = 1_000  # the widest feed has 18 columns; 100,000 columns only cost memory and time
 XLSX_MAX_EXPANDED = 512 << 20  # inflated bytes of all members of one XLSX
 XLSX_MAX_RATIO = 200  # inflated / compressed; real sheets stay below ~30:1
+# A CSV/JSONL line longer than this cannot be a row (1,000 columns of 16 KB values are 16 MB) and
+# cannot be parsed within bounded memory: a parser holds the whole line, several times over. A
+# sparse or binary file is one such line (issue 21: a 2 GB sparse CSV drove a staging worker to
+# 24 GB). Measured exactly for lines of READ_CHUNK or more, so this must stay above READ_CHUNK.
+MAX_LINE_BYTES = 64 << 20
 SUPPORTED = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".xlsx": "xlsx"}
 NO_FINAL_NEWLINE = ("still being written: the last line has no line break yet; it stays in the inbox for the next run "
                     "(a complete CSV/JSONL file ends with a newline)")
@@ -56,6 +77,7 @@ class FileDelivery(Delivery):
     tmp_dir: Path | None = None  # where a transcoded UTF-8 copy may be written
     headers: list[str] = field(default_factory=list)
     scan: ByteScan | None = None  # what the content id was taken from
+    sheet: str | None = None  # XLSX: the sheet this delivery reads (None: the first)
     reads_lazily: ClassVar[bool] = True
 
     def still_as_read(self) -> bool:
@@ -74,7 +96,11 @@ class FileDelivery(Delivery):
             yield from _read_batches(self)
         except DeliveryReadError:
             raise
-        except Exception as exc:  # polars/fastexcel raise many types; all mean "cannot read"
+        except BaseException as exc:  # polars/fastexcel raise many types (a panic too); all mean "cannot read"
+            if not isinstance(exc, Exception) and not rust_panic(exc):
+                raise  # KeyboardInterrupt, SystemExit
+            if out_of_memory(exc):
+                raise DeliveryReadError(NOT_IN_BOUNDED_MEMORY.format(how=_memory_cap(_short_error(exc)))) from None
             raise DeliveryReadError(_short_error(exc)) from None
 
 
@@ -83,6 +109,12 @@ class InboxScan:
     deliveries: list  # FileDelivery | UnreadableDelivery (| PendingFile when scanned lazily)
     unknown_folders: list[str]  # relative paths of folders that name no feed
     loose_files: list[str]  # files directly in the inbox, outside any feed folder
+
+
+def _memory_cap(error: str) -> str:
+    limit = settings().ingest_worker_memory_mb
+    cap = f"the limit of {limit:,} MiB per worker" if limit else "the per-worker limit"
+    return f"{error}; {cap}, WINDOWWATCH_INGEST_WORKER_MEMORY_MB"
 
 
 def _short_error(exc: BaseException) -> str:
@@ -136,11 +168,47 @@ def scan_inbox(inbox: Path, options: SourceOptions, tmp_dir: Path, source_name: 
         for path, reason in refused.get(feed, []):
             deliveries.append(UnreadableDelivery(feed, source_label(path, inbox), reason))
         for path in by_feed.get(feed, []):
-            if lazy:
-                deliveries.append(PendingFile(feed, path, (path, feed, inbox, options, tmp_dir), digests.get(path)))
-            else:
-                deliveries.append(open_file(path, feed, inbox, options, tmp_dir, digests.get(path)))
+            for sheet in _sheets_to_read(path, feed, options, inbox):
+                if isinstance(sheet, UnreadableDelivery):
+                    deliveries.append(sheet)
+                elif lazy:
+                    deliveries.append(PendingFile(feed, path, (path, feed, inbox, options, tmp_dir), digests.get(path), sheet))
+                else:
+                    deliveries.append(open_file(path, feed, inbox, options, tmp_dir, _done(digests.get(path)), sheet))
     return InboxScan(deliveries, unknown, loose)
+
+
+def _done(digest):
+    return digest.result() if isinstance(digest, Future) else digest
+
+
+Sheet = tuple[int, str]  # (position in the workbook, name)
+
+
+def _sheets_to_read(path: Path, feed: str, options: SourceOptions, inbox: Path) -> list:
+    """[None] for a file that is not an XLSX; else one (position, name) per sheet it delivers:
+    every sheet, or the sheets the source option `sheets` names for the feed (a named sheet the
+    workbook lacks is an UnreadableDelivery). A workbook whose sheet list cannot be read is opened
+    whole ([None]), so `open_file` refuses it with the reason."""
+    if SUPPORTED.get(path.suffix.lower()) != "xlsx":
+        return [None]
+    try:
+        sheets = [(i, name) for i, (name, _) in enumerate(xlsx_sheet_parts(path))]
+    except (DeliveryReadError, OSError, zipfile.BadZipFile, KeyError, ET.ParseError):
+        return [None]
+    wanted = options.sheets.get(feed)
+    if not wanted:
+        return sheets or [None]
+    have = {name: (i, name) for i, name in sheets}
+    out: list = []
+    for name in wanted:
+        if name in have:
+            out.append(have[name])
+        else:
+            out.append(UnreadableDelivery(feed, f"{source_label(path, inbox)}#{_printable(name, 200)}",
+                                          f"the workbook has no sheet {_printable(name)!r} (the source option sheets.{feed} names it); "
+                                          f"its sheets: {', '.join(_printable(n) for _, n in sheets)}"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -154,6 +222,10 @@ class ByteScan:
     mtime_ns: int  # modification time when the read began
     ends_with_newline: bool
     changed_while_read: bool  # size or modification time moved during the read
+    # the longest line that crosses a READ_CHUNK boundary (bytes) and its 1-based number: exact for
+    # every line of READ_CHUNK bytes or more (a shorter one fits in a chunk and is not measured)
+    longest_line: int = 0
+    longest_line_number: int = 0
 
     @property
     def utf8_ok(self) -> bool:
@@ -202,11 +274,12 @@ class PendingFile:
     path: Path
     open_args: tuple
     digest: Future | None
+    sheet: Sheet | None = None  # the sheet of an XLSX this delivery reads
     _opened: FileDelivery | UnreadableDelivery | None = None
 
     def resolve(self) -> FileDelivery | UnreadableDelivery:
         if self._opened is None:
-            self._opened = open_file(*self.open_args, self.digest.result() if self.digest is not None else None)
+            self._opened = open_file(*self.open_args, self.digest.result() if self.digest is not None else None, self.sheet)
         return self._opened
 
 
@@ -248,9 +321,10 @@ def source_label(path: Path, inbox: Path) -> str:
 
 
 def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_dir: Path,
-              digest: Digest | None = None) -> FileDelivery | UnreadableDelivery:
-    """`digest`: the file's `_scan_bytes` result (or its OSError) when already computed."""
-    source = source_label(path, inbox)
+              digest: Digest | None = None, sheet: Sheet | None = None) -> FileDelivery | UnreadableDelivery:
+    """`digest`: the file's `_scan_bytes` result (or its OSError) when already computed.
+    `sheet`: the sheet of an XLSX to read (source `…xlsx#<sheet>`); None: the first sheet."""
+    source = source_label(path, inbox) + (f"#{_printable(sheet[1], 200)}" if sheet is not None else "")
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
         return UnreadableDelivery(feed, source, f"unsupported file type {path.suffix or '(none)'}; use CSV, JSONL, Parquet or XLSX")
@@ -267,9 +341,17 @@ def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_di
     if scan.changed_while_read:
         return DeferredDelivery(feed, source, "still being written: its size or modification time changed while it was "
                                 "read; it stays in the inbox for the next run")
+    if fmt in ("csv", "jsonl") and scan.longest_line > MAX_LINE_BYTES:  # before any parser holds it (and before "still being written")
+        return UnreadableDelivery(feed, source, f"line {scan.longest_line_number:,} is {scan.longest_line / 2**20:,.0f} MiB long "
+                                  f"(at most {MAX_LINE_BYTES // 2**20} MiB): it cannot be read within bounded memory — a sparse, "
+                                  "binary or damaged file? A real row is a few KB; re-export the file")
     if fmt == "jsonl" and not scan.ends_with_newline:  # before reading: a cut last object breaks the schema read
         return DeferredDelivery(feed, source, NO_FINAL_NEWLINE)
     content_id, control_free = scan.content_id, scan.control_free
+    if sheet is not None and sheet[0] > 0:
+        # every sheet is a delivery of its own; the first keeps the file's id (what a workbook
+        # landed before sheets were delivered one by one is recorded under), the others derive theirs
+        content_id = hashlib.sha256(f"{content_id}#{sheet[1]}".encode()).hexdigest()
     encoding = "utf-8"
     if fmt == "csv":
         if options.encoding:
@@ -282,7 +364,7 @@ def open_file(path: Path, feed: str, inbox: Path, options: SourceOptions, tmp_di
             return UnreadableDelivery(feed, source, f"unknown encoding {options.encoding!r} in the source options")
     d = FileDelivery(feed=feed, source=source, content_id=content_id, frame=pl.DataFrame({"_line": pl.Series([], dtype=pl.Int64)}),
                      options=options, path=path, fmt=fmt, encoding=encoding, tmp_dir=tmp_dir,
-                     control_free=fmt == "csv" and control_free, scan=scan)
+                     control_free=fmt == "csv" and control_free, scan=scan, sheet=sheet[1] if sheet is not None else None)
     try:
         d.headers = _headers(d)
     except Exception as exc:
@@ -316,10 +398,21 @@ def _scan_bytes(path: Path) -> ByteScan:
     control_free = True
     size = 0
     last = b""
+    newlines = 0  # line breaks before the current chunk
+    since = 0  # bytes since the last line break
+    longest = longest_number = 0
     with path.open("rb") as fh:
         before = os.fstat(fh.fileno())
         while chunk := fh.read(READ_CHUNK):
             digest.update(chunk)
+            first = chunk.find(b"\n")
+            if first < 0:
+                since += len(chunk)
+            else:
+                if since + first > longest:
+                    longest, longest_number = since + first, newlines + 1
+                newlines += chunk.count(b"\n")
+                since = len(chunk) - chunk.rfind(b"\n") - 1
             if control_free and chunk.translate(None, _NOT_CONTROL):
                 control_free = False
             if utf8_error is None:
@@ -335,9 +428,12 @@ def _scan_bytes(path: Path) -> ByteScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8_error = size - len(decoder.getstate()[0])
+    if since > longest:  # the last line, without its line break
+        longest, longest_number = since, newlines + 1
     after = os.stat(path)
     changed = (size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or size != before.st_size
-    return ByteScan(digest.hexdigest(), utf8_error, control_free, size, before.st_mtime_ns, last == b"\n", changed)
+    return ByteScan(digest.hexdigest(), utf8_error, control_free, size, before.st_mtime_ns, last == b"\n", changed,
+                    longest, longest_number)
 
 
 def _not_text(d: FileDelivery, position: int) -> str:
@@ -393,7 +489,7 @@ def _headers(d: FileDelivery) -> list[str]:
         _refuse_float_text(d, schema)
         return _check_header(schema.names())
     check_xlsx_expansion(d.path)
-    return _check_header(pl.read_excel(d.path, infer_schema_length=0).columns)
+    return _check_header(_read_sheet(d).columns)
 
 
 def _csv_header(d: FileDelivery) -> list[str]:
@@ -447,11 +543,11 @@ def _check_header(names: list[str]) -> list[str]:
     return names
 
 
-def _printable(name: str) -> str:
+def _printable(name: str, limit: int = 60) -> str:
     name = re.sub(r"[\x00-\x1f\x7f]", "?", name)
     for pattern in SCRUB_PATTERNS:
         name = re.sub(pattern, SCRUBBED, name)
-    return name if len(name) <= 60 else name[:60] + "…"
+    return name if len(name) <= limit else name[:limit] + "…"
 
 
 def check_xlsx_expansion(path: Path) -> None:
@@ -477,6 +573,94 @@ def check_xlsx_expansion(path: Path) -> None:
                         raise DeliveryReadError(f"the XLSX expands beyond {XLSX_MAX_EXPANDED // 2**20} MB (its sizes lie): refused as a zip bomb")
 
 
+def _read_sheet(d: FileDelivery) -> pl.DataFrame:
+    """One sheet as text (an empty sheet: no columns, no rows)."""
+    assert d.path is not None
+    if d.sheet is None:
+        return pl.read_excel(d.path, infer_schema_length=0, raise_if_empty=False)
+    return pl.read_excel(d.path, sheet_name=d.sheet, infer_schema_length=0, raise_if_empty=False)
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+XLSX_MAX_INDEX_BYTES = 16 << 20  # workbook.xml and its relationships: a few KB in a real workbook
+
+
+def _small_member(zf: zipfile.ZipFile, name: str) -> bytes:
+    info = zf.getinfo(name)
+    if info.file_size > XLSX_MAX_INDEX_BYTES:
+        raise DeliveryReadError(f"the XLSX's {name} declares {info.file_size / 2**20:,.0f} MB: not a workbook index")
+    with zf.open(info) as fh:
+        data = fh.read(XLSX_MAX_INDEX_BYTES + 1)
+    if len(data) > XLSX_MAX_INDEX_BYTES:
+        raise DeliveryReadError(f"the XLSX's {name} is larger than it declares: refused as a zip bomb")
+    return data
+
+
+def xlsx_sheet_parts(path: Path) -> list[tuple[str, str]]:
+    """(sheet name, zip member of its XML) of every worksheet, in workbook order (xl/workbook.xml
+    and its relationships; chart sheets and the like are not data)."""
+    with zipfile.ZipFile(path) as zf:
+        book = ET.fromstring(_small_member(zf, "xl/workbook.xml"))
+        rels = ET.fromstring(_small_member(zf, "xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): (r.get("Target") or "", r.get("Type") or "") for r in rels.iter(f"{_PKG_NS}Relationship")}
+    out = []
+    for sheet in book.iter(f"{_MAIN_NS}sheet"):
+        target, kind = targets.get(sheet.get(f"{_REL_NS}id"), ("", ""))
+        if not kind.endswith("/worksheet"):
+            continue
+        member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        out.append((sheet.get("name") or "", posixpath.normpath(member)))
+    return out
+
+
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def formula_cells_without_value(path: Path, sheet: str | None) -> dict[int, list[str]]:
+    """{line: [cell refs]} of the sheet's formula cells saved without a calculated value (no
+    `<v>`, or an empty one for a non-text result: what openpyxl and other writers produce, and
+    what a reader returns as empty or 0). Lines count from the sheet's first row (line 1, the
+    header). A sheet without any formula is only streamed once, looking for `<f`."""
+    parts = dict(xlsx_sheet_parts(path))
+    member = parts.get(sheet) if sheet is not None else next(iter(parts.values()), None)
+    if member is None:
+        return {}
+    with zipfile.ZipFile(path) as zf:
+        with zf.open(member) as fh:
+            tail = b""
+            while chunk := fh.read(1 << 20):
+                if _FORMULA.search(tail + chunk):
+                    break
+                tail = chunk[-64:]
+            else:
+                return {}
+        out: dict[int, list[str]] = {}
+        first_row: int | None = None
+        with zf.open(member) as fh:
+            for _, el in ET.iterparse(fh, events=("end",)):
+                tag = el.tag.rsplit("}", 1)[-1]
+                if tag == "c":
+                    ref = el.get("r") or ""
+                    row = int(re.sub(r"^[A-Z]+", "", ref) or 0) if ref else 0
+                    if first_row is None and row:
+                        first_row = row
+                    f = v = None
+                    for child in el:
+                        name = child.tag.rsplit("}", 1)[-1]
+                        if name == "f":
+                            f = child
+                        elif name == "v":
+                            v = child
+                    if f is not None and (v is None or (not v.text and el.get("t") != "str")) and first_row is not None:
+                        out.setdefault(row - first_row + 1, []).append(ref)
+                    el.clear()
+                elif tag == "row":
+                    el.clear()
+    return out
+
+
 def _with_line(frame: pl.DataFrame, first_line: int) -> pl.DataFrame:
     frame = frame.with_columns(pl.all().cast(pl.String))
     return frame.with_row_index("_line", offset=first_line).with_columns(pl.col("_line").cast(pl.Int64))
@@ -486,7 +670,16 @@ def _read_batches(d: FileDelivery) -> Iterator[pl.DataFrame]:
     assert d.path is not None
     if d.fmt == "xlsx":
         # spreadsheets are small (1 M rows max) and cannot be streamed by fastexcel
-        yield _with_line(pl.read_excel(d.path, infer_schema_length=0), 2)
+        frame = _with_line(_read_sheet(d), 2)
+        uncalculated = formula_cells_without_value(d.path, d.sheet)
+        if uncalculated and frame.height:
+            lines = pl.DataFrame({"_line": list(uncalculated), CELL_PROBLEM: [
+                f"cell {', '.join(cells[:5])}{' …' if len(cells) > 5 else ''} of sheet {_printable(d.sheet or '(first)')!r}: "
+                "a formula saved without its calculated value (the workbook was written by a program, not saved by Excel); "
+                "open and save it in Excel or WPS, or deliver the values" for cells in uncalculated.values()]},
+                schema={"_line": pl.Int64, CELL_PROBLEM: pl.String})
+            frame = frame.join(lines, on="_line", how="left", maintain_order="left")
+        yield frame
         return
     cleanup: Path | None = None
     if d.fmt == "csv":

@@ -305,3 +305,45 @@ def test_marts_gate_stops_on_uncounted_timeliness_signals(ww_home):
     con.close()
     gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
     assert {f.suite for f in gate.critical} == {"marts.fct_timeliness_signal_cases.critical"}, gate.summary()
+
+
+def test_marts_gate_stops_ratings_read_the_wrong_way_round(ww_home):
+    """Issue 21 finding 8: 非常满意 ratings that carry bad-review reasons, and a centre whose
+    satisfaction swings 0.95 -> 0.05 in a month, each fail a critical suite whose message says
+    what was found; a window's swing alone is only a warning."""
+    import duckdb
+
+    h = Home(ww_home)
+    good_deliveries(h)
+    make_marts(h.warehouse)
+    con = duckdb.connect(str(h.warehouse))
+    con.execute("""create or replace table marts.fct_evaluation as
+        select 'E' || i as evaluation_id, 5::tinyint as rating, date '2025-10-01' as evaluated_month,
+               case when i < 40 then 'attitude;slow' end as reason_codes
+        from range(200) t(i)""")
+    con.execute("""insert into marts.fct_window_month by name
+        select date '2025-09-01' as month, center_id, window_id, stars, score, null as rank, false as is_eligible,
+               false as is_red_flag, false as is_bottom, null as veto_reason, on_time_rate, same_day_rate,
+               immediate_on_time_rate, off_book_rate, satisfaction_rate, adjusted_satisfaction, rectification_rate,
+               evaluation_rate, 200::bigint as evaluations,
+               (case when center_id = 'CTR1' then 190 when window_id = 'W05' then 190 else 10 end)::bigint as good_reviews
+        from marts.fct_window_month where window_id in ('W01', 'W05', 'W06')""")
+    con.execute("update marts.fct_window_month set evaluations = 200, good_reviews = 10 where window_id = 'W01' and month = '2025-10-01'")
+    con.execute("update marts.fct_window_month set evaluations = 200, good_reviews = 10 where window_id = 'W05' and month = '2025-10-01'")
+    con.execute("update marts.fct_window_month set evaluations = 200, good_reviews = 180 where window_id = 'W06' and month = '2025-10-01'")
+    con.close()
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert not gate.success
+    by_suite = {f.suite: f for f in gate.failures}
+    reasons = by_suite["marts.fct_evaluation_reasons.critical"]
+    assert reasons.rows == [("2025-10: 40 of 200 ratings of 非常满意 carry a bad-review reason — is the rating direction declared "
+                             "the wrong way round?")]
+    assert "source option rating_direction" in reasons.line() and reasons.rows[0] in reasons.line()
+    swing = by_suite["marts.fct_window_month_satisfaction_swing.critical"]
+    assert len(swing.rows) == 1 and swing.rows[0].startswith("2025-10 centre CTR1: satisfaction 0.950 -> 0.161 (230 ratings)"), swing.rows
+    assert "max_satisfaction_swing 0.3" in swing.rows[0] and "rating direction" in swing.rows[0]
+    assert swing.rows[0] in swing.line()
+    # CTR2 moved 0.500 -> 0.475 as a centre: no finding; its windows W05 and W06 swung in opposite directions: warnings
+    window = by_suite["marts.fct_window_month_window_swing.warning"]
+    assert sorted(r.split(":")[0] for r in window.examples) == ["2025-10 window W01", "2025-10 window W05", "2025-10 window W06"]
+    assert {f.suite for f in gate.critical} == {"marts.fct_evaluation_reasons.critical", "marts.fct_window_month_satisfaction_swing.critical"}

@@ -104,7 +104,8 @@ EXPECTED: dict[str, Expect] = {
     "transactions/typed_columns.parquet": q(2, 2),
     # formula and SQL injection: free text lands as text, bad ids are quarantined
     "evaluations/formula_injection.csv": q(5, 4, unknown_reference=1),
-    "transactions/formula_injection.xlsx": q(2, 0, missing_required=2),
+    # every sheet is a delivery (name.xlsx#sheet); formulas saved without a calculated value: bad_value naming the cell
+    "transactions/formula_injection.xlsx#Sheet": q(2, 0, bad_value=2),
     "transactions/sql_injection_values.csv": q(3, 2, unknown_reference=1),
     # times
     "transactions/far_future.csv": q(3, 1, bad_timestamp=2),
@@ -127,7 +128,7 @@ EXPECTED: dict[str, Expect] = {
 GENERATED: dict[str, Expect] = {
     "transactions/big_field_10mb.csv": q(3, 2, bad_value=1),
     "transactions/wide_100k_columns.csv": Expect("unreadable", reason="(?i)columns"),
-    "evaluations/zip_bomb.xlsx": Expect("unreadable", reason="(?i)expand|decompress|zip bomb"),
+    "evaluations/zip_bomb.xlsx#Sheet": Expect("unreadable", reason="(?i)expand|decompress|zip bomb"),
     "transactions/link_to_secret.csv": Expect("unreadable", reason="(?i)symlink"),
     "transactions/link_dev_zero.csv": Expect("unreadable", reason="(?i)symlink"),
     "transactions/fifo.csv": Expect("unreadable", reason="(?i)regular file"),

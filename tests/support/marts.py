@@ -33,7 +33,8 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
                     "'TL_LEGAL_OVERDUE' as rule_id, date '2025-10-17' as signal_date, "
                     "'legal_limit=3 legal_deadline=2025-10-16' as evidence")
         con.execute("create or replace table marts.fct_off_book_signal as select 'C1' as case_id, 'OB_BACKFILL' as rule_id")
-        con.execute(f"create or replace table marts.fct_evaluation as select 'E1' as evaluation_id, {rating}::tinyint as rating")
+        con.execute(f"create or replace table marts.fct_evaluation as select 'E1' as evaluation_id, {rating}::tinyint as rating, "
+                    "date '2025-10-01' as evaluated_month, null::varchar as reason_codes")
         con.execute("create or replace table marts.fct_video_flag as select 'F1' as flag_id, 0.9 as confidence, 'confirmed' as review_status")
         con.execute(f"""
             create or replace table marts.fct_window_month as select * from (values
@@ -44,7 +45,8 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
               -- a second centre ranks its own windows (SPEC §4.6 per centre): rank 1 at a lower score
               (date '2025-10-01', 'CTR2', 'W05', 2, 80.0, 1, true, false, false, null),
               (date '2025-10-01', 'CTR2', 'W06', 1, 75.0, 2, true, false, true, null)
-            ) t(month, center_id, window_id, stars, score, rank, is_eligible, is_red_flag, is_bottom, veto_reason), (select {rates})
+            ) t(month, center_id, window_id, stars, score, rank, is_eligible, is_red_flag, is_bottom, veto_reason),
+            (select {rates}, 10::bigint as evaluations, 9::bigint as good_reviews)
         """)
         con.execute(f"create or replace table marts.fct_department_month as select date '2025-10-01' as month, 'D01' as department_id, {rates}")
         con.execute(

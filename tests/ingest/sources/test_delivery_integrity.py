@@ -108,3 +108,63 @@ def test_a_file_rewritten_while_the_run_reads_it_does_not_land_under_the_first_h
     monkeypatch.setattr(files, "_read_batches", real_read)
     second = run(home, inbox)
     assert result_for(second, "t.csv").landed == 1000  # all of it, under the hash of these bytes
+
+
+def _workbook(path, sheets: dict[str, list[list]]):
+    """An XLSX written by openpyxl: a formula cell ("=…") is saved without a calculated value."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def test_every_sheet_of_an_xlsx_lands_and_is_reconciled(tmp_path):
+    inbox = make_inbox(tmp_path)
+    _workbook(inbox / "transactions" / "t.xlsx", {
+        "三月": [TX_HEADER, ROW, ["E2", "C2", "accept", "2025-03-04 09:00:00", "W01", "I1"]],
+        "四月": [TX_HEADER, ["E3", "C3", "accept", "2025-04-01 09:00:00", "W02", "I2"]],
+    })
+    home = tmp_path / "home"
+    report = run(home, inbox)
+    march, april = result_for(report, "t.xlsx#三月"), result_for(report, "t.xlsx#四月")
+    assert (march.status, march.rows_in, march.landed) == ("landed", 2, 2)
+    assert (april.status, april.rows_in, april.landed) == ("landed", 1, 1)
+    assert report.by_feed()["transactions"]["rows_in"] == report.by_feed()["transactions"]["landed"] == 3
+    rows = landed(home, "transactions").sort("event_id")
+    assert rows["event_id"].to_list() == ["E1", "E2", "E3"]
+    assert rows["_source"].to_list() == ["files:transactions/t.xlsx#三月"] * 2 + ["files:transactions/t.xlsx#四月"]
+    assert result_for(run(home, inbox), "t.xlsx#四月").status == "already landed"  # each sheet lands once
+
+
+def test_a_source_that_names_its_sheets_reads_only_those_and_names_a_missing_one(tmp_path):
+    inbox = make_inbox(tmp_path)
+    _workbook(inbox / "transactions" / "t.xlsx", {"说明": [["本表为三月办件流水"]], "三月": [TX_HEADER, ROW]})
+    report = run(tmp_path / "home", inbox, sheets={"transactions": ["三月", "四月"]})
+    assert result_for(report, "t.xlsx#三月").landed == 1
+    missing = result_for(report, "t.xlsx#四月")
+    assert missing.status == "unreadable" and "no sheet '四月'" in missing.reason and "说明, 三月" in missing.reason
+    assert not [d for d in report.deliveries if "说明" in d.source]
+
+
+def test_a_formula_cell_without_a_cached_value_is_quarantined_not_read_as_zero(tmp_path):
+    inbox = make_inbox(tmp_path)
+    header = TX_HEADER + ["extend_days"]
+    _workbook(inbox / "transactions" / "t.xlsx", {"延期": [
+        header,
+        ["E1", "C1", "extend", "2025-03-03 09:00:00", "W01", "I1", 5],
+        ["E2", "C2", "extend", "2025-03-03 09:00:00", "W01", "I1", "=5+5"],  # no cached value: openpyxl computes nothing
+    ]})
+    home = tmp_path / "home"
+    d = result_for(run(home, inbox), "t.xlsx")
+    assert (d.rows_in, d.landed, d.quarantined) == (2, 1, 1)
+    assert landed(home, "transactions").select("event_id", "extend_days").rows() == [("E1", 5)]
+    q = quarantined(home, "transactions")
+    assert q.select("source_file", "line", "rule").rows() == [("files:transactions/t.xlsx#延期", 3, "bad_value")]
+    assert "cell G3 of sheet '延期'" in q["detail"][0] and "without its calculated value" in q["detail"][0]
