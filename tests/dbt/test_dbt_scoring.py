@@ -47,10 +47,10 @@ def _dataset() -> dict[str, list[dict]]:
     for n in (17, 18):
         tx += case_events(f"A{n:02d}", [("accept", "2025-11-03 10:00:00"), ("complete", "2025-11-12 15:00:00")], "W01")
     tx += case_events("A19", [("accept", "2025-11-03 19:00:00"), ("complete", "2025-11-05 15:00:00")], "W01")
-    # W02: 24 cases on Tue 11-04, one on Fri 11-07 (the day of the handover flag)
+    # W02: 24 cases on Tue 11-04, one on Fri 11-07 accepted 30 min before the handover flag (± 60 min)
     for n in range(24):
         tx += case_events(f"B{n:02d}", [("accept", "2025-11-04 10:00:00"), ("complete", "2025-11-06 11:00:00")], "W02")
-    tx += case_events("B24", [("accept", "2025-11-07 10:00:00"), ("complete", "2025-11-10 11:00:00")], "W02")
+    tx += case_events("B24", [("accept", "2025-11-07 14:30:00"), ("complete", "2025-11-10 11:00:00")], "W02")
     # W03: immediate items done in 5 minutes (limit 0: deadline = end of the acceptance day)
     for n in range(22):
         tx += case_events(f"C{n:02d}", [("accept", "2025-11-11 09:00:00"), ("complete", "2025-11-11 09:05:00")],
