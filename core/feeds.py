@@ -143,6 +143,11 @@ REASON_CODES = {
 }
 
 
+# v2, reference feeds items and windows: the row is the version of its key in force from that date
+# until the next version of the key (docs/rules.md#reference-versions); rows without it keep v1's
+# meaning (the latest delivery wins, for all time).
+VALID_FROM = "v2: the version applies from this date until the next version of the key; none = the latest delivery wins"
+
 WINDOWS = Feed(
     name="windows",
     kind="reference",
@@ -167,6 +172,7 @@ WINDOWS = Feed(
         ),
         Column("opened_on", "date", aliases=("启用日期",)),
         Column("closed_on", "date", aliases=("停用日期",)),
+        Column("valid_from", "date", aliases=("生效日期",), description=VALID_FROM),
     ),
 )
 
@@ -188,6 +194,7 @@ ITEMS = Feed(
         Column("deliver_limit", "int", aliases=("送达时限",),
                description="working days from the decision; default from the scoring file"),
         Column("approval_mode", aliases=("审批方式",), enum=APPROVAL_MODES, description="default standard"),
+        Column("valid_from", "date", aliases=("生效日期",), description=VALID_FROM),
     ),
 )
 
@@ -415,3 +422,14 @@ QUARANTINE_RULES = {
     "missing_column": "the file lacks a required column",
     "unreadable_file": "the file cannot be read (encoding, format or truncation)",
 }
+
+
+def landing_contract_fingerprint() -> str:
+    """A hash of what the landing files' columns are made from (each feed's columns, types and PII
+    actions). The empty landing files dbt's source globs rely on are rewritten when it changes: an
+    `_empty.parquet` from an older contract lacks the new columns and fails staging (ingest/landing_files.py)."""
+    import hashlib
+    import json
+
+    shape = [(f.name, [(c.name, c.type, c.pii) for c in f.columns]) for f in FEEDS.values()]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]

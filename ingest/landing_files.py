@@ -75,14 +75,31 @@ def staging_root(home: Home) -> Path:
     return home.root / "tmp" / "ingest" / str(os.getpid())
 
 
+EMPTY_CONTRACT = "_empty.contract"  # in landing/: the contract fingerprint the _empty files were written for
+
+
 def ensure_empty_files(home: Home) -> None:
+    """Every feed's `_empty.parquet` in landing and quarantine, with the current contract's columns.
+    Files written for an older contract (no or another fingerprint in landing/_empty.contract) are
+    rewritten: their missing columns (a new optional column such as valid_from) would fail staging."""
+    from core.atomic import write_text
+    from core.feeds import landing_contract_fingerprint
+
+    marker = home.landing / EMPTY_CONTRACT
+    current = landing_contract_fingerprint()
+    try:
+        stale = marker.read_text(encoding="utf-8").strip() != current
+    except FileNotFoundError:
+        stale = True
     for feed in FEEDS.values():
         lp = home.landing / feed.name / "_empty.parquet"
-        if not lp.exists():
+        if stale or not lp.exists():
             atomic_write_parquet(pl.DataFrame(schema=landing_schema(feed)), lp)
         qp = home.quarantine / feed.name / "_empty.parquet"
-        if not qp.exists():
+        if stale or not qp.exists():
             atomic_write_parquet(pl.DataFrame(schema=QUARANTINE_SCHEMA), qp)
+    if stale:
+        write_text(marker, current + "\n")
 
 
 # ------------------------------------------------------------------ a full disk (docs/architecture.md#failures-and-hostile-input)

@@ -31,10 +31,15 @@ def ensure_empty_files(home: Home) -> None:
 
     ingest's writer is imported only when a file is missing (a fresh home): a daily build finds
     them all and skips the import (performance, docs/scaling.md)."""
-    from core.feeds import FEEDS
+    from core.feeds import FEEDS, landing_contract_fingerprint
 
-    if not all((root / feed / "_empty.parquet").exists()
-               for feed in FEEDS for root in (home.landing, home.quarantine)):
+    marker = home.landing / "_empty.contract"  # ingest.landing_files.EMPTY_CONTRACT
+    try:
+        current = marker.read_text(encoding="utf-8").strip() == landing_contract_fingerprint()
+    except FileNotFoundError:
+        current = False
+    if not current or not all((root / feed / "_empty.parquet").exists()
+                              for feed in FEEDS for root in (home.landing, home.quarantine)):
         from ingest.landing_files import ensure_empty_files as ensure_landing_empty_files
 
         ensure_landing_empty_files(home)

@@ -34,7 +34,8 @@ META_DESC = {"_delivery_id": "SHA-256 of the delivery's content (which delivery 
 # keeps only the not-null key check: that table drops rows with a null key).
 TESTED_ON = {"transactions": "int_cases__events_latest"}
 UNIQUE_ON = {
-    "windows": "int_reference__windows and dim_window", "items": "int_reference__items and dim_item",
+    "windows": "int_reference__window_versions (window_id, valid_from; its validity intervals), int_reference__windows and dim_window",
+    "items": "int_reference__item_versions (item_code, valid_from; its validity intervals), int_reference__items and dim_item",
     "staff": "dim_staff", "inspectors": "dim_inspector", "calendar": "int_calendar__days (date)",
     "hall_hours": "int_reference__hall_hours (window_id, day_kind)",
     "dept_volumes": "fct_department_month (department_id, month)", "transactions": "int_cases__events_latest",
@@ -103,12 +104,18 @@ for feed, f in FEEDS.items():
                 f"            description: \"{coldesc(feed, base, name)}\""]
     sel = ",\n".join(f"        {{{{ dbt.safe_cast('{n}', {SQLT[t]}) }}}} as {n}" for n, t in schema.items())
     keys = ", ".join(f.key)
+    versioned = f.kind == "reference" and "valid_from" in f.by_name
+    if versioned:  # one row per version: key and valid_from (docs/rules.md#reference-versions)
+        keys = f"{keys}, valid_from"
     if f.kind == "event":
         order = f"coalesce(recorded_at, {f.time_column}) desc, _ingested_at desc, _delivery_id desc, _line desc"
         rule = f"Events: re-delivery of the same {keys} with a later recorded_at is an update, so the row with\n    the latest recorded_at is kept (tie: latest _ingested_at, then _delivery_id, _line - deterministic)."
     else:
         order = "_ingested_at desc, _delivery_id desc, _line desc"
         rule = f"Reference snapshot: per {keys}, the row of the latest delivery that has it\n    (latest _ingested_at, then _delivery_id, _line - deterministic)."
+        if versioned:
+            rule += ("\n    A row with valid_from is the version of its key from that date; rows without it are the\n"
+                     "    version from the beginning (int_reference__*_versions: docs/rules.md#reference-versions).")
     sql = f"""{{#- {feed}: typed landing rows, one per {keys}.
     {rule} -#}}
 with source as (
@@ -135,6 +142,8 @@ where _row_rank = 1
 """
     (root / f"stg_landing__{feed}.sql").write_text(sql)
     kind_note = "latest recorded_at wins" if f.kind == "event" else "latest delivery that has the key wins"
+    if versioned:
+        kind_note = "latest delivery that has the key and valid_from wins"
     if feed in TESTED_ON:
         tested_on = (f" Column tests run on {TESTED_ON[feed]} (the same rows, materialized); null keys on the"
                      f" landed rows: test landing_{feed}__column_checks.")

@@ -40,8 +40,9 @@ INCREMENTAL_MODELS = (*CASE_MODELS, EVALUATION_MODEL)
 # (macros/incremental/case_increment.sql: case_fingerprint; evaluation_increment.sql):
 # part -> ({feed: landed columns, "scoring": dbt vars}, the models that declare the part).
 TRACKED = {
-    "references": ({"items": {"item_code", "item_kind", "limit_unit", "promised_limit", "legal_limit", "max_extension_days"},
-                    "windows": {"window_id", "department_id", "center_id"}},
+    "references": ({"items": {"item_code", "item_kind", "limit_unit", "promised_limit", "legal_limit", "max_extension_days",
+                              "valid_from"},
+                    "windows": {"window_id", "department_id", "center_id", "valid_from"}},
                    {"int_cases__case_facts", "int_cases__accepted", "fct_case"}),
     "calendar": ({"calendar": {"date", "is_workday"}},
                  {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL}),

@@ -17,6 +17,44 @@ def _landing_files(home) -> dict[str, bytes]:
     return {str(p.relative_to(home)): p.read_bytes() for p in sorted((home / "landing").rglob("*.parquet"))}
 
 
+def test_empty_files_of_an_older_contract_are_rewritten(ww_home):
+    """A home from before a contract change (e.g. items' valid_from): its `_empty.parquet` lacks the
+    new column, which fails staging; the next build or ingest rewrites it, once."""
+    from core.paths import Home
+    from windowwatch.transform import ensure_empty_files as build_ensure
+
+    home = Home(ww_home)
+    build_ensure(home)
+    items = ww_home / "landing" / "items" / "_empty.parquet"
+    old = pl.DataFrame(schema={k: v for k, v in landing_schema(FEEDS["items"]).items() if k != "valid_from"})
+    old.write_parquet(items)
+    (ww_home / "landing" / "_empty.contract").unlink()  # an older release wrote none
+    build_ensure(home)
+    assert dict(pl.read_parquet(items).schema) == landing_schema(FEEDS["items"])
+    stamp = items.stat().st_mtime_ns
+    build_ensure(home)  # current now: nothing rewritten
+    assert items.stat().st_mtime_ns == stamp
+
+
+def test_two_versions_of_an_item_in_one_delivery_both_land(ww_home, tmp_path):
+    """SPEC §3 valid_from: a snapshot may carry an item's earlier and later version (a 减时限
+    reform); they are two rows, not a duplicate_conflict. The same version twice with other
+    content still is one."""
+    inbox = make_inbox(tmp_path)
+    header = ["item_code", "item_name", "department_id", "item_kind", "promised_limit", "limit_unit", "valid_from"]
+    write_csv(inbox / "items" / "items.csv", [header,
+                                              ["I1", "营业执照", "D01", "承诺件", "20", "工作日", ""],
+                                              ["I1", "营业执照", "D01", "承诺件", "5", "工作日", "2025-10-01"],
+                                              ["I2", "证明", "D02", "即办件", "0", "工作日", "2025-10-01"],
+                                              ["I2", "证明", "D02", "即办件", "1", "工作日", "2025-10-01"]])
+    report = run(ww_home, inbox)
+    assert report.exit_code == 0
+    items = landed(ww_home, "items").sort("item_code", "valid_from", nulls_last=False)
+    assert items.select("item_code", "promised_limit").rows() == [("I1", 20), ("I1", 5), ("I2", 0)]
+    q = quarantined(ww_home, "items")
+    assert q.select("line", "rule").rows() == [(5, "duplicate_conflict")]
+
+
 def test_landing_schema_partitions_and_empty_files(ww_home, tmp_path):
     inbox = make_inbox(tmp_path)
     write_csv(inbox / "transactions" / "t.csv", [TX_HEADER + ["recorded_at", "extend_days", "fee_amount", "fee_paid_at_center"],

@@ -35,15 +35,17 @@
 {%- endmacro %}
 
 {#- What a model reads besides the events, the parts it names in case_increment / the hooks:
-    'references' (items, windows: limits, departments — the columns hashed below), 'calendar'
+    'references' (the item and window versions: limits, departments and their validity intervals — the columns hashed below), 'calendar'
     (working days that are not assumed, increment_mode.sql: calendar_fingerprint), 'card' (var
     yellow_workdays and the vars of the counted clock, docs/rules.md#timeliness-signals). Equal fingerprints: every stored row keeps its value. A rule that reads
     another column, relation or var adds it here (README.md, tests/dbt/test_dbt_increment_inputs.py). -#}
 {% macro case_fingerprint(parts) -%}
     {%- set pieces = [] -%}
     {%- if 'references' in parts -%}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source, max_extension_days)), 0) as varchar) from " ~ intermediate_relation('int_reference__items') ~ ")") -%}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, department_id, center_id)), 0) as varchar) from " ~ intermediate_relation('int_reference__windows') ~ ")") -%}
+        {#- every version with its interval (docs/rules.md#reference-versions): a case reads the version in
+            force on its acceptance date, so a new version (valid_from) or a changed one changes the print -#}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, valid_from, valid_to, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source, max_extension_days)), 0) as varchar) from " ~ intermediate_relation('int_reference__item_versions') ~ ")") -%}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, valid_from, valid_to, department_id, center_id)), 0) as varchar) from " ~ intermediate_relation('int_reference__window_versions') ~ ")") -%}
     {%- endif -%}
     {%- if 'calendar' in parts -%}
         {%- do pieces.append(calendar_fingerprint(intermediate_relation('int_calendar__days'))) -%}

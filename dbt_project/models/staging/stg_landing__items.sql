@@ -1,6 +1,8 @@
-{#- items: typed landing rows, one per item_code.
-    Reference snapshot: per item_code, the row of the latest delivery that has it
-    (latest _ingested_at, then _delivery_id, _line - deterministic). -#}
+{#- items: typed landing rows, one per item_code, valid_from.
+    Reference snapshot: per item_code, valid_from, the row of the latest delivery that has it
+    (latest _ingested_at, then _delivery_id, _line - deterministic).
+    A row with valid_from is the version of its key from that date; rows without it are the
+    version from the beginning (int_reference__*_versions: docs/rules.md#reference-versions). -#}
 with source as (
     select * from {{ source('landing', 'items') }}
 ),
@@ -18,6 +20,7 @@ typed as (
         {{ dbt.safe_cast('max_extension_days', dbt.type_bigint()) }} as max_extension_days,
         {{ dbt.safe_cast('deliver_limit', dbt.type_bigint()) }} as deliver_limit,
         {{ dbt.safe_cast('approval_mode', dbt.type_string()) }} as approval_mode,
+        {{ dbt.safe_cast('valid_from', 'date') }} as valid_from,
         {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
         {{ dbt.safe_cast('_source', dbt.type_string()) }} as _source,
         {{ dbt.safe_cast('_line', dbt.type_bigint()) }} as _line,
@@ -28,7 +31,7 @@ typed as (
 ranked as (
     select
         typed.*,
-        row_number() over (partition by item_code order by _ingested_at desc, _delivery_id desc, _line desc) as _row_rank
+        row_number() over (partition by item_code, valid_from order by _ingested_at desc, _delivery_id desc, _line desc) as _row_rank
     from typed
 )
 
@@ -44,6 +47,7 @@ select
     max_extension_days,
     deliver_limit,
     approval_mode,
+    valid_from,
     _delivery_id,
     _source,
     _line,

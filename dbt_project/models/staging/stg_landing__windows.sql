@@ -1,6 +1,8 @@
-{#- windows: typed landing rows, one per window_id.
-    Reference snapshot: per window_id, the row of the latest delivery that has it
-    (latest _ingested_at, then _delivery_id, _line - deterministic). -#}
+{#- windows: typed landing rows, one per window_id, valid_from.
+    Reference snapshot: per window_id, valid_from, the row of the latest delivery that has it
+    (latest _ingested_at, then _delivery_id, _line - deterministic).
+    A row with valid_from is the version of its key from that date; rows without it are the
+    version from the beginning (int_reference__*_versions: docs/rules.md#reference-versions). -#}
 with source as (
     select * from {{ source('landing', 'windows') }}
 ),
@@ -16,6 +18,7 @@ typed as (
         {{ dbt.safe_cast('window_kind', dbt.type_string()) }} as window_kind,
         {{ dbt.safe_cast('opened_on', 'date') }} as opened_on,
         {{ dbt.safe_cast('closed_on', 'date') }} as closed_on,
+        {{ dbt.safe_cast('valid_from', 'date') }} as valid_from,
         {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
         {{ dbt.safe_cast('_source', dbt.type_string()) }} as _source,
         {{ dbt.safe_cast('_line', dbt.type_bigint()) }} as _line,
@@ -26,7 +29,7 @@ typed as (
 ranked as (
     select
         typed.*,
-        row_number() over (partition by window_id order by _ingested_at desc, _delivery_id desc, _line desc) as _row_rank
+        row_number() over (partition by window_id, valid_from order by _ingested_at desc, _delivery_id desc, _line desc) as _row_rank
     from typed
 )
 
@@ -40,6 +43,7 @@ select
     window_kind,
     opened_on,
     closed_on,
+    valid_from,
     _delivery_id,
     _source,
     _line,

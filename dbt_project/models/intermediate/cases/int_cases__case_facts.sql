@@ -1,7 +1,8 @@
 {#- One row per accepted case (docs/rules.md#case): the case belongs to the window, and that window's
     department and centre, of its first `accept` event; a case without `accept` is not a case.
     Status precedence: completed (has `complete`) > rejected > withdrawn > open. The item's
-    limits come from the `items` feed (dim_item decides the defaults). -#}
+    limits come from the `items` feed (dim_item decides the defaults); the window's department and
+    the item's limits are the versions in force on the acceptance date (docs/rules.md#reference-versions). -#}
 {{ config(
     materialized=('incremental' if target.type == 'duckdb' else 'table'),
     incremental_strategy='append',
@@ -80,5 +81,10 @@ select
     cast(first_accept.extend_days as {{ dbt.type_int() }}) as extend_days,
     first_accept.events
 from first_accept
-left join {{ ref('int_reference__windows') }} as windows on windows.window_id = first_accept.window_id
-left join {{ ref('int_reference__items') }} as items on items.item_code = first_accept.item_code
+-- the window's and the item's versions in force on the acceptance date (docs/rules.md#reference-versions)
+left join {{ ref('int_reference__window_versions') }} as windows
+    on windows.window_id = first_accept.window_id
+   and {{ version_in_force('windows', 'cast(first_accept.accepted_at as date)') }}
+left join {{ ref('int_reference__item_versions') }} as items
+    on items.item_code = first_accept.item_code
+   and {{ version_in_force('items', 'cast(first_accept.accepted_at as date)') }}

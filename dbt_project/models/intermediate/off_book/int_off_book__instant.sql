@@ -36,7 +36,8 @@ exempt as (
     from fast
     left join {{ ref('int_cases__events') }} as accepts
         on accepts.event_id = fast.accept_event_id and accepts.case_id = fast.case_id
-    left join {{ ref('int_reference__items') }} as items on items.item_code = fast.item_code
+    left join {{ ref('int_reference__item_versions') }} as items
+        on items.item_code = fast.item_code and {{ version_in_force('items', 'cast(fast.accepted_at as date)') }}
     where coalesce(accepts.approval_mode, items.approval_mode, 'standard') in ('commitment', 'tolerance')
 )
 

@@ -4,7 +4,7 @@
     means closed that kind of day. One row per window × day kind. -#}
 with windows as (
     select window_id, center_id
-    from {{ ref('stg_landing__windows') }}
+    from {{ ref('int_reference__windows') }}
 ),
 
 day_kinds as (

@@ -1,9 +1,6 @@
-{#- Items with the limit every timeliness rule uses (docs/rules.md#limit; 行政许可法 art. 42):
-    limit_days = promised_limit (承诺时限), or the legal_limit (法定时限) when no promise is given;
-    both missing → null (such cases get no deadline, no card and stay out of the rates).
-    limit_unit defaults to workday (行政许可法 counts 工作日). max_extension_days (延期上限), deliver_limit
-    (送达时限) and approval_mode (审批方式) are as delivered: a rule that reads them applies the
-    scoring file's default (docs/rules.md#timeliness-signals). -#}
+{#- Items as of the as-of date: per item_code the version in force on it (int_reference__item_versions,
+    docs/rules.md#reference-versions), the rows of dim_item. A rule about a case reads the version in
+    force on the case's acceptance date from int_reference__item_versions instead. -#}
 select
     item_code,
     item_name,
@@ -11,15 +8,12 @@ select
     item_kind,
     legal_limit,
     promised_limit,
-    coalesce(limit_unit, 'workday') as limit_unit,
-    cast(coalesce(promised_limit, legal_limit) as {{ dbt.type_int() }}) as limit_days,
-    case
-        when promised_limit is not null then 'promised'
-        when legal_limit is not null then 'legal'
-        else 'none'
-    end as limit_source,
+    limit_unit,
+    limit_days,
+    limit_source,
     fee_required,
-    cast(max_extension_days as {{ dbt.type_int() }}) as max_extension_days,
-    cast(deliver_limit as {{ dbt.type_int() }}) as deliver_limit,
+    max_extension_days,
+    deliver_limit,
     approval_mode
-from {{ ref('stg_landing__items') }}
+from {{ ref('int_reference__item_versions') }} as items
+where {{ version_in_force('items', as_of_date()) }}

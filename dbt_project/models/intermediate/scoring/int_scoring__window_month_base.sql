@@ -1,13 +1,16 @@
 {#- The counts behind every window-month indicator (docs/rules.md#window-month), one row per window × month
     from the first data month through the as-of month, for the windows open in that month
     (opened_on / closed_on of int_reference__windows, the rows of dim_window) plus any window with activity that month.
+    Its department and centre are those of the window's version in force on the month's first day
+    (int_reference__window_versions, docs/rules.md#reference-versions): a window moved to another
+    department keeps its earlier months in the old one.
     Each count is aligned to its own month: acceptance month (cases_accepted, off_book_cases,
     the OB_BACKFILL veto), completion month (timeliness, evaluation_rate), evaluation month
     (ratings), deadline month (rectification), flag month (video), legal deadline month
     (legal_overdue_cases), signal month (timeliness_signal_cases: distinct cases with a timeliness
     signal dated that month; docs/rules.md#timeliness-signals). -#}
 with windows as (
-    select window_id, department_id, center_id, opened_on, closed_on
+    select window_id, opened_on, closed_on
     from {{ ref('int_reference__windows') }}
 ),
 
@@ -160,8 +163,8 @@ spine as (
 select
     spine.month,
     spine.window_id,
-    windows.department_id,
-    windows.center_id,
+    window_version.department_id,
+    window_version.center_id,
     coalesce(accepted.cases_accepted, 0) as cases_accepted,
     coalesce(accepted.off_book_cases, 0) as off_book_cases,
     coalesce(completed.cases_completed, 0) as cases_completed,
@@ -187,7 +190,8 @@ select
     coalesce(legal_overdue.legal_overdue_cases, 0) as legal_overdue_cases,
     coalesce(timeliness_signalled.timeliness_signal_cases, 0) as timeliness_signal_cases
 from spine
-left join windows on windows.window_id = spine.window_id
+left join {{ ref('int_reference__window_versions') }} as window_version
+    on window_version.window_id = spine.window_id and {{ version_in_force('window_version', 'spine.month') }}
 left join accepted on accepted.window_id = spine.window_id and accepted.month = spine.month
 left join completed on completed.window_id = spine.window_id and completed.month = spine.month
 left join ratings on ratings.window_id = spine.window_id and ratings.month = spine.month

@@ -53,7 +53,8 @@ clocked as (
     inner join cases on cases.case_id = extends.case_id
     left join clock_start on clock_start.case_id = extends.case_id
     left join paused on paused.case_id = extends.case_id
-    left join {{ ref('int_reference__items') }} as items on items.item_code = cases.item_code
+    left join {{ ref('int_reference__item_versions') }} as items
+        on items.item_code = cases.item_code and {{ version_in_force('items', 'cases.accepted_date') }}
 ),
 
 dated as (

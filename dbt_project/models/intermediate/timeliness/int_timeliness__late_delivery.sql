@@ -6,7 +6,7 @@
     is open; once completed without a recorded delivery it is not flagged (many systems close
     cases without recording delivery). signal_date = the first working day past the limit. -#}
 with cases as (
-    select case_id, window_id, department_id, item_code, status
+    select case_id, window_id, department_id, item_code, accepted_date, status
     from {{ ref('int_cases__case_facts') }}
 ),
 
@@ -42,7 +42,8 @@ measured as (
         coalesce(items.deliver_limit, {{ var('deliver_limit_workdays') }}) as deliver_limit
     from delivered
     inner join cases on cases.case_id = delivered.case_id
-    left join {{ ref('int_reference__items') }} as items on items.item_code = cases.item_code
+    left join {{ ref('int_reference__item_versions') }} as items
+        on items.item_code = cases.item_code and {{ version_in_force('items', 'cases.accepted_date') }}
     where delivered.delivered_at is not null or cases.status = 'open'
 ),
 
