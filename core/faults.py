@@ -15,10 +15,16 @@ Steps by stage:
 - audit (windowwatch/audit/log.py, findings.py): audit.before_head (entry appended, HEAD not
   yet rewritten), audit.before_findings_parquet (finding logged, findings.parquet not yet
   rewritten)
+
+Disk-full points (`disk_full`): instead of a kill, the process gets the OSError (errno ENOSPC)
+a full disk gives, at that write — deterministic, without a small file system (root only):
+- publish.disk_full (windowwatch/snapshot_publish.py): the snapshot copy half written in
+  `published/.warehouse-<run>.duckdb.tmp`
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
@@ -37,8 +43,15 @@ STEPS = (
     "audit.before_head",
     "audit.before_findings_parquet",
 )
+DISK_FULL_STEPS = ("publish.disk_full",)
 
 
 def checkpoint(step: str) -> None:
     if settings().fault_at == step:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def disk_full(step: str, path: str | os.PathLike) -> None:
+    """Raise the error a full disk gives while writing `path`, when the fault point is `step`."""
+    if settings().fault_at == step:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))

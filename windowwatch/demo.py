@@ -64,7 +64,13 @@ def main(args) -> int:
     # Build as of the end of the generated period, so the demo looks the same on any day.
     as_of = end or today_local().isoformat()
     print(f"demo: running the daily pipeline through Airflow as of {as_of} …", flush=True)
-    rc, record = run_dag(h, str(feeds), as_of)
+    from windowwatch.run_lock import HomeBusy
+
+    try:
+        rc, record = run_dag(h, str(feeds), as_of)
+    except HomeBusy as exc:
+        print(f"windowwatch demo: {exc}", file=sys.stderr)
+        return 3
     if record is not None:
         print(format_summary(record))
     if rc or record is None or record["status"] == "failed":

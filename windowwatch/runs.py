@@ -227,12 +227,18 @@ def format_summary(record: dict) -> str:
             lines.append(f"unreadable delivery of {name} (reported, the rest landed): {u}")
         for u in s.get("deferred") or []:
             lines.append(f"warning: {name}: {u}")
+    for name, s in (record.get("steps") or {}).items():
+        for w in s.get("warnings") or []:
+            lines.append(f"warning: {name}: {w}")
     if record.get("failure"):
         f = record["failure"]
         lines.append(f"FAILED at {f['task']}: {f['reason']}")
         lines.append(f"the last published snapshot stays live: {record.get('live_snapshot') or '(none published yet)'}")
     if record.get("published"):
         lines.append(f"published: {record['published']}")
+    kept = (steps.get("publish") or {}).get("kept_live")
+    if kept:
+        lines.append(f"NOT PUBLISHED: {kept}")
     for gate, idx in (record.get("data_docs") or {}).items():
         if idx:
             lines.append(f"Data Docs ({gate}): {idx}")

@@ -6,6 +6,9 @@ DuckDB lets one process write or many read, never both. So dbt builds into the w
 1. opens the work file, CHECKPOINTs it (so the file alone holds every change), closes it;
 2. copies it to `published/.warehouse-<run>.duckdb.tmp`, fsyncs, and renames it to the
    immutable `published/warehouse-<run>.duckdb` (read-only, 0444);
+   Beside it, `published/warehouse-<run>.scoring.yaml`: the scoring file the snapshot was
+   computed with (its hash is the snapshot's `marts.run_config.scoring_hash`), which reports
+   and the rankings page use (SPEC §4.8);
 3. atomically replaces the pointer `published/CURRENT` (a temp file + os.replace), which
    `windowwatch.snapshot.current_snapshot` resolves;
 4. prunes snapshots beyond the newest `keep` that no pointer names.
@@ -17,6 +20,7 @@ ever opens a file that is being written.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -30,7 +34,7 @@ from core.atomic import fsync_dir
 from core.paths import Home
 from core.paths import home as default_home
 from core.settings import settings
-from windowwatch.snapshot import POINTER
+from windowwatch.snapshot import POINTER, SCORING_SUFFIX, scoring_copy, snapshot_scoring_hash
 
 SNAPSHOT_PREFIX = "warehouse-"
 SNAPSHOT_SUFFIX = ".duckdb"
@@ -93,27 +97,60 @@ def _copy_bytes(fin, fout) -> None:
 
 
 def _copy_durable(src: Path, dst: Path) -> None:
+    """Copy `src` to the immutable `dst` through a temp file beside it; on any error (a full
+    disk: ENOSPC) the temp file is removed and `dst` does not exist."""
     tmp = dst.with_name(f".{dst.name}.tmp")
     tmp.unlink(missing_ok=True)  # a killed publish may have left it read-only (0444)
-    with open(src, "rb") as fin, open(tmp, "wb") as fout:
-        _copy_bytes(fin, fout)
-        fout.flush()
-        os.fsync(fout.fileno())
-    if tmp.stat().st_size != src.stat().st_size:
-        raise PublishError(f"{src}: copied {tmp.stat().st_size} of {src.stat().st_size} bytes — is another process writing it?")
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, dst)
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            _copy_bytes(fin, fout)
+            faults.disk_full("publish.disk_full", tmp)
+            fout.flush()
+            os.fsync(fout.fileno())
+        if tmp.stat().st_size != src.stat().st_size:
+            raise PublishError(f"{src}: copied {tmp.stat().st_size} of {src.stat().st_size} bytes — is another process writing it?")
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, dst)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not exc.filename:  # name the file
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp)) from exc
+        raise
     fsync_dir(dst.parent)
 
 
 def write_pointer(published_dir: Path, name: str) -> None:
     tmp = published_dir / f".{POINTER}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, published_dir / POINTER)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, published_dir / POINTER)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(published_dir)
+
+
+def store_scoring(h: Home, snapshot: Path) -> Path | None:
+    """Keep the scoring file the snapshot was computed with beside it (`<snapshot>.scoring.yaml`,
+    read-only): the copy the build stored (`state/scoring-used.yaml`), checked against the hash
+    the snapshot holds (`marts.run_config.scoring_hash`). None for a snapshot without that hash."""
+    from core.config import load_scoring
+
+    recorded = snapshot_scoring_hash(snapshot)
+    if recorded is None:
+        return None
+    used = h.state / "scoring-used.yaml"
+    if not used.is_file() or load_scoring(used).content_hash() != recorded:
+        raise PublishError(
+            f"{used}: not the scoring file the warehouse was built with (its hash is {recorded}) — "
+            "another build ran in between? re-run `windowwatch run`"
+        )
+    dst = scoring_copy(snapshot)
+    _copy_durable(used, dst)
+    return dst
 
 
 def read_pointer(published_dir: Path) -> str | None:
@@ -136,7 +173,12 @@ def prune(published_dir: Path, keep: int = DEFAULT_KEEP) -> tuple[str, ...]:
         if p.name == current:
             continue
         p.unlink()
+        scoring_copy(p).unlink(missing_ok=True)
         removed.append(p.name)
+    kept = {p.name for p in published_dir.glob(f"{SNAPSHOT_PREFIX}*{SNAPSHOT_SUFFIX}")}
+    for orphan in published_dir.glob(f"{SNAPSHOT_PREFIX}*{SCORING_SUFFIX}"):  # its snapshot was never completed
+        if orphan.name.removesuffix(SCORING_SUFFIX) + SNAPSHOT_SUFFIX not in kept:
+            orphan.unlink(missing_ok=True)
     for stale in published_dir.glob(".*.tmp"):  # left by a publish that crashed mid-copy
         stale.unlink(missing_ok=True)
     return tuple(removed)
@@ -167,6 +209,7 @@ def publish(run_id: str, h: Home | None = None, work: Path | None = None, keep: 
         con.execute("select count(*) from information_schema.tables").fetchone()
     finally:
         con.close()
+    store_scoring(h, dst)
     faults.checkpoint("publish.after_copy")
     write_pointer(h.published, name)
     return Published(path=dst, previous=previous, pruned=prune(h.published, keep))

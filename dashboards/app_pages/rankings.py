@@ -8,6 +8,7 @@ from core.config import ConfigError, load_scoring
 from dashboards import common as c
 from dashboards import queries as q
 from dashboards.i18n import t
+from windowwatch.snapshot import scoring_copy
 
 ctx = c.ctx()
 st.title(t("rankings.title"))
@@ -15,8 +16,10 @@ path = c.require_snapshot()
 month = c.require_month(path)
 st.caption(t("overview.month", month=month.strftime("%Y-%m")))
 
+# the scoring file this snapshot was computed with (kept beside it at publish), not the one in force now
+kept = scoring_copy(path)
 try:
-    scoring = load_scoring()
+    scoring = load_scoring(kept if kept.is_file() else None)
 except ConfigError as exc:
     scoring = None
     st.error(str(exc))
@@ -85,4 +88,6 @@ c.chart(fig, "rk_breakdown", height=max(300, 28 * len(df) + 120))
 with st.expander(t("rankings.config")):
     if scoring:
         st.caption(t("rankings.config_hash", hash=scoring.content_hash()[:16]))
+        if not kept.is_file():
+            st.caption(t("rankings.config_current"))
         st.code(yaml.safe_dump(scoring.model_dump(mode="json"), allow_unicode=True, sort_keys=False), language="yaml")

@@ -47,3 +47,22 @@ def corrupt_inbox(inbox: Path) -> Path:
                [("X1", "C90", "accept", "2099-11-03 09:30:00", "W01", "WD5"),
                 ("X2", "C90", "complete", "2099-11-04 09:30:00", "W01", "WD5")])
     return inbox
+
+
+def negative_extension_inbox(inbox: Path) -> Path:
+    """A new delivery with two `extend` rows of extend_days=-30 (issue 21, finding 1): parseable,
+    so it lands, and the raw gate's range check (extend_days >= 0) rejects it."""
+    _write_csv(inbox / "transactions" / "2025-10-extensions.csv",
+               ["event_id", "case_id", "event_type", "event_time", "window_id", "item_code", "extend_days"],
+               [("E5x", "C5", "extend", "2025-10-16 10:00:00", "W01", "WD5", -30),
+                ("E6x", "C6", "extend", "2025-10-17 10:00:00", "W02", "WD5", -30)])
+    return inbox
+
+
+def run_env(monkeypatch) -> None:
+    """What `windowwatch run` in a test needs: the default SQLite metadata DB under the test's
+    WINDOWWATCH_HOME, short retry delays."""
+    monkeypatch.delenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", raising=False)
+    monkeypatch.delenv("WINDOWWATCH_WAREHOUSE", raising=False)
+    monkeypatch.setenv("WINDOWWATCH_SOURCE_RETRY_DELAY_S", "1")
+    monkeypatch.setenv("WINDOWWATCH_SOURCE_RETRIES", "0")

@@ -20,7 +20,7 @@ import duckdb
 from core.config import load_scoring
 from core.paths import Home
 from windowwatch.audit.hashing import H, canonical_json
-from windowwatch.snapshot import current_snapshot
+from windowwatch.snapshot import current_snapshot, scoring_copy
 
 
 class ReportError(RuntimeError):
@@ -64,6 +64,14 @@ def _columns(con, table: str) -> list[str]:
 def month_start(month: str) -> dt.date:
     y, m = (int(x) for x in month.split("-"))
     return dt.date(y, m, 1)
+
+
+def snapshot_scoring_file(snapshot: Path) -> Path | None:
+    """The scoring file the snapshot was computed with (kept beside it at publish), else None:
+    the file in force (a snapshot published before copies were kept; `publish_month` checks its
+    hash against the snapshot's)."""
+    copy = scoring_copy(snapshot)
+    return copy if copy.is_file() else None
 
 
 def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[str, Any], Path]:
@@ -111,7 +119,7 @@ def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[
         con.close()
     for r in departments:
         r.setdefault("department_name", None)
-    scoring = load_scoring()
+    scoring = load_scoring(snapshot_scoring_file(path))
     content = {
         "month": month,
         "windows": windows,

@@ -1,7 +1,7 @@
 """`windowwatch report publish --month YYYY-MM` (docs/rules.md): versioned, immutable publications.
 
 A version lives in `$WINDOWWATCH_HOME/reports/YYYY-MM/vN/`: data.json (the frozen content;
-H(canonical JSON of it) is the content hash), scoring.yaml (the file in force, verbatim),
+H(canonical JSON of it) is the content hash), scoring.yaml (the file the snapshot was computed with, verbatim; a different file in force is refused),
 manifest.json (content hash, created_at/by, snapshot file and sha256, data watermark, file
 hashes), changes.json/.md against v(N−1), ranking.{html,pdf,xlsx}. It is assembled in a
 temporary directory and renamed into place under a lock, so a version is either complete or
@@ -39,9 +39,9 @@ from core.settings import settings
 from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.log import AuditLog, LogError, current_user, now_local
 from windowwatch.reports.changes import diff, to_markdown
-from windowwatch.reports.data import ReportError, content_hash, read_month
+from windowwatch.reports.data import ReportError, content_hash, read_month, snapshot_scoring_file
 from windowwatch.reports.render import context, render_html, write_pdf, write_ranking_xlsx
-from windowwatch.snapshot import NoSnapshot
+from windowwatch.snapshot import NoSnapshot, snapshot_scoring_hash
 
 VERSION_DIR = re.compile(r"^v(\d+)$")
 
@@ -121,11 +121,33 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def check_scoring(snapshot: Path) -> Path:
+    """The scoring file to publish with: the one the snapshot was computed with (SPEC §4.8).
+
+    Refuses (ReportError, naming both hashes) when the scoring file in force differs from the
+    snapshot's: the rules printed with a ranking must be the ones it was computed with."""
+    current_file = Path(settings().scoring or DEFAULT_SCORING)
+    current_hash = load_scoring(current_file).content_hash()
+    recorded = snapshot_scoring_hash(snapshot)
+    kept = snapshot_scoring_file(snapshot)
+    if recorded is None:  # a snapshot that records no hash: the file in force is all we have
+        return kept or current_file
+    if current_hash != recorded:
+        raise ReportError(
+            f"the scoring file in force {current_file} (sha256 {current_hash}) is not the one snapshot "
+            f"{snapshot.name} was computed with (sha256 {recorded}): publishing refuses a different file. "
+            f"Restore that file{f' (a copy is kept at {kept})' if kept else ''}, or run `windowwatch run` with "
+            "the new one first and publish from its snapshot"
+        )
+    return kept or current_file
+
+
 def publish_month(month: str, home: Home | str | Path | None = None) -> PublishResult:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise ReportError(f"month {month!r}: expected YYYY-MM")
     h = _home(home)
     content, watermark, snapshot_path = read_month(month, h)
+    scoring_file = check_scoring(snapshot_path)
     chash = content_hash(content)
     month_dir = h.reports / month
     with _month_lock(month_dir):
@@ -147,7 +169,6 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             prev = (last, json.loads((month_dir / f"v{last}" / "data.json").read_text(encoding="utf-8")))
         version = (existing[-1] + 1) if existing else 1
         changes = diff(prev[1], content, prev[0]) if prev else None
-        scoring_file = Path(settings().scoring or DEFAULT_SCORING)
         manifest = {
             "month": month,
             "version": version,
@@ -156,7 +177,7 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             "created_by": current_user(),
             "snapshot": {"file": snapshot_path.name, "sha256": file_sha256(snapshot_path)},
             "watermark": watermark,
-            "scoring_hash": load_scoring(scoring_file).content_hash(),
+            "scoring_hash": load_scoring(scoring_file).content_hash(),  # the snapshot's (check_scoring)
             "previous": {"version": prev[0], "content_hash": json.loads(
                 (month_dir / f"v{prev[0]}" / "manifest.json").read_text(encoding="utf-8"))["content_hash"]} if prev else None,
             "windows": len(content["windows"]),
