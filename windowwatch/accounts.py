@@ -6,8 +6,13 @@ inspector_id it is in the 名录库 (inspectors feed): on the audit page it may 
 findings on the sampled cases the draw assigned to that inspector, and on no other. Failed logins are counted per name in
 `state/login_failures.json` so that a lock-out survives a restart of the dashboards.
 
+v2 roles (SPEC §8): manager 管理办公室 (statistics, read-only on supervision) and department
+部门联络员, bound to one department_id (acts only on its department's supervision items). Any
+account may carry an e-mail address: the supervision outbox mails it (windowwatch/supervision/notify.py).
+
     users:
       wang.inspector: {role: inspector, inspector_id: K01, password_hash: "$argon2id$...", created_at: "..."}
+      li.gaj: {role: department, department_id: D01, email: li@gaj.example, password_hash: "$argon2id$...", ...}
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from core.paths import Home
 from core.paths import home as default_home
 from core.settings import settings
 
-ROLES = ("inspector", "auditor", "viewer")
+ROLES = ("inspector", "auditor", "viewer", "manager", "department")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 
@@ -48,6 +54,7 @@ class Account:
     name: str
     role: str
     inspector_id: str | None = None  # the account's entry in the inspectors feed (inspectors only)
+    department_id: str | None = None  # the department a department liaison is bound to (department only)
 
 
 def load_accounts(h: Home | None = None) -> dict[str, dict]:
@@ -67,10 +74,14 @@ def load_accounts(h: Home | None = None) -> dict[str, dict]:
         if entry.get("inspector_id") is not None and entry["role"] != "inspector":
             raise AccountError(f"{path}: user {name!r}: only an inspector account may carry an inspector_id; "
                                "remove it or re-add the user with --role inspector")
+        if (entry["role"] == "department") != bool(entry.get("department_id")):
+            raise AccountError(f"{path}: user {name!r}: a department account needs its department_id, and only a "
+                               "department account may carry one; re-add the user with --role department --department-id D")
     return users
 
 
-def add_user(name: str, role: str, password: str, h: Home | None = None, inspector_id: str | None = None) -> bool:
+def add_user(name: str, role: str, password: str, h: Home | None = None, inspector_id: str | None = None,
+             department_id: str | None = None, email: str | None = None) -> bool:
     """Add or reset an account; returns True when it already existed."""
     h = h or default_home()
     if not NAME_RE.match(name):
@@ -79,6 +90,12 @@ def add_user(name: str, role: str, password: str, h: Home | None = None, inspect
         raise AccountError(f"role {role!r}: must be one of {', '.join(ROLES)}")
     if inspector_id is not None and (role != "inspector" or not NAME_RE.match(inspector_id)):
         raise AccountError(f"--inspector-id {inspector_id!r}: only for --role inspector, an id of the inspectors feed")
+    if role == "department" and not (department_id and NAME_RE.match(department_id)):
+        raise AccountError("--role department needs --department-id D: the department the liaison answers for")
+    if department_id is not None and role != "department":
+        raise AccountError(f"--department-id {department_id!r}: only for --role department")
+    if email is not None and not EMAIL_RE.match(email):
+        raise AccountError(f"--email {email!r}: not an e-mail address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
     users = load_accounts(h)
@@ -88,6 +105,8 @@ def add_user(name: str, role: str, password: str, h: Home | None = None, inspect
         "password_hash": _hasher.hash(password),
         "created_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         **({"inspector_id": inspector_id} if inspector_id else {}),
+        **({"department_id": department_id} if department_id else {}),
+        **({"email": email} if email else {}),
     }
     # hashes are still secrets worth guarding: 0600
     atomic.write_text(h.accounts, yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True), mode=0o600)
@@ -199,7 +218,8 @@ def verify(name: str, password: str, h: Home | None = None) -> Account | None:
         return None
     if not _accept_success(name, h):
         return None
-    return Account(name=name, role=entry["role"], inspector_id=entry.get("inspector_id"))
+    return Account(name=name, role=entry["role"], inspector_id=entry.get("inspector_id"),
+                   department_id=entry.get("department_id"))
 
 
 def ensure_demo_user(h: Home | None = None) -> tuple[str, str] | None:
@@ -234,7 +254,8 @@ def add_main(args) -> int:
     h = default_home()
     try:
         password = _read_password(args.password_stdin)
-        existed = add_user(args.name, args.role, password, h, inspector_id=getattr(args, "inspector_id", None))
+        existed = add_user(args.name, args.role, password, h, inspector_id=getattr(args, "inspector_id", None),
+                           department_id=getattr(args, "department_id", None), email=getattr(args, "email", None))
     except AccountError as exc:
         print(f"windowwatch users add: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,14 @@
+"""Supervision workflow 督办 (SPEC §4.11, docs/architecture.md#supervision).
+
+A supervision item (督办件) is one thing an inspector must see through: opened by
+`windowwatch supervise sync` from the published snapshot's triggers, walked through its states by
+people (`supervise act`), escalated by working days, kept for good with every transition.
+
+    model.py      the tables (SQLAlchemy Core) and the states, actions and roles
+    store.py      the engine (SQLite WAL or PostgreSQL), migrations on start (migrations/)
+    workflow.py   the transitions: role checks, optimistic concurrency, audit log, outbox
+    calendar.py   working days from the published snapshot's marts.dim_date
+    sync.py       the triggers of the snapshot -> items (set-based), escalation, sending
+    notify.py     the outbox and its e-mail delivery (WINDOWWATCH_SMTP_URL)
+    cli.py        `windowwatch supervise sync|list|act`
+"""
