@@ -60,10 +60,15 @@ class Settings(BaseSettings):
     ingest_workers: str = Field("auto", description="ingest staging worker processes: `auto`, `0` (in the main process) or a number")
     ingest_worker_threads: Literal["default"] | None = Field(None, description="`default`: leave a staging worker's polars/DuckDB thread pools at their defaults (for measuring)")
     ingest_duckdb_threads: int = Field(2, ge=1, description="DuckDB threads per ingest connection (a worker gets cores // workers)")
+    ingest_worker_memory_mb: int | None = Field(None, ge=0, description="address space (MiB) an ingest staging worker may use; a delivery that needs more is refused by name and the rest lands (default: 3/4 of the machine's memory shared by the workers; `0`: no limit)")
     bench_seed: int = Field(1, description="seed of the feeds `windowwatch bench` generates")
 
     # -- audit
     audit_commit_min_minutes: float = Field(30, ge=0, description="minutes a plan's commit must precede its draw (`audit draw` refuses sooner; 0, the demo's and tests' value, lets a draw commit its plan itself)")
+
+    # -- supervision (督办, docs/architecture.md#supervision)
+    supervision_url: str | None = Field(None, description="SQLAlchemy URL of the supervision store, e.g. `postgresql+psycopg://user:pw@host/db` (default: SQLite `$WINDOWWATCH_HOME/supervision.sqlite`, WAL)")
+    smtp_url: str | None = Field(None, description="`smtp://host:port` (optionally `smtp://user:password@host:port`) through which the supervision outbox is e-mailed (default: messages stay in the outbox, shown on the 督办 page)")
 
     # -- dashboards
     session_minutes: float = Field(30, ge=0, description="a dashboard session ends after this many minutes without activity")
@@ -72,7 +77,7 @@ class Settings(BaseSettings):
     login_lock_minutes: float = Field(15, gt=0, description="how long a locked account stays locked (minutes)")
 
     # -- tests
-    fault_at: str | None = Field(None, description="tests only: the fault point at which the process kills itself (core/faults.py)")
+    fault_at: str | None = Field(None, description="tests only: the fault point at which the process kills itself, or at a disk-full point gets ENOSPC (core/faults.py)")
 
 
 def env_name(field: str) -> str:

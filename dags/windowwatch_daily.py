@@ -1,5 +1,5 @@
 """WindowWatch daily pipeline (docs/architecture.md): ingest every source → GE raw gate → dbt build →
-GE marts gate → publish → run summary.
+GE marts gate → publish → supervise sync (督办 items from the published triggers) → run summary.
 
 Thin on purpose: every task calls one `windowwatch.pipeline.step_*` function. One ingest task
 per configured source (dynamic task mapping) with retries and exponential back-off, so one
@@ -15,7 +15,8 @@ with no inbox (no `path:` and no conf feeds) fails the run at once, without retr
 (docs/operations.md#running-under-a-real-scheduler-airflow).
 
 conf / params: feeds (the inbox folder of files sources), as_of (YYYY-MM-DD, default: the
-run's logical date in Asia/Shanghai).
+run's logical date in Asia/Shanghai), allow_older (publish even when as_of is older than the
+live snapshot's; without it such a run builds and gates and the live snapshot stays).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def _record_failure(context) -> None:
     params={
         "feeds": Param(None, type=["null", "string"], description="inbox folder of files sources"),
         "as_of": Param(None, type=["null", "string"], description="build as of this date (YYYY-MM-DD)"),
+        "allow_older": Param(False, type=["null", "boolean"],
+                             description="publish even when as_of is older than the live snapshot's"),
     },
     tags=["windowwatch"],
     doc_md=__doc__,
@@ -129,6 +132,12 @@ def windowwatch_daily():
 
         return step_publish(_home(), _run_id())
 
+    @task
+    def supervise_sync() -> dict:
+        from windowwatch.pipeline import step_supervise_sync
+
+        return step_supervise_sync(_home(), _run_id())
+
     @task(trigger_rule="all_done")
     def run_summary() -> None:
         from windowwatch.pipeline import step_summary
@@ -142,7 +151,7 @@ def windowwatch_daily():
     landed = ingest.expand(source=sources)
     gate = raw_gate()
     landed >> gate
-    gate >> dbt_build() >> marts_gate() >> publish() >> run_summary()
+    gate >> dbt_build() >> marts_gate() >> publish() >> supervise_sync() >> run_summary()
 
 
 windowwatch_daily()

@@ -26,17 +26,17 @@ HERE = Path(__file__).resolve().parent
 
 # page key, file, icon, roles that may open it
 PAGES = [
-    ("overview", "overview.py", ":material/dashboard:", ("inspector", "auditor")),
-    ("rankings", "rankings.py", ":material/military_tech:", ("inspector", "auditor")),
+    ("overview", "overview.py", ":material/dashboard:", ("inspector", "auditor", "manager")),
+    ("rankings", "rankings.py", ":material/military_tech:", ("inspector", "auditor", "manager")),
     ("timeliness", "timeliness.py", ":material/timer:", ("inspector", "auditor")),
     ("offbook", "offbook.py", ":material/sync_problem:", ("inspector", "auditor")),
     ("satisfaction", "satisfaction.py", ":material/sentiment_satisfied:", ("inspector", "auditor")),
     ("video", "video.py", ":material/videocam:", ("inspector", "auditor")),
     ("audit", "audit.py", ":material/casino:", ("inspector", "auditor")),
-    ("reports", "reports.py", ":material/description:", ("inspector", "auditor", "viewer")),
+    ("reports", "reports.py", ":material/description:", ("inspector", "auditor", "viewer", "manager", "department")),
     ("window", "window_detail.py", ":material/storefront:", ("inspector", "auditor")),
     ("case", "case_detail.py", ":material/timeline:", ("inspector", "auditor")),
-    ("hall", "hall.py", ":material/tv:", ("inspector", "auditor")),
+    ("hall", "hall.py", ":material/tv:", ("inspector", "auditor", "manager")),
 ]
 
 
@@ -100,7 +100,7 @@ def main() -> None:
         if st.button(t("app.logout"), key="logout"):
             auth.logout(h)
             st.rerun()
-    filters = common.sidebar_filters(snapshot) if user["role"] != "viewer" else common.q.Filters()
+    filters = common.sidebar_filters(snapshot) if user["role"] not in ("viewer", "department") else common.q.Filters()
     st.sidebar.caption(t("app.snapshot", name=common.snapshot_label(snapshot)))
     st.session_state["_ctx"] = common.Ctx(
         home=h, snapshot=snapshot, snapshot_error=error, filters=filters, user=user["name"], role=user["role"],

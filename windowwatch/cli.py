@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the daily pipeline, through Airflow")
     run.add_argument("--feeds", help="the inbox folder for files sources")
     run.add_argument("--as-of", type=_date, default=None)
+    run.add_argument("--allow-older", action="store_true",
+                     help="publish even when the as-of date is older than the live snapshot's (else the run builds and "
+                     "gates, and the live snapshot stays)")
 
     serve = sub.add_parser("serve", help="the dashboards")
     serve.add_argument("--port", type=int, default=8501)
@@ -65,10 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     ua = users_sub.add_parser("add", help="add or reset an account")
     ua.add_argument("name")
-    ua.add_argument("--role", choices=["inspector", "auditor", "viewer"], required=True)
+    ua.add_argument("--role", choices=["inspector", "auditor", "viewer", "manager", "department"], required=True)
     ua.add_argument("--password-stdin", action="store_true")
     ua.add_argument("--inspector-id", help="inspectors only: the account's id in the inspectors feed (may record "
                     "findings on the audit cases assigned to it)")
+    ua.add_argument("--department-id", help="department (部门联络员) only, and required: the department the account "
+                    "answers for")
+    ua.add_argument("--email", help="where the supervision outbox mails this account (WINDOWWATCH_SMTP_URL)")
 
     rep = sub.add_parser("report", help="monthly ranking publication")
     rep_sub = rep.add_subparsers(dest="report_command", required=True, metavar="ACTION")
@@ -113,6 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
     cy.add_argument("file", help="the notice as YAML: year, holidays (name, from, to), makeup_workdays")
     cy.add_argument("--out", help="the inbox to deliver to (default: the files source's `path:`)")
     cy.add_argument("--force", action="store_true", help="override a year of the official calendar, or replace a delivered file")
+
+    sup = sub.add_parser("supervise", help="supervision workflow 督办: items opened from the snapshot's triggers")
+    sup_sub = sup.add_subparsers(dest="supervise_command", required=True, metavar="ACTION")
+    sup_sub.add_parser("sync", help="open items for the published snapshot's triggers, mark cleared ones, escalate "
+                       "overdue ones, send the outbox")
+    sup_sub.add_parser("send", help="e-mail the outbox now (WINDOWWATCH_SMTP_URL)")
+    sl = sup_sub.add_parser("list", help="list supervision items")
+    sl.add_argument("--state", help="open, notified, acknowledged, rectified, closed or escalated")
+    sl.add_argument("--department", help="only this department_id")
+    sl.add_argument("--json", action="store_true", help="a JSON array of {item_id, kind, subject_id, rule, state, "
+                    "department_id, window_id, opened_at, reply_by, version}")
+    sa_ = sup_sub.add_parser("act", help="take an action on an item (the role checks of the dashboards)")
+    sa_.add_argument("item", type=int)
+    sa_.add_argument("--action", required=True, choices=["notify", "acknowledge", "rectify", "close", "escalate", "reopen"])
+    sa_.add_argument("--user", required=True, help="the account acting (its role and department are checked)")
+    sa_.add_argument("--note", required=True)
+    sa_.add_argument("--reason", help="close: rectified (整改到位) | handled (已处理) | false_alarm (误报)")
+    sa_.add_argument("--expect-version", type=int, help="refuse when the item is no longer at this version (someone "
+                     "acted on it since you looked)")
+
+    qua = sub.add_parser("quarantine", help="take back what landed")
+    qua_sub = qua.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
+    qd = qua_sub.add_parser("delivery", help="take a landed delivery back: out of the gates, the build and the "
+                            "published data, recorded with who, when and why (the audit log)")
+    qd.add_argument("id", help="the delivery's content id (or a unique prefix of 8+ characters), as the raw gate's "
+                    "failure names it")
+    qd.add_argument("--user", required=True, help="who takes it back")
+    qd.add_argument("--reason", required=True, help="why (recorded with the delivery and in the audit log)")
 
     pii = sub.add_parser("pii", help="the applicant-data (PII) key")
     pii_sub = pii.add_subparsers(dest="pii_command", required=True, metavar="ACTION")
@@ -189,6 +223,17 @@ def _pii_rotate(args):
     return rotate_main(args)
 
 
+def _quarantine_delivery(args):
+    from windowwatch.deliveries import quarantine_main
+    return quarantine_main(args)
+
+
+def _supervise(args):
+    from windowwatch.supervision import cli
+    return {"sync": cli.sync_main, "send": cli.send_main, "list": cli.list_main,
+            "act": cli.act_main}[args.supervise_command](args)
+
+
 def _bench(args):
     from windowwatch.bench import main
     return main(args)
@@ -209,11 +254,14 @@ HANDLERS = {
     **{f"calendar {action}": _calendar for action in ("status", "add-year")},
     "bench": _bench,
     "pii rotate": _pii_rotate,
+    "quarantine delivery": _quarantine_delivery,
+    **{f"supervise {action}": _supervise for action in ("sync", "send", "list", "act")},
 }
 
 
 def _command_key(args: argparse.Namespace) -> str:
-    for attr in ("users_command", "report_command", "audit_command", "calendar_command", "pii_command"):
+    for attr in ("users_command", "report_command", "audit_command", "calendar_command", "pii_command",
+                 "quarantine_command", "supervise_command"):
         action = getattr(args, attr, None)
         if action:
             return f"{args.command} {action}"

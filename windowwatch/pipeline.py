@@ -21,6 +21,7 @@ from pathlib import Path
 from core.localtime import today_local
 from core.paths import REPO_ROOT, Home
 from core.settings import settings
+from windowwatch import deliveries
 from windowwatch.runs import RunRecord, format_summary, latest
 
 DAG_ID = "windowwatch_daily"
@@ -79,10 +80,18 @@ def step_list_sources(home: Home, run_id: str, conf: dict, dag_id: str = DAG_ID)
         as_of=conf.get("as_of"),
         feeds=conf.get("feeds"),
         invocation=conf.get("invocation"),
+        allow_older=bool(conf.get("allow_older")),
         started_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         started_epoch=time.time(),
     )
     with rec.step("list_sources") as out:
+        if not settings().run_cli:
+            # under a scheduler: a `windowwatch run` (or a take-back) holding the home would be
+            # corrupted by this run (windowwatch/run_lock.py); `windowwatch run`'s own tasks skip
+            # this — their parent holds the lock
+            from windowwatch.run_lock import check_free
+
+            check_free(home)
         sources = load_sources().sources
         names = [s.name for s in sources]
         if not names:
@@ -160,18 +169,37 @@ def step_raw_gate(home: Home, run_id: str) -> dict:
         ok = [k for k, v in sources.items() if v.get("status") == "succeeded"]
         if sources and not ok:
             raise GateFailed(f"every source failed ({', '.join(k.split('.', 1)[1] for k in sources)}): nothing to build on")
-        files = landed_this_run(home, rec)
+        # Every landed delivery whose gate has not passed, not only this run's: a delivery a
+        # critical expectation rejected is gated again until it passes or is taken back.
+        gated = deliveries.ungated(home)
+        files = sorted(f for fs in gated.values() for f in fs)
         gate = check_raw(files, home.landing, home.data_docs / "raw", batch_dir=rec.dir)
         _store_gate(rec, gate)
-        out["counts"] = {"files": len(files), "expectations": gate.expectations, "critical_failures": len(gate.critical), "warnings": len(gate.warnings)}
+        failed_feeds = {f.suite.split(".")[1] for f in gate.critical if f.suite.count(".") >= 2}
+        if gate.critical and not failed_feeds:  # a failure not tied to one feed: nothing passed
+            failed_feeds = {deliveries.feed_of(home, fs) for fs in gated.values()}
+        rejected = deliveries.describe(home, gated, failed_feeds)  # before the verdicts: "failed before" or not
+        deliveries.record_gate(home, run_id, gated, failed_feeds, dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+        this_run = set(landed_this_run(home, rec))
+        out["counts"] = {"files": len(files), "deliveries": len(gated),
+                         "earlier_deliveries": sum(1 for fs in gated.values() if not this_run & set(fs)),
+                         "expectations": gate.expectations, "critical_failures": len(gate.critical), "warnings": len(gate.warnings)}
         out["data_docs_index"] = gate.data_docs_index
         out["failures"] = [f.line() for f in gate.failures]
+        out["deliveries_not_passed"] = [p.content_id for p in rejected]
         print(gate.summary())
         if not gate.success:
+            listed = "\n".join(
+                f"  delivery {p.content_id} ({p.feed}, {p.source or 'source unknown'}; "
+                f"{'failed before' if p.status == deliveries.FAILED else 'first gated now'})" for p in rejected[:20]
+            ) + (f"\n  … and {len(rejected) - 20} more (run record: raw_gate.deliveries_not_passed)" if len(rejected) > 20 else "")
             raise GateFailed(
                 "raw data failed critical expectations — the run stops before dbt and the last published snapshot "
-                "stays live. Fix the source feeds named below (or their delivery) and re-run:\n"
+                "stays live, and every later run gates these deliveries again until they pass. Fix the source feeds "
+                "named below and deliver a correction, or take a delivery back with "
+                "`windowwatch quarantine delivery ID --user NAME --reason TEXT`:\n"
                 + "\n".join(f.line() for f in gate.critical)
+                + ("\ndeliveries not passed:\n" + listed if listed else "")
             )
     return out["counts"]
 
@@ -196,6 +224,12 @@ def step_build(home: Home, run_id: str, as_of: str | None) -> dict:
         print(result.summary())
         if not result.success:
             raise RuntimeError(f"dbt build failed — the last published snapshot stays live:\n{result.summary()[:3000]}")
+        # SPEC §3: a reference delivery without valid_from that changes published months is said (a warning)
+        from windowwatch.reference_changes import check as reference_changes
+
+        out["warnings"] = reference_changes(home, result.warehouse)
+        for line in out["warnings"]:
+            print(f"warning: {line}")
     return out["counts"]
 
 
@@ -219,16 +253,74 @@ def step_marts_gate(home: Home, run_id: str) -> dict:
     return out["counts"]
 
 
-def step_publish(home: Home, run_id: str) -> str:
+class DiskFull(RuntimeError):
+    """A write failed for want of space (ENOSPC): one line naming the path."""
+
+
+def live_as_of(home: Home) -> str | None:
+    """The as-of date of the live snapshot (its `marts.run_config`), None without one."""
+    from windowwatch.snapshot import NoSnapshot, current_snapshot, run_config
+
+    try:
+        value = run_config(current_snapshot(home)).get("as_of_date")
+    except NoSnapshot:
+        return None
+    return str(value)[:10] if value is not None else None
+
+
+def step_publish(home: Home, run_id: str) -> str | None:
+    """Publish the build, unless its as-of date is older than the live snapshot's and the run
+    was not given `--allow-older` (then it built and gated, and the live snapshot stays)."""
+    import errno
+
     from windowwatch.snapshot_publish import publish
 
     rec = RunRecord(home, run_id)
+    meta = rec.meta()
     with rec.step("publish") as out:
-        res = publish(run_id, home)
+        as_of, live = meta.get("as_of"), live_as_of(home)
+        if as_of and live and as_of < live and not meta.get("allow_older"):
+            out["kept_live"] = (
+                f"as of {as_of} is older than the live snapshot's {live}: built and gated, not published — "
+                "the live snapshot stays (run with --allow-older to replace it)"
+            )
+            out["counts"] = {"published": 0}
+            print(out["kept_live"])
+            return None
+        try:
+            res = publish(run_id, home)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            raise DiskFull(
+                f"no space left on device writing {exc.filename or home.published}: free space on that disk and "
+                "re-run — nothing was published, the last snapshot stays live"
+            ) from None
         out["snapshot"] = res.path.name
         out["previous"] = res.previous
         out["counts"] = {"bytes": res.path.stat().st_size, "pruned": len(res.pruned)}
     return res.path.name
+
+
+def step_supervise_sync(home: Home, run_id: str) -> dict:
+    """After publish: open supervision items for the live snapshot's triggers, mark cleared ones,
+    escalate overdue ones, send the outbox (windowwatch/supervision/sync.py). Not a critical step:
+    a failure is recorded and shown, the snapshot stays published, and the next sync catches up."""
+    from windowwatch.supervision.store import open_store
+    from windowwatch.supervision.sync import sync
+
+    rec = RunRecord(home, run_id)
+    with rec.step("supervise_sync") as out:
+        store = open_store(home)
+        try:
+            res = sync(store)
+        finally:
+            store.dispose()
+        out["snapshot"] = res.snapshot
+        out["counts"] = res.counts()
+        if res.skipped:
+            out["warnings"] = [f"trigger skipped — {s}" for s in res.skipped if "switched off" not in s]
+    return out["counts"]
 
 
 def step_summary(home: Home, run_id: str) -> dict:
@@ -349,23 +441,32 @@ def _redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
-def run_dag(home: Home, feeds: str | None, as_of: str, stream: bool = True) -> tuple[int, dict | None]:
-    """Run the daily DAG once through Airflow; returns (exit code, run record)."""
+def run_dag(home: Home, feeds: str | None, as_of: str, stream: bool = True,
+            allow_older: bool = False) -> tuple[int, dict | None]:
+    """Run the daily DAG once through Airflow; returns (exit code, run record).
+
+    Holds the home for the whole run (windowwatch/run_lock.py): raises HomeBusy at once, before
+    touching anything, when another run holds it. The Airflow child and its tasks run under
+    this process's lock and never take it themselves."""
+    from windowwatch.run_lock import hold
+
     home.ensure()
-    env = airflow_env(home)
-    log = home.airflow_home / "logs" / f"windowwatch-run-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    ensure_airflow(home, env, log)
-    env["WINDOWWATCH_RUN_CLI"] = "1"
     invocation = uuid.uuid4().hex
-    conf = {"feeds": str(Path(feeds).resolve()) if feeds else None, "as_of": as_of, "invocation": invocation}
-    rc = _run_airflow(["dags", "test", DAG_ID, as_of, "--conf", json.dumps(conf)], env, log, stream=stream)
-    record = latest(home)
-    if record and record.get("invocation") == invocation:
-        if record.get("status") == "running":  # the summary task never ran: finish the record
-            record = RunRecord(home, record["run_id"]).assemble(final=True)
-    else:
-        record = None
+    with hold(home, what="windowwatch run", as_of=as_of, invocation=invocation):
+        env = airflow_env(home)
+        log = home.airflow_home / "logs" / f"windowwatch-run-{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        ensure_airflow(home, env, log)
+        env["WINDOWWATCH_RUN_CLI"] = "1"
+        conf = {"feeds": str(Path(feeds).resolve()) if feeds else None, "as_of": as_of, "invocation": invocation,
+                "allow_older": allow_older}
+        rc = _run_airflow(["dags", "test", DAG_ID, as_of, "--conf", json.dumps(conf)], env, log, stream=stream)
+        record = latest(home)
+        if record and record.get("invocation") == invocation:
+            if record.get("status") == "running":  # the summary task never ran: finish the record
+                record = RunRecord(home, record["run_id"]).assemble(final=True)
+        else:
+            record = None
     return rc, record
 
 
@@ -376,8 +477,22 @@ def run_main(args) -> int:
     if feeds and not Path(feeds).is_dir():
         print(f"windowwatch run: --feeds {feeds}: no such folder (it should hold one sub-folder per feed)", file=sys.stderr)
         return 2
+    import errno
+
+    from windowwatch.run_lock import HomeBusy
+
     started = time.monotonic()
-    rc, record = run_dag(home, feeds, as_of)
+    try:
+        rc, record = run_dag(home, feeds, as_of, allow_older=bool(getattr(args, "allow_older", False)))
+    except HomeBusy as exc:
+        print(f"windowwatch run: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        print(f"windowwatch run: no space left on device writing {exc.filename or home.root}: free space on that disk "
+              "and re-run (the last published snapshot stays live)", file=sys.stderr)
+        return 1
     wall = time.monotonic() - started
     print()
     if record is None:
@@ -393,4 +508,7 @@ def run_main(args) -> int:
         return rc or 1
     if record["status"] == "partial":
         print("windowwatch run: some sources failed (see above); the others were published.", file=sys.stderr)
+    kept = ((record.get("steps") or {}).get("publish") or {}).get("kept_live")
+    if kept:
+        print(f"windowwatch run: {kept}", file=sys.stderr)
     return rc

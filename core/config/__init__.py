@@ -42,6 +42,8 @@ class SourceOptions(_Strict):
     max_delivery_bytes: int = Field(1 << 30, gt=0)
     # per feed: {source column: contract column}; files sources key it by feed name
     column_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # files: per feed, the XLSX sheets to read (default: every sheet of a workbook, each a delivery)
+    sheets: dict[str, list[str]] = Field(default_factory=dict)
     # numeric ratings are accepted only when this is declared (the feed contract, core/feeds.py)
     rating_direction: RatingDirection | None = None
     watermark_column: str | None = None  # sql: incremental column
@@ -59,6 +61,11 @@ class SourceOptions(_Strict):
             for src, dst in mapping.items():
                 if dst not in FEEDS[feed].by_name:
                     raise ValueError(f"column_mapping.{feed}.{src}: {dst!r} is not a column of {feed}")
+        for feed, names in self.sheets.items():
+            if feed not in FEEDS:
+                raise ValueError(f"sheets: unknown feed {feed!r} (known: {', '.join(FEEDS)})")
+            if not names:
+                raise ValueError(f"sheets.{feed}: name at least one sheet, or leave the feed out to read every sheet")
         return self
 
 
@@ -181,6 +188,9 @@ class OffBook(_Strict):
 class Satisfaction(_Strict):
     prior_weight: float = Field(ge=0)
     rectify_workdays: int = Field(ge=1, le=60)
+    # the marts gate stops a run in which a centre's satisfaction rate moves by more than this from
+    # one month to the next (expectations/marts.py): a rating direction declared the wrong way round
+    max_satisfaction_swing: float = Field(0.30, gt=0, le=1)
 
 
 class Weights(_Strict):
@@ -215,12 +225,29 @@ class Score(_Strict):
         return self
 
 
+class SupervisionTriggers(_Strict):
+    """Which published signals open a supervision item (督办, docs/rules.md#supervision-督办)."""
+    red_card: bool = True
+    legal_overdue: bool = True
+    off_book: bool = True
+    timeliness: bool = True
+    bad_review_late: bool = True
+    video_flag: bool = True
+
+
+class Supervision(_Strict):
+    ack_workdays: int = Field(2, ge=1, le=60)  # reply-by = notified + N working days (回告)
+    fix_workdays: int = Field(5, ge=1, le=120)  # rectified by notified + N working days (整改), else escalated
+    triggers: SupervisionTriggers = Field(default_factory=SupervisionTriggers)
+
+
 class Scoring(_Strict):
     version: int
     timeliness: Timeliness
     off_book: OffBook
     satisfaction: Satisfaction
     score: Score
+    supervision: Supervision = Field(default_factory=Supervision)
 
     def dbt_vars(self) -> dict[str, Any]:
         """Flat vars for dbt (`--vars`); names are the dbt var names used in the models."""

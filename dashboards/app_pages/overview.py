@@ -88,5 +88,6 @@ with b:
     if len(qs):
         st.markdown(t("overview.quarantine", rows=int(qs.rows.sum())))
         st.dataframe(c.rename(qs), hide_index=True, key="ov_quarantine")
-        with st.expander(t("overview.quarantine_rows")):
-            st.dataframe(c.rename(q.quarantine_rows(path)), hide_index=True, key="ov_quarantine_rows")
+        if c.ctx().role in ("inspector", "auditor"):  # raw feed rows: not for the management office
+            with st.expander(t("overview.quarantine_rows")):
+                st.dataframe(c.rename(q.quarantine_rows(path)), hide_index=True, key="ov_quarantine_rows")

@@ -123,6 +123,25 @@ def test_viewer_sees_only_reports(dash_home):
     assert not at.metric and not at.dataframe
 
 
+@pytest.mark.parametrize("role, pages", [("manager", ["overview", "rankings", "reports", "hall"]),
+                                         ("department", ["reports"])])
+def test_manager_and_department_see_only_their_pages(dash_home, role, pages):
+    """SPEC §8 v2 roles, until the 督办 page and department scoping exist: the management office sees
+    the overview, rankings, reports and the hall (no applicant-level case list); a department liaison
+    the reports."""
+    name = f"{role}1"
+    PASSWORDS[name] = f"{role}-pass-123"
+    add_test_user(name, role, PASSWORDS[name], **({"department_id": "D01"} if role == "department" else {}))
+    at = login(name)
+    assert at.sidebar.caption and any(("管理办公室" if role == "manager" else "部门联络员") in c.value
+                                      for c in at.sidebar.caption)
+    for page in pages:
+        open_page(at, page)
+    for page in ("timeliness", "offbook", "satisfaction", "case_detail", "window_detail", "audit"):
+        with pytest.raises(ValueError):
+            at.switch_page(f"app_pages/{page}.py")
+
+
 def test_not_logged_in_sees_only_login(dash_home):
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert at.text_input(key="login_password") is not None
@@ -182,6 +201,27 @@ def test_rankings_equal_marts(dash_home, marts):
         assert f":material/flag: **{name}**" in text
     assert text.count(":material/block:") == vetoed and vetoed > 0
     assert "weights" in at.code[0].value  # the scoring config in force
+
+
+def test_rankings_show_the_snapshots_scoring_file(dash_home):
+    """The breakdown and the configuration shown are the scoring file the snapshot was computed
+    with (kept beside it at publish), not the file in force now (issue 21, finding 6)."""
+    import yaml
+
+    from core.config import DEFAULT_SCORING, load_scoring
+    from windowwatch.snapshot import scoring_copy
+
+    kept = scoring_copy(dash_home[1])
+    data = yaml.safe_load(DEFAULT_SCORING.read_text(encoding="utf-8"))
+    data["score"]["min_completed_cases"] = 7
+    kept.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    try:
+        at = open_page(login("insp", query={"month": "2026-10"}), "rankings")
+        shown = yaml.safe_load(at.code[0].value)
+        assert shown["score"]["min_completed_cases"] == 7
+        assert load_scoring(kept).content_hash()[:16] in all_text(at)
+    finally:
+        kept.unlink()
 
 
 def test_timeliness_equals_marts(dash_home, marts):

@@ -522,7 +522,7 @@ def published_home(tmp_path_factory, name: str) -> Iterator[tuple[Path, Path]]:
         yield home, publish_fixture(home)
 
 
-def add_test_user(name: str, role: str, password: str) -> None:
+def add_test_user(name: str, role: str, password: str, **extra: str) -> None:
     """`windowwatch.accounts.add_user` with cheap argon2 parameters (they travel in the hash, so
     verifying stays cheap too): the real login path, without seconds of hashing per test on a
     loaded 2-core machine. Production hashes use argon2-cffi's recommended parameters."""
@@ -533,7 +533,7 @@ def add_test_user(name: str, role: str, password: str) -> None:
     saved = accounts._hasher
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     try:
-        accounts.add_user(name, role, password)
+        accounts.add_user(name, role, password, **extra)
     finally:
         accounts._hasher = saved
 
