@@ -8,7 +8,7 @@ WINDOWWATCH_SESSION_MINUTES (default 30) without activity.
 
 A sign-in survives a reload and a new tab (SPEC §8 v2): windowwatch/sessions.py keeps the session
 server-side and the browser a signed token in the `ww_session` cookie (SameSite=Strict). Streamlit
-cannot set a cookie from the server, so the page sets it with a line of script in a zero-height
+cannot set a cookie from the server, so the page sets it with a line of script in a one-pixel
 component; HttpOnly is therefore not possible here (a reverse proxy in front may add it). Signing
 out or the timeout revokes the session server-side, so the cookie is then worth nothing.
 """
@@ -149,18 +149,18 @@ def try_login(h: Home, name: str, password: str) -> str | None:
 
 def sync_cookie() -> None:
     """Give the browser the session's cookie after a sign-in, or take it back after signing out
-    (a zero-height component: Streamlit has no server-side Set-Cookie)."""
+    (a one-pixel st.iframe: Streamlit has no server-side Set-Cookie)."""
     pending = st.session_state.pop("_cookie", None)
     if not pending:
         return
     import json
 
-    from streamlit.components.v1 import html
-
     value, age = ("", 0) if pending == "clear" else (pending, sessions.COOKIE_MAX_AGE_S)
     cookie = f"{sessions.COOKIE}={value}; Path=/; Max-Age={age}; SameSite=Strict"
-    html(f"<script>try {{ window.parent.document.cookie = {json.dumps(cookie)}; }} "
-         f"catch (e) {{ document.cookie = {json.dumps(cookie)}; }}</script>", height=0)
+    # st.iframe embeds an HTML string same-origin (st.components.v1.html is deprecated); the
+    # script is ours, the token random text of our own making
+    st.iframe(f"<script>try {{ window.parent.document.cookie = {json.dumps(cookie)}; }} "
+              f"catch (e) {{ document.cookie = {json.dumps(cookie)}; }}</script>", height=1)
 
 
 def login_page(h: Home) -> None:
