@@ -532,7 +532,10 @@ class Lander:
 
     def _hash_rows(self, con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
         """Table h: line, keys, recorded_at and content hash of every good row of the delivery."""
-        keys = [q(k) for k in self._version_key(feed)]
+        # valid_from as text, '' when absent: the duplicate checks join on the key with USING (=),
+        # which never matches two nulls
+        keys = [f"coalesce(CAST({q(k)} AS VARCHAR), '') AS {q(k)}" if k == "valid_from" else q(k)
+                for k in self._version_key(feed)]
         has_rec = "recorded_at" in feed.by_name
         con.execute(f"CREATE TABLE h AS SELECT _line, {', '.join(keys)}{', recorded_at' if has_rec else ''}, {content_hash_sql(feed, 's')} AS _rh FROM s")
 

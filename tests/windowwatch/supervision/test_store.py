@@ -58,7 +58,7 @@ def test_sqlite_is_the_default_in_the_home_with_wal(ww_home, monkeypatch):
 
 
 def test_an_unreachable_postgres_says_which_setting(ww_home):
-    url = "postgresql+psycopg://u:secretpw@127.0.0.1:1/nope"
+    url = "postgresql+psycopg://u:fakepw@127.0.0.1:1/nope"
     with pytest.raises(StoreError, match="WINDOWWATCH_SUPERVISION_URL") as err:
         open_store(Home(ww_home), url=url)
-    assert "secretpw" not in str(err.value)
+    assert "fakepw" not in str(err.value)
