@@ -353,6 +353,16 @@ EVALUATIONS = Feed(
         Column("verdict", aliases=("核实结论",), enum={"valid": ("有效",), "invalid": ("无效差评", "无效")}),
         Column("rectified_at", "datetime", aliases=("整改完成时间",)),
         Column("callback_at", "datetime", aliases=("回访时间",)),
+        # v2, optional (docs/rules.md#satisfaction): the rating pad, the appeal (申诉复核) and the
+        # rater's view of the rectification at the callback (发回重办 when unsatisfied)
+        Column("device_id", aliases=("评价设备编号",)),
+        Column("appeal_at", "datetime", aliases=("申诉时间",)),
+        Column("appeal_result", aliases=("申诉结果",), enum={"upheld": ("维持差评",), "overturned": ("撤销差评",)}),
+        Column(
+            "callback_result",
+            aliases=("回访结果",),
+            enum={"satisfied": ("满意",), "basically_satisfied": ("基本满意",), "unsatisfied": ("不满意",)},
+        ),
     ),
 )
 

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="failed sign-ins that lock an account")
     serve_address: str = Field("127.0.0.1", min_length=1, description="the address `windowwatch serve` listens on (`0.0.0.0` for every interface; put a TLS reverse proxy in front, docs/operations.md)")
     login_lock_minutes: float = Field(15, gt=0, description="how long a locked account stays locked (minutes)")
+    hall_page_rows: int = Field(8, ge=1, le=20, description="windows per page of the hall screen (大屏), whose chart and table turn to the next page every 10 s (docs/operations.md#the-hall-screen-kiosk)")
 
     # -- tests
     fault_at: str | None = Field(None, description="tests only: the fault point at which the process kills itself, or at a disk-full point gets ENOSPC (core/faults.py)")

@@ -8,8 +8,9 @@ sends to DuckDB. The rules come from docs/rules.md:
 critical: keys unique and not null; one row per window-month and department-month; rates in
 [0, 1]; stars 1..5; score 0..100; every red card past its deadline; cards only on open cases;
 ranks per §4.6 (competition ranking 1,2,2,4 by score among eligible windows, min rank 1, no
-rank for ineligible windows); red flag only for eligible, unvetoed, >= red_flag_min_stars;
-veto caps at one star; fct_case has no more cases than landed distinct accepted case ids;
+rank for ineligible windows; v2: every vetoed window ranks after every eligible window without a
+veto); red flag only for eligible, unvetoed, >= red_flag_min_stars; veto caps at one star; v2: no
+stars for an ineligible window (不参评), deductions never null nor negative; fct_case has no more cases than landed distinct accepted case ids;
 timeliness signals: a known TL_* rule on a case of fct_case at its window, counted in
 fct_case.timeliness_signals, and a TL_LEGAL_OVERDUE signal exactly for the legal-overdue cases.
 plausibility of ratings (issue 21: a rating direction declared the wrong way round published
@@ -35,6 +36,7 @@ MARTS = (
     "fct_case",
     "fct_off_book_signal",
     "fct_timeliness_signal",
+    "fct_rating_signal",
     "fct_evaluation",
     "fct_video_flag",
     "fct_window_month",
@@ -45,6 +47,8 @@ TIMELINESS_RULES = (
     "TL_LATE_NOTICE", "TL_REPEAT_NOTICE", "TL_PAUSE_REASON", "TL_PAUSE_NO_REASON", "TL_EXTENSION_REPEAT",
     "TL_EXTENSION_CAP", "TL_EXTENSION_LATE", "TL_LEGAL_OVERDUE", "TL_STEP_OVERDUE", "TL_LATE_DELIVERY",
 )
+# 评价真实性 (docs/rules.md#rating-integrity); RI_TOO_PERFECT is the window-month rule (no evaluation_id)
+RATING_RULES = ("RI_BURST", "RI_NO_SERVICE", "RI_OFF_HOURS", "RI_TOO_PERFECT")
 RATES = (
     "on_time_rate",
     "same_day_rate",
@@ -53,6 +57,10 @@ RATES = (
     "satisfaction_rate",
     "adjusted_satisfaction",
     "rectification_rate",
+    # v2 好差评 (docs/rules.md#active-evaluation-rate, #verification, #callback)
+    "active_evaluation_rate",
+    "verification_rate",
+    "callback_rate",
 )
 
 
@@ -68,6 +76,34 @@ REASON_ON_TOP_MIN = 3
 SWING_MIN_RATINGS = 100
 DIRECTION_HINT = ("is the rating direction declared the wrong way round (source option rating_direction: "
                   "five_is_best / one_is_best)? Fix it, take the delivery back and deliver it again")
+
+
+def rating_signal_suites() -> list[MartSuite]:
+    """fct_rating_signal (SPEC §4.9, docs/rules.md#rating-integrity): a known RI_* rule; evaluation_id
+    null exactly for the window-month rule RI_TOO_PERFECT; one row per rating × rule and per window-month
+    × rule; month is the first day of the signal's month."""
+    import great_expectations.expectations as gxe
+
+    why = ("a rating-integrity signal names its rating exactly when its rule is per rating (RI_TOO_PERFECT is "
+           "per window-month), its window, and the month its date falls in; one row per rating or window-month "
+           "and rule (docs/rules.md#rating-integrity)")
+    return [
+        MartSuite(
+            "marts.fct_rating_signal.critical",
+            "select s.*, (s.rule_id = 'RI_TOO_PERFECT') = (s.evaluation_id is null) "
+            "and s.window_id is not null and s.evidence is not null "
+            "and s.month = cast(date_trunc('month', s.signal_date) as date) "
+            "and count(*) over (partition by coalesce(s.evaluation_id, s.window_id || ' ' || cast(s.month as varchar)), "
+            "s.rule_id) = 1 as ok from marts.fct_rating_signal as s",
+            (
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="rule_id", value_set=list(RATING_RULES)),
+                      "the four rules of docs/rules.md#rating-integrity"),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="signal_date"), "every signal has its date"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), why),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="ok"), why),
+            ),
+        )
+    ]
 
 
 def _sql_str(value: str) -> str:
@@ -149,6 +185,9 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
         check("critical", gxe.ExpectColumnValuesToBeBetween(column="stars", min_value=1, max_value=5), "stars are 1..5"),
         check("critical", gxe.ExpectColumnValuesToBeBetween(column="score", min_value=0, max_value=100), "score is 0..100"),
         check("critical", gxe.ExpectColumnValuesToBeBetween(column="rank", min_value=1), "ranks start at 1"),
+        # SPEC v2 §4.6 (docs/rules.md#deductions): 0 when nothing applies, never null
+        check("critical", gxe.ExpectColumnValuesToNotBeNull(column="deductions"), "deductions is never null (0 when none)"),
+        check("critical", gxe.ExpectColumnValuesToBeBetween(column="deductions", min_value=0), "deductions are not negative"),
     ]
     wm_exps += [
         check("critical", gxe.ExpectColumnValuesToBeBetween(column=r, min_value=0, max_value=1), f"{r} is a rate in [0, 1]")
@@ -168,7 +207,8 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
             "ranks per docs/rules.md: each centre ranks its own eligible windows every month, by score with ties "
             "sharing a rank (1,2,2,4); ineligible windows have no rank",
             "select month, center_id, window_id, case when is_eligible then rank is not distinct from "
-            "(rank() over (partition by month, center_id, is_eligible order by score desc)) else rank is null end as ok "
+            "(rank() over (partition by month, center_id, is_eligible "
+            "order by case when veto_reason is null then 0 else 1 end, score desc)) else rank is null end as ok "
             "from marts.fct_window_month",
         )
     )
@@ -187,8 +227,27 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
             "at one star; 末位 only among eligible windows (docs/rules.md)",
             "select month, window_id, (not coalesce(is_red_flag, false) "
             f"or (is_eligible and veto_reason is null and stars >= {min_stars})) "
-            "and (veto_reason is null or stars = 1) "
+            "and (veto_reason is null or not is_eligible or stars = 1) "
             "and (not coalesce(is_bottom, false) or is_eligible) as ok from marts.fct_window_month",
+        )
+    )
+    # SPEC v2 §4.6 (docs/rules.md#stars, #rank)
+    out.append(
+        ok(
+            "fct_window_month_stars_eligible",
+            "stars only for a window eligible for ranking (不参评, 样本不足) and a score only with T (docs/rules.md#stars)",
+            "select month, window_id, (stars is not null) = coalesce(is_eligible, false) "
+            "and (score is null) = (component_t is null) as ok from marts.fct_window_month",
+        )
+    )
+    out.append(
+        ok(
+            "fct_window_month_veto_last",
+            "一票否决: every vetoed window ranks after every eligible window without a veto, per month and centre "
+            "(docs/rules.md#rank)",
+            "select month, center_id, coalesce(min(case when veto_reason is not null then rank end) "
+            "> max(case when veto_reason is null then rank end), true) as ok "
+            "from marts.fct_window_month where is_eligible group by month, center_id",
         )
     )
     out.append(
@@ -242,6 +301,41 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
             ),
         )
     )
+    out.append(
+        ok(
+            "fct_evaluation_v2",
+            "v2 好差评 flags agree (docs/rules.md#default-ratings, #appeals, #verification, #callback): an overturned "
+            "review is not bad; a default rating is neither good nor bad and needs nothing; a deadline only where "
+            "its rule applies, and on-time verdicts only beside it; a callback only for a real-name review that "
+            "needs rectification and was rectified",
+            "select evaluation_id, "
+            "not (is_overturned and is_bad) "
+            "and not (is_default and (is_good or is_bad or needs_verification)) "
+            "and (verification_deadline is null or needs_verification) "
+            "and (is_verified_on_time is not null) = needs_verification "
+            "and (callback_deadline is null or needs_callback) "
+            "and (is_called_back_on_time is not null) = needs_callback "
+            "and (not needs_callback or (needs_rectification and is_real_name and rectified_at is not null)) "
+            "and (not needs_rectification or not is_overturned) "
+            "and (callback_deadline is null or callback_deadline >= rectified_at) as ok from marts.fct_evaluation",
+        )
+    )
+    out.append(
+        ok(
+            "fct_window_month_satisfaction_v2",
+            "v2 好差评 counts of a window-month agree with fct_evaluation (docs/rules.md#satisfaction-v2-month): "
+            "default_ratings and appeals_overturned by evaluation month; verification_rate and callback_rate "
+            "never null (1.0 when none due)",
+            "select m.window_id, m.month, m.default_ratings = coalesce(e.defaults, 0) "
+            "and m.appeals_overturned = coalesce(e.overturned, 0) "
+            "and m.verification_rate is not null and m.callback_rate is not null as ok "
+            "from marts.fct_window_month as m left join (select window_id, evaluated_month, "
+            "count(*) filter (where is_default) as defaults, count(*) filter (where is_overturned) as overturned "
+            "from marts.fct_evaluation group by window_id, evaluated_month) as e "
+            "on e.window_id = m.window_id and e.evaluated_month = m.month",
+        )
+    )
+    out += rating_signal_suites()
     out += rating_plausibility_suites(swing)
     out.append(
         MartSuite(

@@ -343,7 +343,7 @@ def parse_column(col: Column, options: SourceOptions, stripped: bool = False) ->
 # A re-delivered row whose follow-up got filled in is an update: date it by its latest time.
 RECORDED_AT_DEFAULT = {
     "transactions": ("event_time",),
-    "evaluations": ("evaluated_at", "verified_at", "rectified_at", "callback_at"),
+    "evaluations": ("evaluated_at", "verified_at", "rectified_at", "callback_at", "appeal_at"),
     "video_flags": ("flagged_at", "reviewed_at"),
 }
 

@@ -92,8 +92,16 @@ class Source(_Strict):
         return self
 
 
+class ReportOptions(_Strict):
+    """The monthly report's 落款 (docs/configuration.md): the office that issues the 通报; the
+    date beside it is the publication's. Unset: the centre's name from the published snapshot."""
+    issuing_office: str | None = Field(None, min_length=1, max_length=60)
+    issuing_office_en: str | None = Field(None, min_length=1, max_length=120)  # the English rendering's
+
+
 class SourcesFile(_Strict):
     sources: list[Source]
+    report: ReportOptions = Field(default_factory=ReportOptions)
 
     @model_validator(mode="after")
     def _unique_names(self) -> "SourcesFile":
@@ -188,9 +196,23 @@ class OffBook(_Strict):
 class Satisfaction(_Strict):
     prior_weight: float = Field(ge=0)
     rectify_workdays: int = Field(ge=1, le=60)
+    # v2 (SPEC §4.4, docs/rules.md#verification, #callback): 核实 within N working days of the
+    # evaluation day; 回访 of a real-name bad review within N working days of its rectification
+    verify_workdays: int = Field(3, ge=1, le=60)
+    callback_workdays: int = Field(5, ge=1, le=60)
     # the marts gate stops a run in which a centre's satisfaction rate moves by more than this from
     # one month to the next (expectations/marts.py): a rating direction declared the wrong way round
     max_satisfaction_swing: float = Field(0.30, gt=0, le=1)
+
+
+class RatingIntegrity(_Strict):
+    """评价真实性 signals (SPEC §4.9, docs/rules.md#rating-integrity); dbt vars of the same names."""
+    ri_burst_count: int = Field(5, ge=2, le=1000)
+    ri_burst_minutes: int = Field(3, gt=0, le=24 * 60)
+    ri_service_minutes: int = Field(30, gt=0, le=24 * 60)
+    ri_min_ratings: int = Field(50, ge=1)
+    ri_p_value: float = Field(0.001, gt=0, lt=1)
+    deduct_rating_signal: float = Field(0, ge=0)  # points per signal (§4.6); 0 = shown, not scored
 
 
 class Weights(_Strict):
@@ -246,6 +268,7 @@ class Scoring(_Strict):
     timeliness: Timeliness
     off_book: OffBook
     satisfaction: Satisfaction
+    rating_integrity: RatingIntegrity = Field(default_factory=RatingIntegrity)
     score: Score
     supervision: Supervision = Field(default_factory=Supervision)
 
@@ -272,6 +295,14 @@ class Scoring(_Strict):
             "default_non_workday_close": hh.non_workday.close if hh.non_workday else None,
             "prior_weight": self.satisfaction.prior_weight,
             "rectify_workdays": self.satisfaction.rectify_workdays,
+            "verify_workdays": self.satisfaction.verify_workdays,
+            "callback_workdays": self.satisfaction.callback_workdays,
+            "ri_burst_count": self.rating_integrity.ri_burst_count,
+            "ri_burst_minutes": self.rating_integrity.ri_burst_minutes,
+            "ri_service_minutes": self.rating_integrity.ri_service_minutes,
+            "ri_min_ratings": self.rating_integrity.ri_min_ratings,
+            "ri_p_value": self.rating_integrity.ri_p_value,
+            "deduct_rating_signal": self.rating_integrity.deduct_rating_signal,
             "weight_t": s.weights.T,
             "weight_s": s.weights.S,
             "weight_d": s.weights.D,

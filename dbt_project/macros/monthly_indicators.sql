@@ -20,5 +20,10 @@
     cast(handover_flags_confirmed as {{ dbt.type_bigint() }}) as handover_flags_confirmed,
     cast(video_flags_pending as {{ dbt.type_bigint() }}) as video_flags_pending,
     cast(legal_overdue_cases as {{ dbt.type_bigint() }}) as legal_overdue_cases,
-    cast(timeliness_signal_cases as {{ dbt.type_bigint() }}) as timeliness_signal_cases
+    cast(timeliness_signal_cases as {{ dbt.type_bigint() }}) as timeliness_signal_cases,
+    cast(default_ratings as {{ dbt.type_bigint() }}) as default_ratings,
+    cast(active_evaluation_rate as double) as active_evaluation_rate,
+    cast(appeals_overturned as {{ dbt.type_bigint() }}) as appeals_overturned,
+    cast(verification_rate as double) as verification_rate,
+    cast(callback_rate as double) as callback_rate
 {%- endmacro %}

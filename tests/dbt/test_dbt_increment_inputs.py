@@ -47,7 +47,7 @@ TRACKED = {
     "calendar": ({"calendar": {"date", "is_workday"}},
                  {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL}),
     "vars": ({"scoring": {"yellow_workdays", "rectify_workdays", "supplement_notice_workdays", "pause_reasons_allowed",
-                          "pause_without_reason", "max_extension_days"}},
+                          "pause_without_reason", "max_extension_days", "verify_workdays", "callback_workdays"}},
              {"int_cases__accepted", "fct_case", EVALUATION_MODEL}),
 }
 # The incremental models run without their data tests here: the changed rows need not pass them.
@@ -195,6 +195,9 @@ UNTRACKED_SCORING = {
     ("off_book", "reaccept_days"): 5, ("off_book", "handover_minutes"): 30,
     ("timeliness", "deliver_limit_workdays"): 1,
     ("satisfaction", "prior_weight"): 10,
+    ("rating_integrity", "ri_burst_count"): 4, ("rating_integrity", "ri_burst_minutes"): 5,
+    ("rating_integrity", "ri_service_minutes"): 20, ("rating_integrity", "ri_min_ratings"): 30,
+    ("rating_integrity", "ri_p_value"): 0.01, ("rating_integrity", "deduct_rating_signal"): 0.5,
     ("score", "weights"): {"T": 0.20, "S": 0.35, "D": 0.10, "I": 0.20, "R": 0.15},
     ("score", "discipline_penalty_per_flag"): 0.2, ("score", "off_book_penalty"): 4,
     ("score", "min_completed_cases"): 1, ("score", "stars"): [96, 91, 86, 81],
@@ -202,7 +205,8 @@ UNTRACKED_SCORING = {
 }
 TRACKED_SCORING = {("timeliness", "yellow_workdays"): 3, ("satisfaction", "rectify_workdays"): 10,
                    ("timeliness", "supplement_notice_workdays"): 1, ("timeliness", "pause_reasons_allowed"): ["hearing"],
-                   ("timeliness", "pause_without_reason"): "ignore", ("timeliness", "max_extension_days"): 1}
+                   ("timeliness", "pause_without_reason"): "ignore", ("timeliness", "max_extension_days"): 1,
+                   ("satisfaction", "verify_workdays"): 2, ("satisfaction", "callback_workdays"): 3}
 
 
 def _build(home: Home, as_of: str, scoring: Path | None) -> None:

@@ -257,9 +257,10 @@ def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
     write_landing(home, "evaluations", [
         # a bad review: its deadline (15 working days) is 2025-11-04, after the first as-of date
         _evaluation("V2", "K-WD5-1", 1, "2025-10-14 10:00:00"),
-        # a bad review due 2025-10-30 (the 11 Oct make-up day counts), rectified late on 2025-11-05
+        # a bad review due 2025-10-30 (the 11 Oct make-up day counts), rectified late on 2025-11-05;
+        # v2: called back on 2025-11-11, before its callback deadline 2025-11-12, both after the first as-of date
         _evaluation("V3", "K-WD5-2", 2, "2025-10-10 10:00:00", rectified_at="2025-11-05 10:00:00",
-                    window_id="W02"),
+                    callback_at="2025-11-11 10:00:00", window_id="W02"),
         # evaluated after the first as-of date; OB_RUNAROUND once it is in
         _evaluation("V4", "K-WD5-2", 1, "2025-11-10 10:00:00", reason_codes="multiple_trips", window_id="W02"),
     ])
@@ -291,6 +292,8 @@ def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
         ("V5", 2, False, False, False),
     ]
     assert _sql(home, "select case_id from marts.fct_off_book_signal where rule_id = 'OB_RUNAROUND'") == [("K-WD5-2",)]
+    assert _sql(home, "select evaluation_id, is_callback_due, is_called_back_on_time from marts.fct_evaluation "
+                      "where needs_callback order by 1") == [("V2", True, False), ("V3", True, True)]
     assert after_incremental == _full_refresh_hashes(home, "2025-11-20")
 
     # the as-of date moves back: evaluations after it leave, due/late flags flip back

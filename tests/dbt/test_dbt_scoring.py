@@ -151,11 +151,17 @@ def test_ranking_red_flag_and_bottom(built):
     assert len(eligible) == 4 and all(w["eligible_windows"] == 4 for w in eligible)
     by_score = sorted(eligible, key=lambda w: -w["score"])
     assert [w["window_id"] for w in by_score] == ["W03", "W02", "W04", "W01"]
-    assert [w["rank"] for w in by_score] == [1, 2, 3, 4]
+    # SPEC v2 §4.6 changed it: the vetoed W02 (93.7) and W04 (92.68) rank after W01 (87.25), which has
+    # no veto (v1: by score alone, 1 2 3 4 in the order above), and 末位 follows that order (v1: W01)
+    by_rank = sorted(eligible, key=lambda w: w["rank"])
+    assert [(w["window_id"], w["rank"]) for w in by_rank] == [("W03", 1), ("W01", 2), ("W02", 3), ("W04", 4)]
     assert math.ceil(0.10 * 4) == 1 and math.ceil(0.05 * 4) == 1
     # W02 and W04 vetoed, W01 only ★★★
     assert {w for w, r in wm.items() if r["is_red_flag"]} == {"W03"}
-    assert {w for w, r in wm.items() if r["is_bottom"]} == {"W01"}
+    assert {w for w, r in wm.items() if r["is_bottom"]} == {"W04"}
+    # a first month: no month before to compare with, so a 末位 has is_bottom_repeat null
+    assert wm["W04"]["is_bottom_repeat"] is None and wm["W01"]["is_bottom_repeat"] is False
+    assert all(r["deductions"] == 0.0 and r["score_note"] is None for r in wm.values())
 
 
 def test_off_book_signals_with_evidence(built):

@@ -176,6 +176,27 @@ def test_marts_gate_stops_on_broken_rules(ww_home):
     }, gate.summary()
 
 
+def test_marts_gate_stops_on_broken_v2_scoring_rules(ww_home):
+    """SPEC v2 §4.6: stars for an ineligible window, a vetoed window ranked before windows without a
+    veto, and negative deductions each fail their own critical suite; the good marts pass them
+    (test_marts_gate_passes_consistent_marts)."""
+    h = Home(ww_home)
+    good_deliveries(h)
+    make_marts(h.warehouse, stars_of_ineligible_w04=3)
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert {f.suite for f in gate.critical} == {"marts.fct_window_month_stars_eligible.critical"}, gate.summary()
+
+    make_marts(h.warehouse, vetoed_w03_first=True)
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    # the vetoed W03 ranked 1st before W01 and W02: the rank order and the veto-last check both see it
+    assert {f.suite for f in gate.critical} == {
+        "marts.fct_window_month_veto_last.critical", "marts.fct_window_month_ranks.critical"}, gate.summary()
+
+    make_marts(h.warehouse, deductions_of_w01=-1.0)
+    gate = check_marts(h.warehouse, h.landing, h.data_docs / "marts")
+    assert {f.suite for f in gate.critical} == {"marts.fct_window_month.critical"}, gate.summary()
+
+
 def test_marts_gate_names_missing_marts(ww_home):
     import duckdb
 
@@ -319,14 +340,24 @@ def test_marts_gate_stops_ratings_read_the_wrong_way_round(ww_home):
     con = duckdb.connect(str(h.warehouse))
     con.execute("""create or replace table marts.fct_evaluation as
         select 'E' || i as evaluation_id, 5::tinyint as rating, date '2025-10-01' as evaluated_month,
-               case when i < 40 then 'attitude;slow' end as reason_codes
+               case when i < 40 then 'attitude;slow' end as reason_codes,
+               -- v2 好差评 (issue 17) columns as make_marts has them: good pad ratings, nothing to verify or call back
+               'W01' as window_id, true as is_good, false as is_bad, false as is_default, false as is_overturned,
+               false as needs_rectification, true as is_real_name, null::timestamp as rectified_at,
+               false as needs_verification, null::timestamp as verification_deadline, null::boolean as is_verified_on_time,
+               false as needs_callback, null::timestamp as callback_deadline, null::boolean as is_called_back_on_time
         from range(200) t(i)""")
+    # SPEC v2 §4.6 changed it: these ineligible rows have no stars, and deductions is never null
     con.execute("""insert into marts.fct_window_month by name
-        select date '2025-09-01' as month, center_id, window_id, stars, score, null as rank, false as is_eligible,
-               false as is_red_flag, false as is_bottom, null as veto_reason, on_time_rate, same_day_rate,
+        select date '2025-09-01' as month, center_id, window_id, null as stars, score, null as rank, false as is_eligible,
+               false as is_red_flag, false as is_bottom, null as veto_reason, 0.0 as deductions, component_t,
+               on_time_rate, same_day_rate,
                immediate_on_time_rate, off_book_rate, satisfaction_rate, adjusted_satisfaction, rectification_rate,
                evaluation_rate, 200::bigint as evaluations,
-               (case when center_id = 'CTR1' then 190 when window_id = 'W05' then 190 else 10 end)::bigint as good_reviews
+               (case when center_id = 'CTR1' then 190 when window_id = 'W05' then 190 else 10 end)::bigint as good_reviews,
+               -- v2 好差评 (issue 17): no September evaluation is a default rating or overturned
+               active_evaluation_rate, verification_rate, callback_rate, 0::bigint as default_ratings,
+               0::bigint as appeals_overturned
         from marts.fct_window_month where window_id in ('W01', 'W05', 'W06')""")
     con.execute("update marts.fct_window_month set evaluations = 200, good_reviews = 10 where window_id = 'W01' and month = '2025-10-01'")
     con.execute("update marts.fct_window_month set evaluations = 200, good_reviews = 10 where window_id = 'W05' and month = '2025-10-01'")

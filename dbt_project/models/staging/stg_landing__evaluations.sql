@@ -43,6 +43,10 @@ typed as (
         {{ dbt.safe_cast('verdict', dbt.type_string()) }} as verdict,
         {{ dbt.safe_cast('rectified_at', dbt.type_timestamp()) }} as rectified_at,
         {{ dbt.safe_cast('callback_at', dbt.type_timestamp()) }} as callback_at,
+        {{ dbt.safe_cast('device_id', dbt.type_string()) }} as device_id,
+        {{ dbt.safe_cast('appeal_at', dbt.type_timestamp()) }} as appeal_at,
+        {{ dbt.safe_cast('appeal_result', dbt.type_string()) }} as appeal_result,
+        {{ dbt.safe_cast('callback_result', dbt.type_string()) }} as callback_result,
         {{ dbt.safe_cast('_delivery_id', dbt.type_string()) }} as _delivery_id,
         {{ dbt.safe_cast('_source', dbt.type_string()) }} as _source,
         {{ dbt.safe_cast('_line', dbt.type_bigint()) }} as _line,
@@ -88,6 +92,7 @@ latest as (
     select
         evaluation_id, case_id, window_id, staff_id, rating, channel, evaluated_at, recorded_at, round,
         reason_codes, comment, is_real_name, verified_at, verdict, rectified_at, callback_at,
+        device_id, appeal_at, appeal_result, callback_result,
         _delivery_id, _source, _line, _ingested_at
     from ranked
     where _row_rank = 1
@@ -110,6 +115,10 @@ select
     verdict,
     rectified_at,
     callback_at,
+    device_id,
+    appeal_at,
+    appeal_result,
+    callback_result,
     _delivery_id,
     _source,
     _line,

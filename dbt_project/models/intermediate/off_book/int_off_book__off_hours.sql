@@ -10,7 +10,8 @@
     (macros/incremental/case_events.sql).
     Exemption (docs/rules.md#ob-off-hours): an event on a day with an `extended_service` row (延时服务,
     事不办完不下班) for its window, at or before that row's until_time, is inside the window's hours; the
-    optional feed never delivered exempts nothing. -#}
+    optional feed never delivered exempts nothing. The hours and the exemption are
+    macros/hall_hours.sql, shared with RI_OFF_HOURS. -#}
 {%- set all_events = ref('int_cases__events') %}
 with events as (
     select event_rid, event_type, event_time, event_date, window_id as event_window_id
@@ -18,55 +19,10 @@ with events as (
     where event_type in ('accept', 'complete')
 ),
 
-days as (
-    select date, is_workday
-    from {{ ref('int_calendar__days') }}
-),
-
-classified as (
-    select
-        events.*,
-        case when days.is_workday then 'workday' else 'non_workday' end as day_kind,
-        {{ time_of_day('events.event_time') }} as event_clock
-    from events
-    left join days on days.date = events.event_date
-),
-
-with_hours as (
-    select
-        classified.*,
-        case
-            when hours.window_id is not null then hours.open_time
-            when classified.day_kind = 'workday' then {{ time_literal(var('default_workday_open')) }}
-            else {{ time_literal(var('default_non_workday_open')) }}
-        end as open_time,
-        case
-            when hours.window_id is not null then hours.close_time
-            when classified.day_kind = 'workday' then {{ time_literal(var('default_workday_close')) }}
-            else {{ time_literal(var('default_non_workday_close')) }}
-        end as close_time
-    from classified
-    left join {{ ref('int_reference__hall_hours') }} as hours
-        on hours.window_id = classified.event_window_id and hours.day_kind = classified.day_kind
-),
-
-extended as (
-    select window_id, service_date, max(until_time) as until_time
-    from {{ ref('stg_landing__extended_service') }}
-    where until_time is not null
-    group by window_id, service_date
-),
-
+{#- the hall-hours test itself is shared with RI_OFF_HOURS (macros/hall_hours.sql) #}
 outside as {{ materialized_cte() }} (
-    select with_hours.event_rid, with_hours.event_window_id, with_hours.day_kind, with_hours.open_time, with_hours.close_time
-    from with_hours
-    left join extended
-        on extended.window_id = with_hours.event_window_id and extended.service_date = with_hours.event_date
-    where (with_hours.open_time is null
-           or with_hours.close_time is null
-           or with_hours.event_clock < with_hours.open_time
-           or with_hours.event_clock > with_hours.close_time)
-      and not coalesce(with_hours.event_clock <= extended.until_time, false)
+    select outside.event_rid, outside.event_window_id, outside.day_kind, outside.open_time, outside.close_time
+    from {{ outside_hall_hours('events', 'event_window_id', 'event_time', 'event_date') }} as outside
 ),
 
 fired as {{ materialized_cte() }} (

@@ -8,7 +8,14 @@
     the OB_BACKFILL veto), completion month (timeliness, evaluation_rate), evaluation month
     (ratings), deadline month (rectification), flag month (video), legal deadline month
     (legal_overdue_cases), signal month (timeliness_signal_cases: distinct cases with a timeliness
-    signal dated that month; docs/rules.md#timeliness-signals). -#}
+    signal dated that month; docs/rules.md#timeliness-signals).
+    v2 好差评 (docs/rules.md#default-ratings, #appeals, #verification, #callback): `evaluations` is the
+    satisfaction denominator - the month's ratings that are neither system defaults nor overturned
+    on appeal (v1: every rating; the same on data with neither), so good_reviews / evaluations and
+    the Bayesian v stay the satisfaction figures everywhere they are computed; default_ratings and
+    appeals_overturned (by evaluation month) are shown beside it. verification_due / _on_time by the
+    month of the verification deadline, callback_due / _on_time by the month of the callback
+    deadline; actively_evaluated_cases (a non-default evaluation) by completion month. -#}
 with windows as (
     select window_id, opened_on, closed_on
     from {{ ref('int_reference__windows') }}
@@ -55,6 +62,11 @@ completed as (
         sum(case when cases.case_id in (
                 select evaluations.case_id from {{ ref('int_satisfaction__evaluations') }} as evaluations
                 where evaluations.case_id is not null) then 1 else 0 end) as evaluated_cases,
+        {#- 主动评价率: an evaluation the applicant gave (not a system default) -#}
+        sum(case when cases.case_id in (
+                select evaluations.case_id from {{ ref('int_satisfaction__evaluations') }} as evaluations
+                where evaluations.case_id is not null and not evaluations.is_default) then 1 else 0 end)
+            as actively_evaluated_cases,
         max(cases.assumed_int) as completed_assumed_int
     from cases
     where cases.status = 'completed' and cases.completed_at is not null
@@ -65,11 +77,35 @@ ratings as (
     select
         window_id,
         evaluated_month as month,
-        count(*) as evaluations,
+        sum(case when is_default or is_overturned then 0 else 1 end) as evaluations,
         sum(case when is_good then 1 else 0 end) as good_reviews,
-        sum(case when is_bad then 1 else 0 end) as bad_reviews
+        sum(case when is_bad then 1 else 0 end) as bad_reviews,
+        sum(case when is_default then 1 else 0 end) as default_ratings,
+        sum(case when is_overturned then 1 else 0 end) as appeals_overturned
     from {{ ref('int_satisfaction__evaluations') }}
     group by window_id, evaluated_month
+),
+
+verification as (
+    select
+        window_id,
+        verification_month as month,
+        sum(case when is_verification_due then 1 else 0 end) as verification_due,
+        sum(case when is_verification_due and is_verified_on_time then 1 else 0 end) as verified_on_time
+    from {{ ref('int_satisfaction__evaluations') }}
+    where needs_verification and verification_month is not null
+    group by window_id, verification_month
+),
+
+callback as (
+    select
+        window_id,
+        callback_month as month,
+        sum(case when is_callback_due then 1 else 0 end) as callback_due,
+        sum(case when is_callback_due and is_called_back_on_time then 1 else 0 end) as called_back_on_time
+    from {{ ref('int_satisfaction__evaluations') }}
+    where needs_callback and callback_month is not null
+    group by window_id, callback_month
 ),
 
 rectification as (
@@ -134,6 +170,8 @@ activity as (
     union select window_id, month from completed
     union select window_id, month from ratings
     union select window_id, month from rectification where rectification_due > 0
+    union select window_id, month from verification where verification_due > 0
+    union select window_id, month from callback where callback_due > 0
     union select window_id, month from flags
 ),
 
@@ -188,7 +226,14 @@ select
     backfill.backfill_case_list,
     coalesce(accepted.accepted_assumed_int, 0) + coalesce(completed.completed_assumed_int, 0) > 0 as uses_assumed_calendar,
     coalesce(legal_overdue.legal_overdue_cases, 0) as legal_overdue_cases,
-    coalesce(timeliness_signalled.timeliness_signal_cases, 0) as timeliness_signal_cases
+    coalesce(timeliness_signalled.timeliness_signal_cases, 0) as timeliness_signal_cases,
+    coalesce(completed.actively_evaluated_cases, 0) as actively_evaluated_cases,
+    coalesce(ratings.default_ratings, 0) as default_ratings,
+    coalesce(ratings.appeals_overturned, 0) as appeals_overturned,
+    coalesce(verification.verification_due, 0) as verification_due,
+    coalesce(verification.verified_on_time, 0) as verified_on_time,
+    coalesce(callback.callback_due, 0) as callback_due,
+    coalesce(callback.called_back_on_time, 0) as called_back_on_time
 from spine
 left join {{ ref('int_reference__window_versions') }} as window_version
     on window_version.window_id = spine.window_id and {{ version_in_force('window_version', 'spine.month') }}
@@ -200,3 +245,5 @@ left join flags on flags.window_id = spine.window_id and flags.month = spine.mon
 left join backfill on backfill.window_id = spine.window_id and backfill.month = spine.month
 left join legal_overdue on legal_overdue.window_id = spine.window_id and legal_overdue.month = spine.month
 left join timeliness_signalled on timeliness_signalled.window_id = spine.window_id and timeliness_signalled.month = spine.month
+left join verification on verification.window_id = spine.window_id and verification.month = spine.month
+left join callback on callback.window_id = spine.window_id and callback.month = spine.month

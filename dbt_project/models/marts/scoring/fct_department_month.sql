@@ -4,7 +4,10 @@
     recorded for the department by acceptance month; null when nothing was reported) and
     has_volume_gap_signal when OB_VOLUME_GAP fired (reported > volume_gap_ratio × recorded).
     adjusted_satisfaction uses c = the rate of all ratings in the warehouse that month.
-    Score and its components follow the window formula (macros/scoring.sql), without ranking. -#}
+    Score and its components follow the window formula (macros/scoring.sql), without ranking:
+    v2, no score without T, S left out (score_note) when no rating at all that month. The
+    department's `deductions` is the sum of its windows' (by the window's department that month);
+    they are per window and are not taken off the department's score. -#}
 with windows as (
     select
         month,
@@ -28,10 +31,26 @@ with windows as (
         sum(handover_flags_confirmed) as handover_flags_confirmed,
         sum(video_flags_pending) as video_flags_pending,
         sum(legal_overdue_cases) as legal_overdue_cases,
-        sum(timeliness_signal_cases) as timeliness_signal_cases
+        sum(timeliness_signal_cases) as timeliness_signal_cases,
+        sum(actively_evaluated_cases) as actively_evaluated_cases,
+        sum(default_ratings) as default_ratings,
+        sum(appeals_overturned) as appeals_overturned,
+        sum(verification_due) as verification_due,
+        sum(verified_on_time) as verified_on_time,
+        sum(callback_due) as callback_due,
+        sum(called_back_on_time) as called_back_on_time
     from {{ ref('int_scoring__window_month_base') }}
     where department_id is not null
     group by month, department_id
+),
+
+deductions as (
+    select base.month, base.department_id, sum(deductions.points) as deductions
+    from {{ ref('int_scoring__window_deductions') }} as deductions
+    inner join {{ ref('int_scoring__window_month_base') }} as base
+        on base.window_id = deductions.window_id and base.month = deductions.month
+    where base.department_id is not null
+    group by base.month, base.department_id
 ),
 
 reported as (
@@ -75,12 +94,21 @@ joined as (
         coalesce(windows.video_flags_pending, 0) as video_flags_pending,
         coalesce(windows.legal_overdue_cases, 0) as legal_overdue_cases,
         coalesce(windows.timeliness_signal_cases, 0) as timeliness_signal_cases,
+        coalesce(windows.actively_evaluated_cases, 0) as actively_evaluated_cases,
+        coalesce(windows.default_ratings, 0) as default_ratings,
+        coalesce(windows.appeals_overturned, 0) as appeals_overturned,
+        coalesce(windows.verification_due, 0) as verification_due,
+        coalesce(windows.verified_on_time, 0) as verified_on_time,
+        coalesce(windows.callback_due, 0) as callback_due,
+        coalesce(windows.called_back_on_time, 0) as called_back_on_time,
         reported.reported_cases,
-        gap_signals.department_id is not null as has_volume_gap_signal
+        gap_signals.department_id is not null as has_volume_gap_signal,
+        coalesce(deductions.deductions, 0) as deductions
     from spine
     left join windows on windows.month = spine.month and windows.department_id = spine.department_id
     left join reported on reported.month = spine.month and reported.department_id = spine.department_id
     left join gap_signals on gap_signals.month = spine.month and gap_signals.department_id = spine.department_id
+    left join deductions on deductions.month = spine.month and deductions.department_id = spine.department_id
 ),
 
 rates as (
@@ -113,6 +141,8 @@ select
     cast(component_d as double) as component_d,
     cast(component_i as double) as component_i,
     cast(component_r as double) as component_r,
-    cast({{ window_score('component_t', 'component_s', 'component_d', 'component_i', 'component_r') }} as double) as score,
+    cast({{ window_score() }} as double) as score,
+    cast({{ score_note() }} as {{ dbt.type_string() }}) as score_note,
+    cast(deductions as double) as deductions,
     {{ as_of_date() }} as as_of_date
 from components

@@ -25,5 +25,8 @@ select
     cast(stars_before_veto as {{ dbt.type_int() }}) as stars_before_veto,
     cast(eligible_windows as {{ dbt.type_bigint() }}) as eligible_windows,
     cast(uses_assumed_calendar as boolean) as uses_assumed_calendar,
+    cast(deductions as double) as deductions,
+    cast(score_note as {{ dbt.type_string() }}) as score_note,
+    cast(is_bottom_repeat as boolean) as is_bottom_repeat,
     {{ as_of_date() }} as as_of_date
 from {{ ref('int_scoring__window_month_ranked') }}
