@@ -1,7 +1,8 @@
 """Detection quality (issue 3): on `windowwatch generate --scale small` output, every injected
 anomaly in the ground truth is found by its rule and nothing else fires — precision and recall
-1.0 per off-book rule and per 时限合规 TL_ rule (issue 16) — and the
-vetoes and bad-review rectification states match the truth.
+1.0 per off-book rule, per 时限合规 TL_ rule (issue 16) and per 评价真实性 RI_ rule (issue 17) — and the
+vetoes, bad-review rectification states and the §4.4 closed-loop flags (default ratings, appeals,
+verification and callback deadlines) match the truth.
 
 generate -> ingest.run.ingest_all (the repo's windowwatch.yaml: one files source) ->
 transform.build as of the truth's as-of date -> compare marts with <out>/_truth/*.csv.
@@ -16,7 +17,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from windowwatch.detection import RULES, RuleQuality, compare, detection_table, format_table
+from windowwatch.detection import (RI_RULES, RULES, RuleQuality, compare, detection_table, evaluation_flag_mismatches,
+                                   format_table)
 from core.paths import Home
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def quality(small) -> list[RuleQuality]:
     return detection_table(small["home"].warehouse, small["truth_dir"])
 
 
-@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("rule", RULES + RI_RULES)
 def test_precision_and_recall_are_one(quality, rule):
     q = next(r for r in quality if r.rule_id == rule)
     assert q.truth, f"the generator injected no {rule}: the test would prove nothing"
@@ -68,7 +70,7 @@ def test_boundary_cases_fire_as_the_truth_says(small):
 
 
 def test_no_rule_outside_the_spec_fires(quality):
-    assert [r.rule_id for r in quality] == RULES, format_table(quality)
+    assert [r.rule_id for r in quality] == RULES + RI_RULES, format_table(quality)
 
 
 def test_detection_table_counts_misses_and_extras():
@@ -91,12 +93,13 @@ def test_vetoes_match_the_truth(small):
         expected.setdefault((w, m), set()).add(reason)
     assert expected
     wm = _query(small["home"], """
-        select window_id, strftime(month, '%Y-%m') as month, veto_reason, stars
+        select window_id, strftime(month, '%Y-%m') as month, veto_reason, stars, is_eligible
         from marts.fct_window_month where veto_reason is not null
     """)
     got: dict[tuple, set[str]] = {}
-    for w, m, reason, stars in wm.rows():
-        assert stars == 1, f"{w} {m}: vetoed but {stars} stars"
+    for w, m, reason, stars, eligible in wm.rows():
+        # SPEC v2 §4.6 changed it: an ineligible window has no stars at all (v1: ★ under a veto)
+        assert stars == (1 if eligible else None), f"{w} {m}: vetoed but {stars} stars"
         kinds = set()
         if "private_handover" in reason:
             kinds.add("private_handover")
@@ -123,7 +126,26 @@ def test_bad_review_rectification_matches_the_truth(small):
             continue
         assert needs and str(my_deadline) == deadline, (eid, my_deadline, deadline)
         assert {"rectified_on_time": (True, True), "rectified_late": (False, True),
-                "unrectified": (False, False)}[state] == (on_time, rectified), (eid, state, on_time, rectified)
+                "unrectified": (False, False),
+                # 发回重办: rectified_at is given, but the applicant was unsatisfied at the callback
+                "rejected_at_callback": (False, True)}[state] == (on_time, rectified), (eid, state, on_time, rectified)
+    assert {"rejected_at_callback", "rectified_on_time", "rectified_late", "unrectified", "invalid"} <= set(truth["state"])
+
+
+def test_closed_loop_flags_match_the_truth(small):
+    """SPEC §4.4 v2 on the generator's data: default ratings, overturned appeals, the verification and callback
+    deadlines and whether each was met — every evaluation of fct_evaluation agrees with the truth."""
+    truth = pl.read_csv(small["truth_dir"] / "evaluation_flags.csv", try_parse_dates=True)
+    assert truth["is_default"].sum() > 100 and truth["is_overturned"].sum() >= 2
+    assert (truth["is_verified_on_time"] == False).sum() >= 2  # noqa: E712
+    assert (truth["is_called_back_on_time"] == False).sum() >= 2  # noqa: E712
+    mismatches = evaluation_flag_mismatches(small["home"].warehouse, small["truth_dir"])
+    assert not any(mismatches.values()), {f: m[:3] for f, m in mismatches.items() if m}
+    # the default ratings are in no satisfaction figure: the window-month counts leave them out
+    wm = _query(small["home"], """
+        select sum(default_ratings) as d from marts.fct_window_month
+    """)
+    assert wm["d"][0] == truth["is_default"].sum()
 
 
 def test_ranking_is_consistent(small):
@@ -132,8 +154,13 @@ def test_ranking_is_consistent(small):
     for (month,), part in wm.group_by(["month"]):
         eligible = part.filter(pl.col("is_eligible"))
         assert eligible.height > 0, f"{month}: no eligible window in the small centre"
-        best = eligible.sort("score", descending=True)
+        # SPEC v2 §4.6 changed it: vetoed windows rank after every window without a veto, so rank 1
+        # is the best score without a veto (or the best vetoed one when all are vetoed)
+        unvetoed = eligible.filter(pl.col("veto_reason").is_null())
+        best = (unvetoed if unvetoed.height else eligible).sort("score", descending=True)
         assert best["rank"][0] == 1
+        if unvetoed.height and unvetoed.height < eligible.height:
+            assert eligible.filter(pl.col("veto_reason").is_not_null())["rank"].min() > unvetoed["rank"].max()
         assert part.filter(~pl.col("is_eligible"))["rank"].null_count() == part.filter(~pl.col("is_eligible")).height
         assert part.filter(pl.col("is_red_flag") & pl.col("veto_reason").is_not_null()).height == 0
         assert part.filter(pl.col("is_bottom")).height >= 1

@@ -25,10 +25,10 @@ from tqdm import tqdm
 
 from core.config import Scoring, load_scoring
 from core.feeds import FEEDS, REASON_CODES
-from windowwatch.generate import badrows, truth
+from windowwatch.generate import badrows, integrity, truth
 from windowwatch.generate import writers as W
 from windowwatch.generate.cases import DAY, generate_cases, plan_extended_service
-from windowwatch.generate.evaluations import evaluations_frame
+from windowwatch.generate.evaluations import LOOP_ROLES, evaluations_frame
 from windowwatch.generate.frames import case_ids, transactions_frame
 from windowwatch.generate.reference import Centre, build_centre, hall_hours_frame
 from windowwatch.generate.scales import SCALES, Rates, Scale
@@ -124,6 +124,31 @@ def _with_gen_notes(scale: Scale, scoring: Scoring) -> list[str]:
         "land in path order. rating_direction_undeclared cannot occur with the default sources file (it "
         "declares five_is_best), so it is not injected.",
         "Numeric ratings (5 = 非常满意) appear only in the last month's evaluations file.",
+        "Default ratings (SPEC §4.4, channel default 系统默认评价, ~3 % of ratings): 基本满意 exactly 7 days after the "
+        "case's completion, no device, not real-name, no comment.",
+        "evaluation_flags.csv: every default rating and every rating 不满意/非常不满意 (overturned or not): is_default, "
+        "is_overturned (appeal_result overturned); a bad rating's verification_deadline (the verify_workdays-th [3] "
+        "working day after the evaluation day) and is_verified_on_time (verified_at date <= it); for a real-name "
+        "bad review neither verified invalid nor overturned that was rectified, callback_deadline (the "
+        "callback_workdays-th [5] working day after the rectified_at day) and is_called_back_on_time (callback_at "
+        "date <= it); empty when not due. Normal bad reviews are verified 1 working day after, called back 1 working "
+        "day after the rectification (satisfied, ~15 % basically_satisfied). Injected on extra real-name bad reviews "
+        "(the closed-loop roles, each otherwise valid and rectified 7–14 working days after): appealed a working day "
+        "later and upheld; appealed and overturned (no rectification, no callback, not in bad_reviews.csv); verified "
+        "4–6 working days after; called back 6–8 working days after the rectification; called back on time but "
+        "unsatisfied (发回重办: bad_reviews.csv state rejected_at_callback, no second-round rating).",
+        "rating_signals.csv (SPEC §4.9): one row per (rule, evaluation) for RI_BURST, RI_NO_SERVICE, RI_OFF_HOURS "
+        "(month = the evaluation month YYYY-MM) and one per window-month for RI_TOO_PERFECT (no evaluation_id). "
+        "device_id: pad ratings carry the window's hall pad (one per window, every sixth window shares its "
+        "neighbour's); terminal ratings carry none (the rules group them by window); other channels none. Normal "
+        "in-hall (pad, terminal) ratings are ≥ 1 min inside their window's hours, ≤ 25 min from an event at the "
+        "window, and no 5 of one device lie within 4 min (an in-hall rating that would break this is written as a "
+        "mobile one). Injected, each a case-less pad rating of 非常满意: bursts of 5–8 ratings within 150 s, 1–5 min "
+        "after an event at the window, nothing else on that pad within 5 min; single ratings in hours ≥ 40 min from "
+        "any event at the window; single ratings at night (≥ 5 min after closing or on a closed day, 2–10 min after "
+        "an off-hours event at the window). RI_TOO_PERFECT: in the middle month the busiest window's ratings are all "
+        "非常满意 with no default one (p = c^n < 1e-4, n >= 60; a centre too small for that gets none); every other "
+        "window-month with >= 40 active ratings has a first-round 满意 one.",
     ]
 
 
@@ -154,6 +179,12 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
 
     root = np.random.SeedSequence(seed)
     ref_ss, plan_ss, chunk_ss, extra_ss = root.spawn(4)
+    # v2 draws on their own streams (the closed loop of bad reviews, rating integrity): v1's draws unchanged
+    loop_ss, ri_ss = root.spawn(2)
+    loop_seeds = loop_ss.spawn(nm * spec.centers)
+    ri_seeds = ri_ss.spawn(nm * spec.centers)
+    verify_wd = int(getattr(scoring.satisfaction, "verify_workdays", 3))
+    callback_wd = int(getattr(scoring.satisfaction, "callback_workdays", 5))
     ref_rngs = [_rng(s) for s in ref_ss.spawn(spec.centers)]
     plan_rngs = [_rng(s) for s in plan_ss.spawn(spec.centers)]
     chunk_seeds = chunk_ss.spawn(nm * spec.centers)
@@ -177,6 +208,12 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
     ext_maps = [{w * 1_000_000 + d: u for w, d, u in p} for p in ext_plans]
     _write_extended_service(out, centres, ext_plans, record)
     reaccept_carry: list[pl.DataFrame | None] = [None] * len(centres)
+    # RI_TOO_PERFECT: each centre's busiest window, in the middle month, rates all 非常满意
+    perfect_month = nm // 2
+    perfect_w = [integrity.perfect_window(c) for c in centres]
+    pm_first, pm_last = month_days[perfect_month]
+    perfect = [(w, pm_first * DAY, pm_last * DAY + DAY - 1) for w in perfect_w]
+    ri_parts, flag_parts = [], []
 
     tx_carry: dict[tuple[int, int], list[pl.DataFrame]] = defaultdict(list)
     ev_carry: dict[tuple[int, int], list[pl.DataFrame]] = defaultdict(list)
@@ -216,7 +253,12 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             sig.update(clock.rules)
             truth.check_against_plan(sig, chunk)
             ev, runaround_idx = evaluations_frame(chunk, centre, ids, cal, as_of_day, spec.rates, rng,
-                                                  f"E{code}{month_label[i].replace('-', '')}")
+                                                  f"E{code}{month_label[i].replace('-', '')}",
+                                                  rng2=_rng(loop_seeds[i * spec.centers + c]), perfect=perfect[c],
+                                                  verify_workdays=verify_wd, callback_workdays=callback_wd)
+            for role in LOOP_ROLES:
+                injected_counts[role] += int((ev["_role"] == role).sum())
+            injected_counts["default_rating"] += int((ev["channel"] == "default").sum())
             injected_counts["runaround"] += len(runaround_idx)
             sig["OB_RUNAROUND"] = _runaround_mask(ev, chunk.n)
             extra_ra = np.setdiff1d(np.flatnonzero(sig["OB_RUNAROUND"]), runaround_idx)
@@ -225,6 +267,7 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             signal_parts.append(truth.signal_rows(sig, chunk, centre, ids))
             overdue_parts.append(truth.overdue(chunk, centre, cal, ids, as_of_day, scoring, clock))
             bad_parts.append(_bad_reviews(ev, cal, scoring))
+            flag_parts.append(_evaluation_flags(ev, cal, verify_wd, callback_wd))
             for w, d in zip(chunk.window[sig["OB_BACKFILL"]], chunk.accept_day[sig["OB_BACKFILL"]]):
                 vetoes.add((centre.window_ids[w], to_date(d).strftime("%Y-%m"), "backfill"))
             dept = centre.window_dept[chunk.window]
@@ -239,11 +282,15 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             stats["open"] += int((~done & (chunk.t["reject"] < 0) & (chunk.t["withdraw"] < 0)).sum())
             stats["evaluated_cases"] += ev.filter(pl.col("case_idx") >= 0)["case_idx"].n_unique()
             stats["ratings"] += ev.height
-            stats["good"] += int((ev["rating"] >= 4).sum())
+            stats["good"] += int(((ev["rating"] >= 4) & (ev["channel"] != "default")).sum())
+            stats["active"] += int((ev["channel"] != "default").sum())
+            stats["active_evaluated_cases"] += ev.filter(
+                (pl.col("case_idx") >= 0) & (pl.col("channel") != "default"))["case_idx"].n_unique()
 
             # split by event month: write this month, carry the rest
             tx = tx.with_columns(_month_key(pl.col("event_time")).alias("_mk"))
-            ev = ev.with_columns(*W.secs_to_datetime(["evaluated_at", "verified_at", "rectified_at", "callback_at"]))
+            ev = ev.with_columns(*W.secs_to_datetime(["evaluated_at", "verified_at", "rectified_at", "callback_at",
+                                                      "appeal_at"]))
             ev = ev.with_columns(_month_key(pl.col("evaluated_at")).alias("_mk"))
             for (mk,), part in sorted(tx.partition_by("_mk", as_dict=True).items()):
                 tx_carry[(c, month_keys.index(mk))].append(part.drop("_mk"))
@@ -253,6 +300,16 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             # stable sorts: the concatenation order is itself deterministic
             month_tx = pl.concat(tx_carry.pop((c, i))).sort("event_time", maintain_order=True)
             month_ev = pl.concat(ev_carry.pop((c, i))).sort("evaluated_at", maintain_order=True)
+            month_ev, ri_truth, ri_counts = integrity.month_ratings(
+                month_ev, month_tx, centre, cal, ext_maps[c], first, last, as_of_day, spec.rates,
+                _rng(ri_seeds[i * spec.centers + c]), perfect_w[c] if i == perfect_month else None, month_label[i],
+                f"E{code}{month_label[i].replace('-', '')}", scoring.rating_integrity)
+            ri_parts.append(ri_truth)
+            stats["ratings"] += ri_counts["injected_ratings"]
+            stats["good"] += ri_counts["injected_ratings"]
+            stats["active"] += ri_counts["injected_ratings"]
+            for k_, v_ in ri_counts.items():
+                stats["ri_" + k_] += v_
             dup = _write_transactions(out, month_tx, i, nm, month_label[i] + suffix, record)
             if dup is not None and dup_source is None:
                 dup_source = dup
@@ -283,6 +340,10 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
     overdue.write_csv(tdir / "overdue.csv", line_terminator="\n")
     bad = pl.concat(bad_parts).sort("evaluation_id")
     bad.write_csv(tdir / "bad_reviews.csv", line_terminator="\n")
+    ri = pl.concat(ri_parts).sort("rule_id", "month", "window_id", "evaluation_id", nulls_last=False)
+    ri.write_csv(tdir / "rating_signals.csv", null_value="", line_terminator="\n")
+    flags_truth = pl.concat(flag_parts).sort("evaluation_id")
+    flags_truth.write_csv(tdir / "evaluation_flags.csv", null_value="", line_terminator="\n")
     vet = pl.DataFrame(sorted(vetoes), schema=["window_id", "month", "reason"], orient="row")
     vet.write_csv(tdir / "vetoes.csv", line_terminator="\n")
     q = pl.DataFrame(quarantine, schema={"feed": pl.String, "file": pl.String, "line": pl.Int64, "rule": pl.String},
@@ -304,10 +365,20 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             "open_cases": stats["open"],
             "same_day_share": round(stats["same_day"] / max(1, stats["completed"]), 4),
             "ratings": stats["ratings"],
-            "satisfaction_rate": round(stats["good"] / max(1, stats["ratings"]), 5),
+            "default_ratings": stats["ratings"] - stats["active"],
+            "satisfaction_rate": round(stats["good"] / max(1, stats["active"]), 5),  # v2: active ratings only
             "evaluation_rate": round(stats["evaluated_cases"] / max(1, stats["completed"]), 4),
+            "active_evaluation_rate": round(stats["active_evaluated_cases"] / max(1, stats["completed"]), 4),
             "video_flags_pending_at_as_of": stats["flags_pending"],
             "signals_by_rule": by_rule,
+            "rating_signals_by_rule": dict(sorted(ri.group_by("rule_id").len().iter_rows())),
+            "evaluation_flags": {
+                "default": int(flags_truth["is_default"].sum()),
+                "overturned": int(flags_truth["is_overturned"].sum()),
+                "verified_late": int((flags_truth["is_verified_on_time"] == False).sum()),  # noqa: E712
+                "called_back_late": int((flags_truth["is_called_back_on_time"] == False).sum()),  # noqa: E712
+            },
+            "rating_integrity": {k[3:]: v for k, v in sorted(stats.items()) if k.startswith("ri_")},
             "overdue_by_kind": dict(sorted(overdue.group_by("kind").len().iter_rows())),
             "bad_reviews_by_state": dict(sorted(bad.group_by("state").len().iter_rows())),
             "vetoes": vet.height,
@@ -321,6 +392,8 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             "OB_HANDOVER": "signals.csv", "OB_RUNAROUND": "signals.csv", "OB_VOLUME_GAP": "signals.csv",
             "OB_REACCEPT": "signals.csv", **{r: "signals.csv" for r in truth.TL_RULES},
             "bad_reviews": "bad_reviews.csv", "vetoes": "vetoes.csv", "quarantine": "quarantine.csv",
+            **{r: "rating_signals.csv" for r in integrity.RI_RULES},
+            "evaluation_flags": "evaluation_flags.csv",
             "gbk_file": [f for f in files if f.endswith("-gbk.csv")],
         },
         "boundary_cases": boundary_cases,
@@ -367,14 +440,48 @@ def _runaround_mask(ev: pl.DataFrame, n: int) -> np.ndarray:
 
 
 def _bad_reviews(ev: pl.DataFrame, cal: WorkCalendar, scoring: Scoring) -> pl.DataFrame:
-    b = ev.filter(pl.col("rating") <= 2)
+    """Bad reviews (an overturned appeal is no longer one) and their rectification state; a callback the
+    applicant was unsatisfied with (发回重办) leaves the review not rectified: rejected_at_callback."""
+    b = ev.filter((pl.col("rating") <= 2) & (pl.col("appeal_result") != "overturned"))
     day = b["evaluated_at"].to_numpy() // DAY
     dl = cal.nth_workday_after(day, scoring.satisfaction.rectify_workdays)
     rect = b["rectified_at"].to_numpy()
-    state = np.where(b["verdict"].to_numpy() == "invalid", "invalid",
-                     np.where(rect < 0, "unrectified", np.where(rect // DAY <= dl, "rectified_on_time", "rectified_late")))
+    state = np.where(rect < 0, "unrectified", np.where(rect // DAY <= dl, "rectified_on_time", "rectified_late"))
+    state = np.where(b["callback_result"].to_numpy() == "unsatisfied", "rejected_at_callback", state)
+    state = np.where(b["verdict"].to_numpy() == "invalid", "invalid", state)
     return pl.DataFrame({"evaluation_id": b["evaluation_id"], "rectification_deadline": dl.astype("datetime64[D]"),
                          "state": state})
+
+
+def _evaluation_flags(ev: pl.DataFrame, cal: WorkCalendar, verify_workdays: int, callback_workdays: int) -> pl.DataFrame:
+    """SPEC §4.4 v2 per evaluation, for every default rating and every rating 不满意 / 非常不满意: is_default,
+    is_overturned; a bad review's verification deadline (end of the verify_workdays-th working day after the
+    evaluation day) and whether verified_at is on or before it; a callback's deadline (callback_workdays working
+    days after rectified_at's day) and whether callback_at is on or before it, for a real-name bad review
+    neither verified invalid nor overturned that was rectified (empty otherwise)."""
+    e = ev.filter((pl.col("channel") == "default") | (pl.col("rating") <= 2))
+    bad = e["rating"].to_numpy() <= 2
+    day = e["evaluated_at"].to_numpy() // DAY
+    ver, rect, cb = e["verified_at"].to_numpy(), e["rectified_at"].to_numpy(), e["callback_at"].to_numpy()
+    overturned = e["appeal_result"].to_numpy() == "overturned"
+    vdl = cal.nth_workday_after(day, verify_workdays)
+    due = bad & ~overturned & (e["verdict"].to_numpy() != "invalid") & e["is_real_name"].to_numpy() & (rect >= 0)
+    cdl = cal.nth_workday_after(np.where(due, rect // DAY, day), callback_workdays)
+    return pl.DataFrame({
+        "evaluation_id": e["evaluation_id"],
+        "is_default": e["channel"] == "default",
+        "is_overturned": overturned,
+        "verification_deadline": pl.Series(np.where(bad, vdl, 0).astype("datetime64[D]")),
+        "is_verified_on_time": (ver >= 0) & (ver // DAY <= vdl),
+        "callback_deadline": pl.Series(np.where(due, cdl, 0).astype("datetime64[D]")),
+        "is_called_back_on_time": (cb >= 0) & (cb // DAY <= cdl),
+        "_bad": bad, "_due": due,
+    }).with_columns(
+        pl.when(pl.col("_bad")).then(pl.col("verification_deadline")).alias("verification_deadline"),
+        pl.when(pl.col("_bad")).then(pl.col("is_verified_on_time")).alias("is_verified_on_time"),
+        pl.when(pl.col("_due")).then(pl.col("callback_deadline")).alias("callback_deadline"),
+        pl.when(pl.col("_due")).then(pl.col("is_called_back_on_time")).alias("is_called_back_on_time"),
+    ).drop("_bad", "_due")
 
 
 # ------------------------------------------------------------------------------------- writers
@@ -433,6 +540,8 @@ def _write_evaluations(out: Path, df: pl.DataFrame, centre: Centre, i: int, nm: 
         pl.when(pl.col("verdict") != "").then(pl.col("verdict")).alias("verdict"),
         pl.when(pl.col("reason_codes") != "").then(pl.col("reason_codes")).alias("reason_codes"),
         pl.when(pl.col("comment") != "").then(pl.col("comment")).alias("comment"),
+        pl.when(pl.col("appeal_result") != "").then(pl.col("appeal_result")).alias("appeal_result"),
+        pl.when(pl.col("callback_result") != "").then(pl.col("callback_result")).alias("callback_result"),
     )
     df = W.contract_order(df, "evaluations")
     if i == 1 or nm == 1:
@@ -454,10 +563,14 @@ def _chinese_evaluations(df: pl.DataFrame) -> pl.DataFrame:
     feed = FEEDS["evaluations"]
     ch = {k: v[0] for k, v in feed.by_name["channel"].enum.items()}
     verdict = {k: v[0] for k, v in feed.by_name["verdict"].enum.items()}
+    appeal = {k: v[0] for k, v in feed.by_name["appeal_result"].enum.items()}
+    callback = {k: v[0] for k, v in feed.by_name["callback_result"].enum.items()}
     df = df.with_columns(
         W.rating_labels(),
         pl.col("channel").replace_strict(ch, return_dtype=pl.String),
         pl.col("verdict").replace_strict(verdict, default=None, return_dtype=pl.String),
+        pl.col("appeal_result").replace_strict(appeal, default=None, return_dtype=pl.String),
+        pl.col("callback_result").replace_strict(callback, default=None, return_dtype=pl.String),
         pl.col("reason_codes").str.split(";").list.eval(
             pl.element().replace_strict({k: v[0] for k, v in REASON_CODES.items()}, return_dtype=pl.String)
         ).list.join(";"),
@@ -526,7 +639,7 @@ def _bad_rows(out: Path, centre: Centre, month_label: list[str], nm: int, as_of:
         for line, rule in badrows.transactions_bad_rows(out / rel, list(header), code, w0, s0, it, day_text, ts):
             q.append(("transactions", rel, line, rule))
     rel = f"evaluations/{last}.csv"
-    header = [c.name for c in FEEDS["evaluations"].columns if c.name != "recorded_at"]
+    header = _csv_header(out / rel)  # the columns the file was written with
     for line, rule in badrows.evaluations_bad_rows(out / rel, header, code, w0, ts_default):
         q.append(("evaluations", rel, line, rule))
     rel = f"video_flags/{last}.csv"

@@ -39,6 +39,14 @@ class Rates:
     reaccept: float = 0.002  # of rejected/withdrawn cases: re-accepted for the same applicant within 1–9 days
     commitment_instant: float = 0.0004  # instant cases exempt by approval mode (告知承诺 / 容缺受理)
     extended_service_days: int = 3  # window-days of 延时服务 per centre-month, each with a case after closing
+    # 好差评 closed loop (SPEC §4.4), extra bad reviews per role (share of a chunk's ratings): appealed and
+    # upheld, appealed and overturned, verified late, called back late, called back unsatisfied (发回重办)
+    loop_role: float = 0.00002
+    # 评价真实性 (SPEC §4.9), per centre-month: bursts from one pad, ratings with no service nearby, ratings at
+    # night, as shares of the month's in-hall ratings; one too-perfect window-month per centre
+    ri_burst: float = 0.00005
+    ri_no_service: float = 0.00005
+    ri_off_hours: float = 0.00005
     min_per_chunk: int = 2  # every kind at least this many times per centre-month
 
 

@@ -152,7 +152,13 @@ def test_truth_lists_every_anomaly_kind(small, signals, truth):
     overdue = pl.read_csv(small / "_truth/overdue.csv", infer_schema=False)
     assert set(overdue["kind"]) == {"completed_late", "open_red", "open_yellow"}
     bad = pl.read_csv(small / "_truth/bad_reviews.csv", infer_schema=False)
-    assert set(bad["state"]) == {"rectified_on_time", "rectified_late", "unrectified", "invalid"}
+    assert set(bad["state"]) == {"rectified_on_time", "rectified_late", "unrectified", "invalid", "rejected_at_callback"}
+    ri = pl.read_csv(small / "_truth/rating_signals.csv", infer_schema=False)
+    assert set(ri["rule_id"]) == {"RI_BURST", "RI_NO_SERVICE", "RI_OFF_HOURS", "RI_TOO_PERFECT"}
+    assert truth["counts"]["rating_signals_by_rule"] == dict(ri.group_by("rule_id").len().rows())
+    for kind in ("appeal_upheld", "appeal_overturned", "late_verification", "late_callback", "unsatisfied_callback",
+                 "default_rating"):
+        assert truth["counts"]["injected"][kind] >= 2, kind
     vetoes = pl.read_csv(small / "_truth/vetoes.csv", infer_schema=False)
     assert set(vetoes["reason"]) == {"private_handover", "backfill"}
     q = pl.read_csv(small / "_truth/quarantine.csv", infer_schema=False)
@@ -402,8 +408,8 @@ def test_overdue_and_rectification_truth_is_consistent(small, tx):
     bad = pl.read_csv(small / "_truth/bad_reviews.csv", try_parse_dates=True)
     ev = read_feed(small, "evaluations").join(bad, on="evaluation_id")
     assert ev.height == bad.height
-    for state, deadline, at, rect, verdict in ev.select("state", "rectification_deadline", "evaluated_at",
-                                                        "rectified_at", "verdict").iter_rows():
+    for state, deadline, at, rect, verdict, cb_result in ev.select(
+            "state", "rectification_deadline", "evaluated_at", "rectified_at", "verdict", "callback_result").iter_rows():
         assert deadline > at.date()
         if state == "rectified_on_time":
             assert rect.date() <= deadline
@@ -411,8 +417,140 @@ def test_overdue_and_rectification_truth_is_consistent(small, tx):
             assert rect.date() > deadline
         elif state == "unrectified":
             assert rect is None
+        elif state == "rejected_at_callback":  # 发回重办: rectified_at given, the applicant unsatisfied
+            assert rect is not None and verdict == "valid" and cb_result == "unsatisfied"
         else:
             assert verdict == "invalid"
+
+
+def _nth_workday_after(day: dt.date, n: int) -> dt.date:
+    while n:
+        day += dt.timedelta(days=1)
+        n -= chinese_calendar.is_workday(day)
+    return day
+
+
+def _real_evaluations(small: Path) -> pl.DataFrame:
+    ev = read_feed(small, "evaluations")
+    return ev.filter(~pl.col("evaluation_id").str.starts_with("QE") & ~pl.col("_file").str.contains("kiosk"))
+
+
+def test_rating_integrity_truth_matches_the_files(small, tx):
+    """SPEC §4.9 re-derived here from the files (pads, hall hours, extended service, transactions) with plain
+    Python: every rating the truth lists fires its rule and no other rating fires any."""
+    ev = _real_evaluations(small)
+    truth = pl.read_csv(small / "_truth/rating_signals.csv", infer_schema=False)
+    # device_id: every pad rating has its pad, some pads serve two windows, nothing else has a device
+    pads = ev.filter(pl.col("channel") == "pad")
+    assert pads["device_id"].null_count() == 0
+    assert ev.filter(pl.col("channel") != "pad")["device_id"].null_count() == ev.filter(pl.col("channel") != "pad").height
+    assert pads.group_by("device_id").agg(pl.col("window_id").n_unique().alias("w"))["w"].max() == 2
+    hall = ev.filter(pl.col("channel").is_in(["pad", "terminal"])).with_columns(
+        pl.coalesce("device_id", "window_id").alias("key")).sort("evaluated_at")
+    found: set[tuple] = set()
+    month = lambda t: t.strftime("%Y-%m")  # noqa: E731
+    # RI_BURST: ≥ 5 ratings of one device (window without one) within 3 minutes, each of them
+    by_key: dict[str, list] = {}
+    for eid, key, t, w in hall.select("evaluation_id", "key", "evaluated_at", "window_id").iter_rows():
+        by_key.setdefault(key, []).append((t, eid, w))
+    for rows in by_key.values():
+        for i in range(len(rows)):
+            j = i
+            while j + 1 < len(rows) and rows[j + 1][0] - rows[i][0] <= dt.timedelta(minutes=3):
+                j += 1
+            if j - i + 1 >= 5:
+                found |= {("RI_BURST", eid, w, month(t)) for t, eid, w in rows[i:j + 1]}
+    # RI_NO_SERVICE: no transaction event at the window within ± 30 min
+    good = tx.filter(pl.col("case_id").is_not_null() & ~pl.col("case_id").str.starts_with("Q"))
+    times = {w: sorted(g["event_time"].to_list()) for (w,), g in good.group_by("window_id")}
+    import bisect
+    for eid, w, t in hall.select("evaluation_id", "window_id", "evaluated_at").iter_rows():
+        ts = times.get(w, [])
+        k = bisect.bisect_left(ts, t)
+        near = [abs(x - t) for x in ts[max(0, k - 1):k + 1]]
+        if not near or min(near) > dt.timedelta(minutes=30):
+            found.add(("RI_NO_SERVICE", eid, w, month(t)))
+    # RI_OFF_HOURS: outside the window's hours (hall_hours, else 08:30–18:00 on working days), unless at or
+    # before the until_time of its extended_service that day
+    hh = pl.read_csv(small / "hall_hours/hall_hours.csv", infer_schema=False)
+    own = {(r["scope_id"], r["day_kind"]): (r["open_time"], r["close_time"]) for r in hh.iter_rows(named=True)}
+    xs = pl.read_csv(small / "extended_service/extended_service.csv", infer_schema=False)
+    until = {(r["window_id"], r["service_date"]): r["until_time"] for r in xs.iter_rows(named=True)}
+    for eid, w, t in hall.select("evaluation_id", "window_id", "evaluated_at").iter_rows():
+        kind = "workday" if chinese_calendar.is_workday(t.date()) else "non_workday"
+        hours = own.get((w, kind), ("08:30:00", "18:00:00") if kind == "workday" else None)
+        clock = t.strftime("%H:%M:%S")
+        outside = hours is None or not (hours[0] <= clock <= hours[1])
+        if outside and not ((w, t.date().isoformat()) in until and clock <= until[(w, t.date().isoformat())]):
+            found.add(("RI_OFF_HOURS", eid, w, month(t)))
+    # RI_TOO_PERFECT: ≥ 50 active ratings all 非常满意, p = c^n < 0.001 (c: the centre's other windows)
+    act = ev.filter(pl.col("channel") != "default").with_columns(pl.col("evaluated_at").dt.strftime("%Y-%m").alias("m"))
+    for (m,), part in act.group_by("m"):
+        per = part.group_by("window_id").agg(pl.len().alias("n"), (pl.col("rating") == 5).sum().alias("n5"))
+        tot, tot5 = per["n"].sum(), per["n5"].sum()
+        for w, n, n5 in per.iter_rows():
+            c = (tot5 - n5) / (tot - n)
+            if n >= 50 and n5 == n and c ** n < 0.001:
+                found.add(("RI_TOO_PERFECT", None, w, m))
+    expected = {(r, e or None, w, m) for r, e, w, m in truth.rows()}
+    assert found == expected, (sorted(found - expected, key=str)[:5], sorted(expected - found, key=str)[:5])
+    by_rule = truth.group_by("rule_id").len()
+    assert dict(by_rule.rows())["RI_TOO_PERFECT"] == 1 and dict(by_rule.rows())["RI_BURST"] >= 10
+    # every injected rating is a case-less pad rating of 非常满意 that fires one rule only
+    assert truth.filter(pl.col("evaluation_id").is_not_null())["evaluation_id"].is_duplicated().sum() == 0
+    injected = ev.filter(pl.col("evaluation_id").is_in(truth["evaluation_id"].drop_nulls().implode()))
+    assert injected["case_id"].null_count() == injected.height and set(injected["rating"]) == {5}
+
+
+def test_closed_loop_truth_matches_the_files(small, tx):
+    """SPEC §4.4 v2 re-derived from the files: default ratings, appeals, verification and callback deadlines."""
+    ev = _real_evaluations(small)
+    flags = pl.read_csv(small / "_truth/evaluation_flags.csv", try_parse_dates=True)
+    # default ratings: 基本满意 exactly 7 days after the case's completion, no device, not real-name
+    default = ev.filter(pl.col("channel") == "default")
+    assert default.height > 100 and set(default["rating"]) == {3}
+    assert default["device_id"].null_count() == default.height and not default["is_real_name"].is_in(["true", "是"]).any()
+    done = tx.filter(pl.col("event_type") == "complete").select("case_id", "event_time").unique()
+    j = default.join(done, on="case_id")
+    assert j.height == default.height
+    assert ((j["evaluated_at"] - j["event_time"]) == dt.timedelta(days=7)).all()
+    assert set(flags.filter(pl.col("is_default"))["evaluation_id"]) == set(default["evaluation_id"])
+    # appeals: upheld and overturned; an overturned review is no bad review any more and is never rectified
+    appealed = ev.filter(pl.col("appeal_result").is_not_null())
+    assert set(appealed["appeal_result"]) == {"upheld", "overturned"}
+    assert (appealed["appeal_at"] > appealed["evaluated_at"]).all() and (appealed["rating"] <= 2).all()
+    over = appealed.filter(pl.col("appeal_result") == "overturned")
+    assert set(flags.filter(pl.col("is_overturned"))["evaluation_id"]) == set(over["evaluation_id"])
+    assert over["rectified_at"].null_count() == over.height
+    bad_truth = pl.read_csv(small / "_truth/bad_reviews.csv", infer_schema=False)
+    assert not set(over["evaluation_id"]) & set(bad_truth["evaluation_id"])
+    # verification within 3 working days, callback within 5 working days of the rectification (real-name,
+    # valid, not overturned): recomputed with the official calendar
+    bad = ev.filter(pl.col("rating") <= 2).join(flags, on="evaluation_id", how="left")
+    assert bad.height == flags.filter(~pl.col("is_default")).height
+    late_v = late_c = 0
+    for r in bad.iter_rows(named=True):
+        deadline = _nth_workday_after(r["evaluated_at"].date(), 3)
+        assert r["verification_deadline"] == deadline
+        on_time = r["verified_at"] is not None and r["verified_at"].date() <= deadline
+        assert r["is_verified_on_time"] == on_time, r
+        late_v += r["verified_at"] is not None and not on_time
+        due = (r["is_real_name"] in ("true", "是") and r["verdict"] != "invalid" and r["appeal_result"] != "overturned"
+               and r["rectified_at"] is not None)
+        if not due:
+            assert r["is_called_back_on_time"] is None and r["callback_deadline"] is None, r
+            continue
+        cdl = _nth_workday_after(r["rectified_at"].date(), 5)
+        assert r["callback_deadline"] == cdl
+        assert r["is_called_back_on_time"] == (r["callback_at"] is not None and r["callback_at"].date() <= cdl), r
+        late_c += r["callback_at"] is not None and r["callback_at"].date() > cdl
+    assert late_v >= 2 and late_c >= 2
+    # callback results: mostly satisfied; 发回重办 (unsatisfied) gets no second round
+    results = ev.filter(pl.col("callback_at").is_not_null())["callback_result"]
+    assert results.null_count() == 0 and {"satisfied", "basically_satisfied", "unsatisfied"} <= set(results)
+    rejected = ev.filter(pl.col("callback_result") == "unsatisfied")["case_id"]
+    assert ev.filter(pl.col("case_id").is_in(rejected.implode()) & (pl.col("round") == "2")).height == 0
+    assert ev.filter(pl.col("round") == "2").height > 0
 
 
 def test_realism_same_day_satisfaction_evaluation_rate(small, tx, truth):
@@ -423,7 +561,7 @@ def test_realism_same_day_satisfaction_evaluation_rate(small, tx, truth):
     assert 0.86 <= same_day <= 0.91, same_day
     assert abs(same_day - truth["counts"]["same_day_share"]) < 0.002
     ev = read_feed(small, "evaluations").filter(pl.col("rating").is_between(1, 5))
-    satisfaction = (ev["rating"] >= 4).mean()
+    satisfaction = (ev.filter(pl.col("channel") != "default")["rating"] >= 4).mean()  # SPEC §4.4 v2: active ratings
     assert satisfaction >= 0.99, satisfaction
     rate = ev.filter(pl.col("case_id").is_not_null())["case_id"].n_unique() / j.height
     assert 0.70 <= rate <= 0.85, rate
