@@ -102,26 +102,35 @@ def write_xlsx(
     path: str | Path,
     sheets: Mapping[str, Any],
     columns: Mapping[str, Sequence[str]] | None = None,
+    formats: Mapping[str, Mapping[str, str]] | None = None,
+    widths: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Path:
     """One sheet per entry of `sheets` (name -> rows or DataFrame), text cells neutralised.
+
+    `formats` (sheet -> column -> Excel num_format, e.g. "0.0%") formats that column's numbers and
+    dates; `widths` (sheet -> column -> width in characters) overrides the width from the header.
 
     xlsxwriter's generic write() would turn "=…" text into a live formula; we only ever call
     write_string / write_number / write_datetime / write_boolean, with formula and URL
     conversion switched off as a second guard.
     """
     with atomic_path(path) as tmp:
-        _write_workbook(str(tmp), sheets, columns or {})
+        _write_workbook(str(tmp), sheets, columns or {}, formats or {}, widths or {})
     return Path(path)
 
 
-def xlsx_bytes(sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]] | None = None) -> bytes:
+def xlsx_bytes(sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]] | None = None,
+               formats: Mapping[str, Mapping[str, str]] | None = None,
+               widths: Mapping[str, Mapping[str, float]] | None = None) -> bytes:
     """The workbook of write_xlsx as bytes."""
     buf = io.BytesIO()
-    _write_workbook(buf, sheets, columns or {})
+    _write_workbook(buf, sheets, columns or {}, formats or {}, widths or {})
     return buf.getvalue()
 
 
-def _write_workbook(target: Any, sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]]) -> None:
+def _write_workbook(target: Any, sheets: Mapping[str, Any], columns: Mapping[str, Sequence[str]],
+                    formats: Mapping[str, Mapping[str, str]] | None = None,
+                    widths: Mapping[str, Mapping[str, float]] | None = None) -> None:
     import xlsxwriter
 
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -134,17 +143,21 @@ def _write_workbook(target: Any, sheets: Mapping[str, Any], columns: Mapping[str
     for name, data in sheets.items():
         cols, rows = _table(data, columns.get(name))
         ws = wb.add_worksheet(name[:31])
+        sheet_formats = (formats or {}).get(name, {})
+        sheet_widths = (widths or {}).get(name, {})
+        col_fmt = [wb.add_format({"num_format": sheet_formats[c]}) if c in sheet_formats else None for c in cols]
         for j, c in enumerate(cols):
             ws.write_string(0, j, str(neutralize(str(c))), header)
-            ws.set_column(j, j, max(10, min(40, len(str(c)) * 2 + 2)))
+            ws.set_column(j, j, sheet_widths.get(c, max(10, min(40, len(str(c)) * 2 + 2))))
         for i, r in enumerate(rows, start=1):
             for j, v in enumerate(r):
-                _write_cell(ws, i, j, v, date_fmt, time_fmt)
+                fmt = col_fmt[j] if j < len(col_fmt) else None
+                _write_cell(ws, i, j, v, fmt or date_fmt, fmt or time_fmt, fmt)
         ws.freeze_panes(1, 0)
     wb.close()
 
 
-def _write_cell(ws, i: int, j: int, v: Any, date_fmt, time_fmt) -> None:
+def _write_cell(ws, i: int, j: int, v: Any, date_fmt, time_fmt, number_fmt=None) -> None:
     if v is None:
         ws.write_blank(i, j, None)
     elif isinstance(v, bool):
@@ -153,7 +166,7 @@ def _write_cell(ws, i: int, j: int, v: Any, date_fmt, time_fmt) -> None:
         if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
             ws.write_string(i, j, str(v))
         else:
-            ws.write_number(i, j, v)
+            ws.write_number(i, j, v, number_fmt)
     elif isinstance(v, dt.datetime):
         ws.write_datetime(i, j, v, time_fmt)
     elif isinstance(v, dt.date):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboards import auth
 from dashboards import common as c
-from dashboards.i18n import t
+from dashboards.i18n import current_lang, t
 
 ctx = c.ctx()
 st.title(t("reports.title"))
@@ -37,6 +37,7 @@ MIME = {
     "ranking.pdf": "application/pdf",
     "ranking.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ranking.html": "text/html",
+    "ranking.en.html": "text/html",  # the 通报 in English (SPEC §4.8 v2)
 }
 months = list(dict.fromkeys(v["month"] for v in versions))
 month = st.selectbox(t("reports.month"), months, key="rep_month")
@@ -65,11 +66,14 @@ for v in [v for v in versions if v["month"] == month]:
             if not info:
                 continue
             col.download_button(
-                t(f"reports.download.{name.split('.')[-1]}"), auth.guarded(info["path"].read_bytes),
+                t("reports.download.en" if name.endswith(".en.html") else f"reports.download.{name.split('.')[-1]}"),
+                auth.guarded(info["path"].read_bytes),
                 file_name=f"{v['month']}-v{v['version']}-{name}", mime=mime,
                 key=f"rep_{v['month']}_{v['version']}_{name}", on_click="ignore",
             )
         changes = v["path"] / "changes.md"
+        if current_lang() == "en" and (v["path"] / "changes.en.md").exists():  # its English rendering
+            changes = v["path"] / "changes.en.md"
         if v.get("has_changes") and changes.exists():
             with st.expander(t("reports.changes")):
                 # names from the feeds are inside: shown as text (docs/architecture.md#privacy-and-access)

@@ -1,7 +1,8 @@
 """What a monthly publication freezes (docs/rules.md), read from the published snapshot.
 
-The *content* of a version — the month's fct_window_month rows (with window, department and
-centre names from dim_window), its fct_department_month rows and the scoring file in force —
+The *content* of a version — the month's fct_window_month rows (with window and centre names from
+dim_window; the department is the month's, fct_window_month.department_id, named as it was named on
+the month's first day when the snapshot holds the window versions, else by its current name), its fct_department_month rows and the scoring file in force —
 is what its content hash covers. The data watermark (the snapshot's as-of date and latest
 event time) is stored with the version but is not content: a later daily run that leaves the
 month unchanged must not create a new version.
@@ -74,6 +75,27 @@ def snapshot_scoring_file(snapshot: Path) -> Path | None:
     return copy if copy.is_file() else None
 
 
+def _window_versions(con) -> bool:
+    """Whether the snapshot holds the window versions with their department names
+    (intermediate.int_reference__window_versions; not in a snapshot built before versions existed)."""
+    cols = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'intermediate' "
+            "and table_name = 'int_reference__window_versions'"
+        ).fetchall()
+    }
+    return {"window_id", "department_id", "department_name", "valid_from", "valid_to"} <= cols
+
+
+def _month_department_name(f: str, v: str | None) -> str:
+    """SQL of the department name of window-month row `f`: the name its department had in the window
+    version in force on the month's first day (`v`, joined on the month's department), else the
+    department's current name in dim_window."""
+    current = f"(select min(d.department_name) from marts.dim_window d where d.department_id = {f}.department_id)"
+    return f"coalesce({v}.department_name, {current}) as department_name" if v else f"{current} as department_name"
+
+
 def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[str, Any], Path]:
     """(content, watermark, snapshot path) of the month."""
     path = current_snapshot(h)
@@ -86,11 +108,24 @@ def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[
             c for c in ("window_name", "department_name", "center_id", "center_name")
             if c in dim_cols and c not in fact_cols
         ]
-        sel = ", ".join([f'f."{c}"' for c in fact_cols] + [f"w.{c}" for c in names])
+        versions = _window_versions(con)
+        month_dept = "department_name" in names and "department_id" in fact_cols
+        sel = ", ".join(
+            [f'f."{c}"' for c in fact_cols]
+            + [_month_department_name("f", "v" if versions else None) if c == "department_name" and month_dept
+               else f"w.{c}" for c in names]
+        )
+        # the window's department is the month's (fct_window_month.department_id, the version in force on
+        # the month's first day), named as it was named then (docs/rules.md#reference-versions)
+        version_join = (
+            "left join intermediate.int_reference__window_versions v on v.window_id = f.window_id "
+            "and v.department_id = f.department_id and v.valid_from <= f.month and f.month < v.valid_to "
+            if versions and month_dept else ""
+        )
         windows = _rows(
             con,
             f"select {sel} from marts.fct_window_month f "
-            "left join marts.dim_window w on w.window_id = f.window_id where f.month = ? "
+            f"left join marts.dim_window w on w.window_id = f.window_id {version_join}where f.month = ? "
             "order by f.rank nulls last, f.score desc nulls last, f.window_id",
             [start],
         )
@@ -101,10 +136,14 @@ def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[
             )
         dept_names = ""
         if {"department_id", "department_name"} <= dim_cols:
-            dept_names = (
-                ", (select min(w.department_name) from marts.dim_window w "
-                "where w.department_id = d.department_id) as department_name"
-            )
+            current = "(select min(w.department_name) from marts.dim_window w where w.department_id = d.department_id)"
+            dept_names = f", {current} as department_name"
+            if versions:  # the name the department had on the month's first day, else today's
+                dept_names = (
+                    ", coalesce((select min(v.department_name) from intermediate.int_reference__window_versions v "
+                    "where v.department_id = d.department_id and v.valid_from <= d.month and d.month < v.valid_to), "
+                    f"{current}) as department_name"
+                )
         dept_cols = ", ".join(f'd."{c}"' for c in _columns(con, "fct_department_month") if c not in VOLATILE)
         departments = _rows(
             con,

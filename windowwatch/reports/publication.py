@@ -3,7 +3,8 @@
 A version lives in `$WINDOWWATCH_HOME/reports/YYYY-MM/vN/`: data.json (the frozen content;
 H(canonical JSON of it) is the content hash), scoring.yaml (the file the snapshot was computed with, verbatim; a different file in force is refused),
 manifest.json (content hash, created_at/by, snapshot file and sha256, data watermark, file
-hashes), changes.json/.md against v(N−1), ranking.{html,pdf,xlsx}. It is assembled in a
+hashes), changes.json/.md/.en.md against v(N−1), ranking.{html,pdf,xlsx} (the 通报, in Chinese) and
+ranking.en.html (the same document in English). It is assembled in a
 temporary directory and renamed into place under a lock, so a version is either complete or
 absent, and an existing vN is never written again. Identical content creates nothing.
 
@@ -40,7 +41,7 @@ from windowwatch.audit.hashing import file_sha256
 from windowwatch.audit.log import AuditLog, LogError, current_user, now_local
 from windowwatch.reports.changes import diff, to_markdown
 from windowwatch.reports.data import ReportError, content_hash, read_month, snapshot_scoring_file
-from windowwatch.reports.render import context, render_html, write_pdf, write_ranking_xlsx
+from windowwatch.reports.render import ReportConfigError, context, render_html, write_pdf, write_ranking_xlsx
 from windowwatch.snapshot import NoSnapshot, snapshot_scoring_hash
 
 VERSION_DIR = re.compile(r"^v(\d+)$")
@@ -193,8 +194,15 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             if changes is not None:
                 _write_json(tmp / "changes.json", changes)
                 (tmp / "changes.md").write_text(to_markdown(month, version, changes), encoding="utf-8")
-            html = render_html(context(content, manifest, changes))
+                # its English rendering, for 月度报告 switched to English
+                (tmp / "changes.en.md").write_text(to_markdown(month, version, changes, lang="en"), encoding="utf-8")
+            try:
+                html = render_html(context(content, manifest, changes))
+                html_en = render_html(context(content, manifest, changes, lang="en"))
+            except ReportConfigError as exc:  # the 落款's section of the sources file
+                raise ReportError(str(exc)) from None
             (tmp / "ranking.html").write_text(html, encoding="utf-8")
+            (tmp / "ranking.en.html").write_text(html_en, encoding="utf-8")
             write_pdf(html, tmp / "ranking.pdf")
             write_ranking_xlsx(content, tmp / "ranking.xlsx", manifest)
             manifest["files"] = {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
@@ -212,7 +220,7 @@ def publish_month(month: str, home: Home | str | Path | None = None) -> PublishR
             raise
         faults.checkpoint("report.after_rename")
         _anchor_missing(h, month_dir)
-    files = {n: final / n for n in ("ranking.pdf", "ranking.xlsx", "ranking.html")}
+    files = {n: final / n for n in ("ranking.pdf", "ranking.xlsx", "ranking.html", "ranking.en.html")}
     return PublishResult(month, version, final, True, chash, changes, files)
 
 

@@ -49,7 +49,8 @@ def test_v1_is_frozen_with_manifest_and_content_hash(published):
     v1 = published["v1"]
     assert v1.created and v1.version == 1 and v1.path.name == "v1"
     names = {p.name for p in v1.path.iterdir()}
-    assert {"data.json", "manifest.json", "scoring.yaml", "ranking.pdf", "ranking.xlsx", "ranking.html"} <= names
+    assert {"data.json", "manifest.json", "scoring.yaml", "ranking.pdf", "ranking.xlsx", "ranking.html",
+            "ranking.en.html"} <= names
     assert "changes.md" not in names
     data = json.loads((v1.path / "data.json").read_text(encoding="utf-8"))
     man = json.loads((v1.path / "manifest.json").read_text(encoding="utf-8"))
@@ -86,7 +87,12 @@ def test_changed_data_gives_v2_with_its_summary(published):
     assert changed["W02"]["rank"] == {"from": 2, "to": 3} and changed["W03"]["stars"] == {"from": 3, "to": 4}
     assert changed["W03"]["score"] == {"from": 88.0, "to": 90.4}
     md = (v2.path / "changes.md").read_text(encoding="utf-8")
-    assert "W02" in md and "W03" in md and "名次" in md
+    # in Chinese, by name (the ids are in changes.json); its English rendering beside it
+    assert "出入境窗口" in md and "企业开办窗口" in md and "名次" in md and "市公安局" in md
+    assert "W02" not in md and "W03" not in md and "rank" not in md
+    assert "窗口名称" in md  # W06 renamed: another figure changed, by its label
+    en = (v2.path / "changes.en.md").read_text(encoding="utf-8")
+    assert "出入境窗口" in en and "Rank" in en and "changes against version 1" in en
     # v1 was not touched
     man1 = json.loads((v1.path / "manifest.json").read_text(encoding="utf-8"))
     assert man1["content_hash"] == v1.content_hash and man1["version"] == 1
@@ -121,20 +127,20 @@ def test_pdf_has_title_windows_and_embedded_cjk_fonts(published):
 
 def test_xlsx_sheets_and_neutralised_names(published):
     wb = openpyxl.load_workbook(published["v2"].path / "ranking.xlsx")
-    assert wb.sheetnames == ["ranking", "components", "departments", "数据说明"]
-    ws = wb["ranking"]
+    assert wb.sheetnames == ["排名", "评分构成", "部门", "数据说明"]
+    ws = wb["排名"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, [c.value for c in r])) for r in ws.iter_rows(min_row=2)]
-    by_id = {r["窗口编号 window_id"]: r for r in rows}
-    assert by_id["W03"]["名次 rank"] == 2 and by_id["W03"]["得分 score"] == 90.4
-    assert by_id["W06"]["窗口名称 window_name"] == "'=HYPERLINK(\"http://x\")就业窗口"
+    by_id = {r["窗口编号"]: r for r in rows}
+    assert by_id["W03"]["名次"] == 2 and by_id["W03"]["得分"] == 90.4
+    assert by_id["W06"]["窗口名称"] == "'=HYPERLINK(\"http://x\")就业窗口"
     for sheet in wb:
         for row in sheet.iter_rows():
             for c in row:
                 assert c.data_type != "f"
-    comp = wb["components"]
+    comp = wb["评分构成"]
     assert comp.max_row == 1 + len(WINDOWS)
-    assert wb["departments"].max_row == 4
+    assert wb["部门"].max_row == 4
 
 
 def test_html_is_standalone_and_escaped(published):
