@@ -9,8 +9,11 @@ from windowwatch.audit.callback import draw_callbacks
 from windowwatch.audit.draw import DrawError, DrawResult, commit_plan, compute_draw, draw
 from windowwatch.audit.findings import PROBLEM_CODES, FindingError, add_finding, list_findings
 from windowwatch.audit.log import AuditLog, LogError
-from windowwatch.audit.plan import Plan, PlanError, load_plan, parse_plan, parse_plan_text
-from windowwatch.audit.public_list import export_draw, public_rows, verification_bundle
+from windowwatch.audit.plan import Plan, PlanError, load_plan, parse_plan, parse_plan_text, plan_yaml
+from windowwatch.audit.public_list import (ExportError, PublicList, build_public_list, export_draw, inspector_label,
+                                           inspector_names, public_rows, render, verification_bundle)
+from windowwatch.audit.publish import (PUBLICATION_WORKDAYS, Publication, changed_since_publication, findings_progress,
+                                       plan_flow, publication_statuses, publish_list)
 from windowwatch.audit.verify_draws import VerifyReport, verify
 
 EXAMPLE_PLAN = _Path(__file__).resolve().parent / "example_plan.yaml"  # a starting point for the plan editor
@@ -52,4 +55,7 @@ __all__ = [
     "EXAMPLE_PLAN", "PROBLEM_CODES", "AuditLog", "DrawError", "DrawResult", "FindingError", "LogError", "Plan", "PlanError",
     "VerifyReport", "add_finding", "commit_plan", "compute_draw", "draw", "draw_callbacks", "export_draw",
     "get_draw", "list_draws", "list_findings", "load_plan", "parse_plan", "parse_plan_text", "public_rows", "verification_bundle", "verify",
+    "ExportError", "PUBLICATION_WORKDAYS", "Publication", "PublicList", "build_public_list", "changed_since_publication",
+    "findings_progress", "inspector_label", "inspector_names", "plan_flow", "plan_yaml", "publication_statuses",
+    "publish_list", "render",
 ]

@@ -5,6 +5,12 @@ ceil(share × N) of the month's N 基本满意 (rating 3) evaluations ordered by
 H(seed + ":" + evaluation_id), seed = H(plan_hash + ":" + entropy). The callback plan
 {kind, name, month, share} is committed before the entropy, like an audit plan, and the draw
 is appended to the same hash-chained log, so `audit verify` recomputes it too.
+
+SPEC §4.4 v2 (a snapshot whose fct_evaluation has needs_callback): the bad reviews called back are the
+real-name ones that need a callback (not verified invalid, not overturned, not a system default; see
+int_satisfaction__evaluations.sql) whose callback_deadline falls in the month, each shown with that
+deadline, and the random 基本满意 are drawn from the applicant-given ones only (never a system default).
+A draw logged from a pre-v2 pool (no needs_callback) is recomputed by the v1 rule above.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ def compute_callback(plan: dict[str, Any], plan_hash: str, entropy: str, pool: l
         ({**e, "_key": H(seed + ":" + e["evaluation_id"])} for e in pool if e["rating"] is not None),
         key=lambda e: (e["_key"], e["evaluation_id"]),
     )
+    if keyed and "needs_callback" in keyed[0]:
+        return _compute_v2(plan, seed, keyed)
     neutral = [e for e in keyed if e["rating"] == NEUTRAL_RATING]
     k = math.ceil(Decimal(str(plan["share"])) * len(neutral))
     chosen = {e["evaluation_id"] for e in neutral[:k]}
@@ -50,6 +58,33 @@ def compute_callback(plan: dict[str, Any], plan_hash: str, entropy: str, pool: l
         }
         for e in keyed
         if e["rating"] <= BAD_MAX_RATING or e["evaluation_id"] in chosen
+    ]
+    return {"seed": seed, "sample": sample, "unstaffed": []}
+
+
+def _compute_v2(plan: dict[str, Any], seed: str, keyed: list[dict[str, Any]]) -> dict[str, Any]:
+    """SPEC §4.4 v2: every real-name bad review that needs a callback (needs_callback: not verified invalid,
+    not overturned, not a system default, rectified) whose callback deadline falls in the month, with that
+    deadline; plus ceil(share × N) of the month's N applicant-given 基本满意 (system defaults are nobody's
+    opinion: never drawn)."""
+    month = plan["month"]
+    bad = {e["evaluation_id"] for e in keyed
+           if e["needs_callback"] and str(e.get("callback_deadline") or "")[:7] == month}
+    neutral = [e for e in keyed
+               if e["rating"] == NEUTRAL_RATING and e.get("in_month") and not e.get("is_default")
+               and e["evaluation_id"] not in bad]
+    k = math.ceil(Decimal(str(plan["share"])) * len(neutral))
+    chosen = {e["evaluation_id"] for e in neutral[:k]}
+    sample = [
+        {
+            "evaluation_id": e["evaluation_id"],
+            "window_id": e["window_id"],
+            "rating": e["rating"],
+            "reason": "bad" if e["evaluation_id"] in bad else "random",
+            "callback_deadline": e.get("callback_deadline") if e["evaluation_id"] in bad else None,
+        }
+        for e in keyed
+        if e["evaluation_id"] in bad or e["evaluation_id"] in chosen
     ]
     return {"seed": seed, "sample": sample, "unstaffed": []}
 

@@ -92,7 +92,8 @@ def callback_main(args) -> int:
     bad = sum(1 for s in r.sample if s["reason"] == "bad")
     print(f"callback draw {r.draw_id}: {len(r.sample)} evaluations ({bad} bad reviews, {len(r.sample) - bad} random 基本满意)")
     for s in r.sample:
-        print(f"  {s['evaluation_id']}  {s['window_id']}  rating={s['rating']}  {s['reason']}")
+        deadline = f"  回访期限 {s['callback_deadline']}" if s.get("callback_deadline") else ""
+        print(f"  {s['evaluation_id']}  {s['window_id']}  rating={s['rating']}  {s['reason']}{deadline}")
     return 0
 
 

@@ -34,7 +34,15 @@ STATUSES = ("completed", "open", "rejected", "withdrawn")
 
 
 class PlanError(ValueError):
-    """The plan file is invalid; the message names the file, the key and what to do."""
+    """The plan file is invalid; the message names the file, the key and what to do.
+
+    `problems` holds the same as data, (key path, error type, values) per problem, so a front end
+    can say it in its own language: types are pydantic's (`missing`, `extra_forbidden`,
+    `greater_than_equal` …) plus `yaml_syntax` and `not_mapping`."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str, dict[str, Any]]] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
 
 
 class _Strict(BaseModel):
@@ -155,11 +163,14 @@ def _format(source: str, err: ValidationError) -> str:
 
 def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     if not isinstance(data, dict):
-        raise PlanError(f"{source}: an audit plan must be a YAML mapping (name, population, strata, …)")
+        raise PlanError(f"{source}: an audit plan must be a YAML mapping (name, population, strata, …)",
+                        [("", "not_mapping", {})])
     try:
         plan = Plan.model_validate(data)
     except ValidationError as err:
-        raise PlanError(_format(source, err)) from None
+        problems = [(".".join(str(p) for p in e["loc"]), e["type"], {k: str(v) for k, v in (e.get("ctx") or {}).items()})
+                    for e in err.errors()]
+        raise PlanError(_format(source, err), problems) from None
     try:
         canonical_json(data)
     except (TypeError, ValueError) as exc:
@@ -174,8 +185,19 @@ def parse_plan_text(text: str, source: str = "<plan>") -> Plan:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise PlanError(f"{source}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise PlanError(f"{source}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})",
+                        [("", "yaml_syntax", {"line": str(mark.line + 1) if mark else "?"})]) from None
     return parse_plan(data, source)
+
+
+def plan_yaml(plan: Plan) -> str:
+    """The plan as YAML for the record: its canonical mapping, keys in the format's order, no
+    comments. Reading it back gives the same plan_hash (a value YAML would read as another type
+    is quoted by the dumper)."""
+    data = plan.canonical()
+    order = list(Plan.model_fields)
+    ordered = {k: data[k] for k in sorted(data, key=lambda k: order.index(k) if k in order else len(order))}
+    return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -169,10 +169,29 @@ def snapshot_has_inspectors(snapshot: Path) -> bool:
 
 
 def read_evaluation_pool(month: str, h: Home | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Evaluations of the month (by evaluated_at) for the callback draw: id, window, rating."""
+    """Evaluations for the callback draw: id, window, rating. On a snapshot with the SPEC §4.4 v2 columns
+    (needs_callback, callback_deadline, is_default), the month's evaluations (by evaluated_at) and the
+    real-name bad reviews whose callback deadline falls in the month, each with is_default,
+    needs_callback, callback_deadline (text) and in_month (evaluated in the month); before v2, the
+    month's evaluations only (windowwatch/audit/callback.py)."""
     con, path = open_snapshot(h)
     start, end = month_bounds(month)
     try:
+        have = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'fct_evaluation'").fetchall()}
+        if {"needs_callback", "callback_deadline", "is_default"} <= have:
+            rows = _rows(
+                con,
+                "select evaluation_id, window_id, cast(rating as integer) as rating, coalesce(is_default, false) "
+                "as is_default, coalesce(needs_callback, false) as needs_callback, "
+                "strftime(callback_deadline, '%Y-%m-%d %H:%M:%S') as callback_deadline, "
+                "(evaluated_at >= ? and evaluated_at < ?) as in_month from marts.fct_evaluation "
+                "where (evaluated_at >= ? and evaluated_at < ?) "
+                "or (needs_callback and callback_deadline >= ? and callback_deadline < ?) order by evaluation_id",
+                [start, end] * 3,
+            )
+            return rows, snapshot_identity(path)
         rows = _rows(
             con,
             "select evaluation_id, window_id, cast(rating as integer) as rating from marts.fct_evaluation "

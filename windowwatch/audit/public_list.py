@@ -3,11 +3,16 @@
 It holds only what the log holds — case, window and department ids, inspector ids (and names
 of these public officials), problem codes, scrubbed notes — plus window names from the
 snapshot. Applicant data never reaches the audit log, so it cannot reach the export.
+
+One function builds the list (`build_public_list`: every cell as the text it is published
+with) and `render` writes that same table as CSV, XLSX or HTML, so the formats cannot disagree;
+the dashboard's downloads and `audit export` both call them.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,7 @@ from windowwatch.audit.findings import findings_rows
 from windowwatch.audit.log import AuditLog
 from windowwatch.audit.pools import _has_table
 from windowwatch.snapshot import NoSnapshot, current_snapshot
-from windowwatch.spreadsheets import write_csv, write_xlsx
+from windowwatch.spreadsheets import csv_bytes, xlsx_bytes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -41,6 +46,7 @@ CALLBACK_COLUMNS = [
     ("window_name", "窗口名称 window name"),
     ("rating", "满意度 rating"),
     ("reason", "抽取原因 reason"),
+    ("callback_deadline", "回访期限 callback deadline"),  # SPEC §4.4 v2; empty for a random 基本满意 or a v1 draw
 ]
 
 
@@ -57,8 +63,29 @@ META_LABELS = {
 }
 
 
+PENDING, NO_PROBLEM, UNSTAFFED = "待检查", "无问题", "未配齐"
+FORMATS = ("csv", "xlsx", "html")
+CHAIN_HEAD_HEADER = "审计日志链头 chain_head"
+
+
 class ExportError(ValueError):
     pass
+
+
+def _local_time(stamp: str | None) -> str | None:
+    """2026-10-21T09:30:00+08:00 (as the log records local time) → 2026-10-21 09:30:00."""
+    return stamp[:19].replace("T", " ") if stamp else stamp
+
+
+def inspector_label(inspector_id: str, names: dict[str, str]) -> str:
+    """张明（I01）: the name from the inspector pool with the id beside (the id alone without a name)."""
+    name = names.get(inspector_id)
+    return f"{name}（{inspector_id}）" if name else inspector_id
+
+
+def inspector_names(h: Home | None = None) -> dict[str, str]:
+    """inspector_id -> name from the published snapshot's inspector pool (the `inspectors` feed)."""
+    return _names(AuditLog(h).home)[1]
 
 
 def _names(h: Home) -> tuple[dict[str, str], dict[str, str]]:
@@ -122,10 +149,10 @@ def public_rows(draw_id: str, h: Home | None = None) -> tuple[dict[str, Any], li
                 "window_id": c.get("window_id"),
                 "window_name": windows.get(c.get("window_id")),
                 "department_id": c.get("department_id"),
-                "inspectors": "、".join(f"{i} {insp.get(i) or ''}".strip() for i in s["inspectors"]) or "未配齐 unstaffed",
-                "problem_codes": (f.get("problem_codes") or "无问题") if f else "待检查",
+                "inspectors": "、".join(inspector_label(i, insp) for i in s["inspectors"]) or UNSTAFFED,
+                "problem_codes": (f.get("problem_codes") or NO_PROBLEM) if f else PENDING,
                 "note": f.get("note"),
-                "recorded_at": f.get("recorded_at"),
+                "recorded_at": _local_time(f.get("recorded_at")),
                 "_unstaffed": s["case_id"] in d["result"]["unstaffed"],
             }
         )
@@ -144,41 +171,70 @@ def verification_bundle(draw_id: str, h: Home | None = None) -> dict[str, Any]:
     return {"commit": commit, "draw": d}
 
 
-def export_draw(draw_id: str, fmt: str, out_dir: str | Path, h: Home | None = None) -> Path:
-    if fmt not in ("csv", "xlsx", "html", "json"):
-        raise ExportError(f"format {fmt!r}: use csv, xlsx, html or json (the verification bundle)")
-    if fmt == "json":
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"audit-{draw_id}.json"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(verification_bundle(draw_id, h), ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(path)
-        return path
+@dataclass(frozen=True)
+class PublicList:
+    """A draw's public list as published: `rows` hold every cell as its text ("" when empty)."""
+
+    draw_id: str
+    kind: str
+    meta: dict[str, Any]
+    keys: list[str]
+    headers: list[str]
+    rows: list[list[str]]
+    unstaffed: list[bool] = field(default_factory=list)  # per row
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def build_public_list(draw_id: str, h: Home | None = None) -> PublicList:
+    """The one table every format renders (CSV, XLSX, HTML and the dashboard)."""
     meta, rows, cols = public_rows(draw_id, h)
+    keys = [k for k, _ in cols]
+    return PublicList(
+        draw_id=draw_id,
+        kind="callback" if cols is CALLBACK_COLUMNS else "draw",
+        meta=meta,
+        keys=keys,
+        headers=[t for _, t in cols],
+        rows=[[_text(r.get(k)) for k in keys] for r in rows],
+        unstaffed=[bool(r.get("_unstaffed")) for r in rows],
+    )
+
+
+def render(pl: PublicList, fmt: str) -> bytes:
+    """The list as CSV (the chain head as a last column: a CSV has no header block), XLSX (the
+    draw's metadata on a second sheet) or HTML (the 公示页)."""
+    if fmt == "csv":
+        return csv_bytes([[*r, pl.meta["chain_head"]] for r in pl.rows], [*pl.headers, CHAIN_HEAD_HEADER])
+    if fmt == "xlsx":
+        return xlsx_bytes({"抽查名单": pl.rows, "draw": [[k, _text(v)] for k, v in pl.meta.items()]},
+                          columns={"抽查名单": pl.headers, "draw": ["field", "value"]})
+    if fmt == "html":
+        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        return env.get_template("public_list.html").render(
+            title=f"双随机抽查结果公示 {pl.meta['name']} ({pl.draw_id})",
+            meta=pl.meta,
+            meta_rows=[(f"{META_LABELS.get(k, k)} {k}", v) for k, v in pl.meta.items()],
+            columns=pl.headers,
+            rows=list(zip(pl.rows, pl.unstaffed)),
+            unstaffed=[r[0] for r, u in zip(pl.rows, pl.unstaffed) if u],
+        ).encode("utf-8")
+    raise ExportError(f"format {fmt!r}: use csv, xlsx or html")
+
+
+def export_draw(draw_id: str, fmt: str, out_dir: str | Path, h: Home | None = None) -> Path:
+    if fmt not in (*FORMATS, "json"):
+        raise ExportError(f"format {fmt!r}: use csv, xlsx, html or json (the verification bundle)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"audit-{draw_id}.{fmt}"
-    keys = [k for k, _ in cols]
-    headers = [t for _, t in cols]
-    table = [[r.get(k) for k in keys] for r in rows]
-    if fmt == "csv":  # the head as a last column: a CSV has no place for a header block
-        write_csv(path, [[*r, meta["chain_head"]] for r in table], [*headers, "审计日志链头 chain_head"])
-    elif fmt == "xlsx":
-        write_xlsx(path, {"抽查名单": table, "draw": [[k, v] for k, v in meta.items()]},
-                   columns={"抽查名单": headers, "draw": ["field", "value"]})
+    if fmt == "json":
+        data = json.dumps(verification_bundle(draw_id, h), ensure_ascii=False, indent=1).encode("utf-8")
     else:
-        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-        html = env.get_template("public_list.html").render(
-            title=f"双随机抽查结果公示 {meta['name']} ({draw_id})",
-            meta=meta,
-            meta_rows=[(f"{META_LABELS.get(k, k)} {k}", v) for k, v in meta.items()],
-            columns=headers,
-            keys=keys,
-            rows=rows,
-            unstaffed=[r["case_id"] for r in rows if r.get("_unstaffed")],
-        )
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)
+        data = render(build_public_list(draw_id, h), fmt)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
     return path
