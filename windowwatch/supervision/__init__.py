@@ -10,5 +10,7 @@ people (`supervise act`), escalated by working days, kept for good with every tr
     calendar.py   working days from the published snapshot's marts.dim_date
     sync.py       the triggers of the snapshot -> items (set-based), escalation, sending
     notify.py     the outbox and its e-mail delivery (WINDOWWATCH_SMTP_URL)
+    notices.py    the 督办通知书 and 效能告诫书 (draft) PDFs (WeasyPrint, templates/), stored under the home
+    stats.py      the monthly figures per department (opened, on-time replies and fixes, escalated, open)
     cli.py        `windowwatch supervise sync|list|act`
 """

@@ -1,0 +1,225 @@
+"""What the 督办 page (app_pages/supervision.py) reads from the supervision store and how it shows it.
+
+The store (windowwatch/supervision/) is opened once per home and URL (`st.cache_resource`); its
+queries are small and indexed (state, department) and never cached, because people change the
+items. Every change goes through `workflow.act` with the version the person was shown: the page
+keeps that version in the session, so a change somebody else made in between is refused, named
+(who, when) and nothing typed is lost (the note stays in its box).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from core.localtime import now_local
+from core.paths import Home
+from dashboards import common as c
+from dashboards import evidence as ev
+from dashboards.i18n import current_lang, t
+from windowwatch.supervision import notices
+from windowwatch.supervision.model import ACTIONS, CLOSE_REASONS, NOTIFIED, items, outbox
+from windowwatch.supervision.store import Store, open_store, store_url
+from windowwatch.supervision.workflow import Actor, Refused, Stale, act, actor_for, check_allowed, get_item, history
+
+ROW_LIMIT = 500
+CASE_KINDS = notices.CASE_KINDS
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(root: str, url: str) -> Store:
+    return open_store(Home(Path(root)), url)
+
+
+def store(h: Home) -> Store:
+    return _store(str(h.root), store_url(h))
+
+
+def actor(h: Home, name: str, role: str) -> Actor:
+    """The signed-in account as a workflow actor (a department account with its department_id)."""
+    try:
+        return actor_for(name, h)
+    except Refused:  # an OIDC user without an account entry: its role, no department
+        return Actor(name=name, role=role)
+
+
+# ---------------------------------------------------------------- labels
+
+
+def state_label(v) -> str:
+    return c.label("sup_state", v)
+
+
+def kind_label(v) -> str:
+    return c.label("sup_kind", v)
+
+
+def action_label(v) -> str:
+    return c.label("sup_action", v)
+
+
+def rule_label(kind: str, rule: str) -> str:
+    """A trigger's rule in words: a signal's rule name, a video flag's type."""
+    if kind == "video_flag":
+        return c.label("flag", str(rule).lower())
+    return c.label("rule", rule)
+
+
+def who(name) -> str:
+    return t("sup.system") if name == "system" else str(name)
+
+
+def fmt_time(v) -> str:
+    return "—" if c.is_missing(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")
+
+
+def evidence_text(item: dict) -> str:
+    """The trigger's evidence in the reader's language (a timeliness rule's parameters as a sentence)."""
+    text = notices.evidence_zh(item) if current_lang() != "en" else str(item.get("evidence") or "—")
+    if str(item.get("rule", "")).startswith("TL_"):
+        return ev.explain(item["rule"], str(item.get("evidence") or ""))
+    return text
+
+
+def note_text(transition: dict) -> str:
+    return notices.note_zh(transition) if current_lang() != "en" else str(transition.get("note") or "")
+
+
+# ---------------------------------------------------------------- queries
+
+
+def department_choices(s: Store, department_id: str | None) -> list[str]:
+    q = sa.select(items.c.department_id).distinct().order_by(items.c.department_id)
+    if department_id:
+        q = q.where(items.c.department_id == department_id)
+    with s.engine.connect() as conn:
+        return [d for d in conn.execute(q).scalars() if d]
+
+
+def window_choices(s: Store, department_id: str | None) -> list[str]:
+    q = sa.select(items.c.window_id).distinct().order_by(items.c.window_id)
+    if department_id:
+        q = q.where(items.c.department_id == department_id)
+    with s.engine.connect() as conn:
+        return [w for w in conn.execute(q).scalars() if w]
+
+
+def queue(s: Store, *, state: str | None, department: str | None, window: str | None, kind: str | None
+          ) -> tuple[pd.DataFrame, int]:
+    """The items matching the filters (at most ROW_LIMIT, overdue replies first) and how many match."""
+    cond = []
+    for col, v in (("state", state), ("department_id", department), ("window_id", window), ("kind", kind)):
+        if v:
+            cond.append(items.c[col] == v)
+    now = now_local()
+    overdue = sa.and_(items.c.state == NOTIFIED, items.c.reply_by < now)
+    cols = [items.c[n] for n in ("item_id", "state", "kind", "subject_id", "rule", "department_id", "window_id",
+                                 "opened_at", "reply_by", "fix_by", "trigger_cleared", "version")]
+    q = (sa.select(*cols, overdue.label("overdue")).where(*cond)
+         .order_by(sa.case((overdue, 0), else_=1), items.c.item_id).limit(ROW_LIMIT))
+    with s.engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[*(col.name for col in cols), "overdue"])
+        n = conn.execute(sa.select(sa.func.count()).select_from(items).where(*cond)).scalar_one()
+    return df, int(n)
+
+
+def inbox(s: Store, a: Actor, limit: int = 50) -> pd.DataFrame:
+    """The outbox messages addressed to the user's role (a department's: to its department only)."""
+    q = sa.select(outbox.c.message_id, outbox.c.item_id, outbox.c.subject, outbox.c.created_at,
+                  items.c.kind, items.c.rule, items.c.state).select_from(
+        outbox.outerjoin(items, items.c.item_id == outbox.c.item_id)).where(outbox.c.recipient_role == a.role)
+    if a.role == "department":
+        q = q.where(outbox.c.department_id == a.department_id)
+    q = q.order_by(outbox.c.message_id.desc()).limit(limit)
+    with s.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(),
+                            columns=["message_id", "item_id", "subject", "created_at", "kind", "rule", "state"])
+
+
+def subject_text(row) -> str:
+    """A message's subject with the trigger's rule code replaced by its name."""
+    text = str(row.subject)
+    if not c.is_missing(row.rule) and current_lang() != "en":
+        text = text.replace(f" {row.rule}）", f" {rule_label(row.kind, row.rule)}）")
+    return text
+
+
+def first_opened(s: Store) -> dt.datetime | None:
+    with s.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.min(items.c.opened_at))).scalar_one()
+
+
+# ---------------------------------------------------------------- actions
+
+
+def allowed_actions(a: Actor, item: dict) -> list[str]:
+    out = []
+    for action in ACTIONS:
+        try:
+            check_allowed(a, action, item)
+        except Refused:
+            continue
+        out.append(action)
+    return out
+
+
+def close_reasons(item: dict) -> list[str]:
+    """整改到位 only for a rectified item (workflow.act refuses it otherwise)."""
+    return [r for r in CLOSE_REASONS if r != "rectified" or item["state"] == "rectified"]
+
+
+def note_key(item_id: int) -> str:
+    return f"sup_note_{item_id}"
+
+
+def seen_key(item_id: int) -> str:
+    return f"sup_seen_{item_id}"
+
+
+FLASH = "sup_flash"
+
+
+def do_action(s: Store, a: Actor, item_id: int, action: str) -> None:
+    """The submit button's callback (runs before the script): act with the version the person saw."""
+    note = str(st.session_state.get(note_key(item_id)) or "")
+    if not note.strip():
+        st.session_state[FLASH] = ("error", t("sup.note_required"))
+        return
+    reason = st.session_state.get(f"sup_reason_{item_id}") if action == "close" else None
+    try:
+        after = act(s, item_id, action, a, note, reason, expected_version=st.session_state.get(seen_key(item_id)))
+    except Stale:
+        latest = get_item(s, item_id) or {}
+        st.session_state[FLASH] = ("stale", t("sup.stale", who=who(latest.get("updated_by")),
+                                              at=fmt_time(latest.get("updated_at")),
+                                              state=state_label(latest.get("state")), action=action_label(action)))
+        return
+    except Refused:
+        st.session_state[FLASH] = ("error", t("sup.refused", action=action_label(action)))
+        return
+    st.session_state[note_key(item_id)] = ""
+    st.session_state[FLASH] = ("success", t("sup.done", action=action_label(action), state=state_label(after["state"])))
+
+
+def pdfs(h: Home, snapshot: str | None, item: dict, hist: list[dict]) -> dict[str, Path]:
+    """The item's PDFs (rendered the first time they are asked for), in Chinese whatever the UI language."""
+    from dashboards.i18n import catalogue
+
+    names = notices.names_from_snapshot(snapshot, item)
+    rule = None
+    if item["kind"] in ("off_book", "timeliness", "video_flag"):
+        key = f"enum.flag.{str(item['rule']).lower()}" if item["kind"] == "video_flag" else f"enum.rule.{item['rule']}"
+        rule = catalogue("zh").get(key)
+    text = None
+    if str(item.get("rule", "")).startswith("TL_") and current_lang() != "en":
+        text = ev.explain(item["rule"], str(item.get("evidence") or ""))  # the sentence, not the parameters
+    return notices.ensure(h, item, hist, names, rule_label=rule, evidence=text)
+
+
+def load(s: Store, item_id: int) -> tuple[dict | None, list[dict]]:
+    item = get_item(s, item_id)
+    return item, (history(s, item_id) if item else [])

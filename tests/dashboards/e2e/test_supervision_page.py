@@ -1,0 +1,230 @@
+"""The 督办 page in a real browser (SPEC §4.11, §7, §8): `windowwatch serve` + Debian chromium.
+
+An inspector opens an item from the queue in one click and notifies it (the state changes, a
+history row appears, the 督办通知书 downloads); a department liaison sees only its department's
+items and acknowledges; two people acting on one item — the second is told who changed it and
+when, and keeps what was typed. The store is the home's SQLite file (tested on PostgreSQL in
+tests/windowwatch/supervision/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from core.paths import REPO_ROOT, Home
+from tests.support.browser import assert_clean
+from tests.support.dashboard_server import dashboard_server
+from tests.support.dashboard_snapshot import publish_fixture
+from tests.support.supervision import PASSWORD, add_users
+from windowwatch.supervision.model import items
+from windowwatch.supervision.store import open_store
+from windowwatch.supervision.sync import sync
+from windowwatch.supervision.workflow import get_item, history
+
+SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+NOW = dt.datetime(2026, 10, 21, 9, 0)
+expect.set_options(timeout=30_000)  # a new session's first run on a machine shared with other test runs
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    home = tmp_path_factory.mktemp("sup-e2e") / "home"
+    home.mkdir()
+    saved = {k: os.environ.get(k) for k in ("WINDOWWATCH_HOME", "WINDOWWATCH_SUPERVISION_URL", "WINDOWWATCH_SMTP_URL")}
+    os.environ["WINDOWWATCH_HOME"] = str(home)
+    os.environ.pop("WINDOWWATCH_SUPERVISION_URL", None)
+    os.environ.pop("WINDOWWATCH_SMTP_URL", None)
+    publish_fixture(home)
+    add_users()
+    store = open_store(Home(home))
+    sync(store, now=NOW, send=False)
+    log_path = tmp_path_factory.mktemp("sup-e2e-log") / "serve.log"
+    try:
+        with dashboard_server(home, log_path, timeout=90) as (base, _pid):
+            yield base, store
+    finally:
+        store.dispose()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def login(browser, base: str, user: str, path: str = "supervision") -> Page:
+    """tests/support/browser.login, with _settled's patience (each login is a new session)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 2200}, locale="zh-CN")
+    page.goto(f"{base}/{path}")
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1").first).not_to_have_text(re.compile("登录"), timeout=60_000)
+    _settled(page)
+    return page
+
+
+def _ids(store, **where) -> list[int]:
+    with store.engine.connect() as conn:
+        return list(conn.execute(sa.select(items.c.item_id).where(*(items.c[k] == v for k, v in where.items()))
+                                 .order_by(items.c.item_id)).scalars())
+
+
+def _settled(page: Page) -> None:
+    """settle() with more patience: the first run of a new tab is a new session on a busy machine."""
+    quiet = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+             " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+             " && [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+             ".every(el => el.querySelector('.main-svg'))")
+    page.wait_for_function(quiet, timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.wait_for_function(quiet, timeout=120_000)
+
+
+def _tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    _settled(page)
+
+
+def _pick(page: Page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settled(page)
+
+
+def _grid(page: Page, key: str):
+    return page.locator(f'.st-key-{key}_box [data-testid="stDataFrame"]')
+
+
+def _open_first_row(page: Page, key: str) -> Page:
+    """Click the link cell of the table's first row: the item opens in a new tab (one click)."""
+    grid = _grid(page, key)
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    # the pointer comes over the link first (as a hand on a mouse does), then one click
+    page.mouse.move(box["x"] + 22, box["y"] + 35 + 18)
+    page.wait_for_timeout(300)
+    with page.context.expect_page() as new:
+        page.mouse.click(box["x"] + 22, box["y"] + 35 + 18)
+    item_page = new.value
+    item_page.bring_to_front()  # a background tab is not painted: plotly would never draw
+    item_page.set_viewport_size({"width": 1440, "height": 2200})
+    item_page.wait_for_load_state()
+    expect(item_page.locator("h1").first).to_have_text("督办", timeout=60_000)
+    expect(item_page.get_by_text(re.compile(r"^督办件 \d+ · "))).to_be_visible(timeout=90_000)
+    _settled(item_page)
+    return item_page
+
+
+def _item_id(page: Page) -> int:
+    m = re.search(r"[?&]item=(\d+)", page.url)
+    assert m, page.url
+    return int(m.group(1))
+
+
+def _act(page: Page, note: str, button: str, reason: str | None = None) -> None:
+    page.get_by_label("意见（必填）").fill(note)
+    if reason:
+        _pick(page, "销号理由", reason)
+    page.locator('[data-testid="stFormSubmitButton"]').get_by_role("button", name=button, exact=True).click()
+    _settled(page)
+
+
+def test_an_inspector_opens_an_item_in_one_click_and_notifies_it(world, browser):
+    base, store = world
+    page = login(browser, base, "insp")
+    expect(page.locator("h1").first).to_have_text("督办")
+    _tab(page, "督办队列")
+    _pick(page, "类型", "红牌（超承诺时限）")
+    _pick(page, "状态", "待督办")
+    first = _ids(store, kind="red_card", state="open")[0]
+    item_page = _open_first_row(page, "sup_queue")
+    assert _item_id(item_page) == first
+    expect(item_page.get_by_text(f"督办件 {first} · 红牌（超承诺时限） · 待督办")).to_be_visible()
+    expect(item_page.get_by_text("红牌：超承诺时限")).to_be_visible()  # the trigger's evidence
+    main = item_page.get_by_test_id("stMainBlockContainer")
+    expect(main.get_by_text("办件时间线", exact=True)).to_be_visible()  # the case it names, with its chart
+    expect(main.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    _act(item_page, "请于期限内回告超期原因", "督办")
+    expect(item_page.get_by_text("已督办，督办件状态：已督办。")).to_be_visible()
+    expect(item_page.get_by_text(f"督办件 {first} · 红牌（超承诺时限） · 已督办")).to_be_visible()
+    after = get_item(store, first)
+    assert after["state"] == "notified" and after["updated_by"] == "insp"
+    steps = history(store, first)
+    assert [(h["action"], h["actor"], h["note"]) for h in steps][-1] == ("notify", "insp", "请于期限内回告超期原因")
+    # the history on the page has the new row: who, the action, from → to, the note
+    hist = item_page.locator(".st-key-sup_history_box")
+    expect(hist.get_by_text(re.compile(r"2\. .*insp\s+督办（待督办 → 已督办）\s+请于期限内回告超期原因"))).to_be_visible()
+    with item_page.expect_download() as dl:
+        item_page.get_by_role("button", name="下载督办通知书（PDF）").click()
+    pdf = dl.value.path().read_bytes()
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 5000
+    assert_clean(item_page, "supervision item (inspector)")
+    for text in ("notified", "notify", "red_card", "RED_CARD", "None"):
+        assert not re.search(rf"\b{text}\b", main.inner_text()), text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    item_page.screenshot(path=str(SHOTS / "zh_supervision_item.png"), full_page=True)
+    item_page.close()
+    page.close()
+
+
+def test_a_department_sees_only_its_items_and_acknowledges(world, browser):
+    base, store = world
+    from windowwatch.supervision.workflow import act, actor_for
+
+    mine = _ids(store, department_id="D01", state="open")[-1]
+    act(store, mine, "notify", actor_for("insp", store.home), "请回告", expected_version=get_item(store, mine)["version"])
+    other = _ids(store, department_id="D02")[0]
+    page = login(browser, base, "d01")
+    expect(page.locator("h1").first).to_have_text("督办")
+    # the inbox holds the notice addressed to D01
+    expect(_grid(page, "sup_inbox")).to_be_visible()
+    _tab(page, "督办队列")
+    n_d01 = len(_ids(store, department_id="D01"))
+    expect(page.get_by_text(re.compile(rf"共 {n_d01} 件"))).to_be_visible()
+    # another department's item by its URL: not shown
+    page.goto(f"{base}/supervision?item={other}")
+    expect(page.locator("h1").first).to_have_text("督办", timeout=30_000)
+    _settled(page)
+    expect(page.get_by_text(f"未找到督办件 {other}。")).to_be_visible()
+    page.goto(f"{base}/supervision?item={mine}")
+    expect(page.locator("h1").first).to_have_text("督办", timeout=30_000)
+    _settled(page)
+    assert page.locator('[role="dialog"]').count() == 0  # a shared item link opens (no "page not found")
+    buttons = page.locator('[data-testid="stFormSubmitButton"]')
+    expect(buttons).to_have_count(1)
+    expect(buttons.first).to_have_text("回告")
+    _act(page, "原因：系统故障；计划：本周内补办", "回告")
+    expect(page.get_by_text("已回告，督办件状态：已回告。")).to_be_visible()
+    assert get_item(store, mine)["state"] == "acknowledged"
+    assert history(store, mine)[-1]["actor"] == "d01"
+    assert_clean(page, "supervision item (department)")
+    page.screenshot(path=str(SHOTS / "zh_supervision_department.png"), full_page=True)
+    page.close()
+
+
+def test_a_second_stale_action_is_told_who_changed_the_item_and_keeps_the_note(world, browser):
+    base, store = world
+    target = _ids(store, kind="red_card", state="open")[0]
+    first = login(browser, base, "insp", path=f"supervision?item={target}")
+    second = login(browser, base, "insp2", path=f"supervision?item={target}")
+    for p in (first, second):
+        expect(p.get_by_text(f"督办件 {target} · 红牌（超承诺时限） · 待督办")).to_be_visible()
+    _act(first, "第一位督查员督办", "督办")
+    expect(first.get_by_text("已督办，督办件状态：已督办。")).to_be_visible()
+    _act(second, "第二位督查员的意见", "销号", reason="误报")
+    expect(second.get_by_text(re.compile(r"该督办件已被 insp 于 \d{4}-\d\d-\d\d \d\d:\d\d 修改，当前状态为「已督办」"))
+           ).to_be_visible()
+    expect(second.get_by_label("意见（必填）")).to_have_value("第二位督查员的意见")
+    item = get_item(store, target)
+    assert item["state"] == "notified" and item["updated_by"] == "insp"
+    assert [h["note"] for h in history(store, target)][-1] == "第一位督查员督办"
+    assert_clean(second, "stale action")
+    second.screenshot(path=str(SHOTS / "zh_supervision_stale.png"), full_page=True)
+    first.close()
+    second.close()
