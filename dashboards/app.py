@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboards/ on the pa
 import streamlit as st  # noqa: E402
 
 from core.paths import home  # noqa: E402
-from dashboards import auth, common  # noqa: E402
+from dashboards import auth, common, kiosk  # noqa: E402
 from dashboards.i18n import LANGS, t  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +34,7 @@ PAGES = [
     ("video", "video.py", ":material/videocam:", ("inspector", "auditor")),
     ("audit", "audit.py", ":material/casino:", ("inspector", "auditor")),
     ("reports", "reports.py", ":material/description:", ("inspector", "auditor", "viewer", "manager", "department")),
+    ("supervision", "supervision.py", ":material/assignment_late:", ("inspector", "auditor", "manager", "department")),
     ("window", "window_detail.py", ":material/storefront:", ("inspector", "auditor")),
     ("case", "case_detail.py", ":material/timeline:", ("inspector", "auditor")),
     ("hall", "hall.py", ":material/tv:", ("inspector", "auditor", "manager")),
@@ -67,6 +68,9 @@ def _requested_page() -> str:
 
 def main() -> None:
     st.set_page_config(page_title=t("app.title"), page_icon=":material/visibility:", layout="wide")
+    if kiosk.requested():  # a hall screen's token URL: the hall page only, never the sign-in (dashboards/kiosk.py)
+        kiosk.run(home(), HERE / "app_pages" / "hall.py", [key for key, *_ in PAGES])
+        return
     _language()
     h = home()
     user = auth.current_user(h)

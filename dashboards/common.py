@@ -132,10 +132,14 @@ def sidebar_filters(snapshot: str | None) -> q.Filters:
     center = _select(box, "center", t("filter.center"), [ALL, *centers.center_id],
                      {**all_label, **dict(zip(centers.center_id, centers.center_name))})
     scoped = win if not center else win[win.center_id == center]
-    depts = scoped.drop_duplicates("department_id")
+    # departments of today and of the months (a window that moved keeps its old department in the
+    # months before the move: q.Filters.where_month)
+    pairs = q.window_departments(snapshot)
+    pairs = pairs[pairs.window_id.isin(scoped.window_id)]
+    depts = pairs.drop_duplicates("department_id")
     dept = _select(box, "dept", t("filter.department"), [ALL, *depts.department_id],
                    {**all_label, **dict(zip(depts.department_id, depts.department_name))})
-    scoped = scoped if not dept else scoped[scoped.department_id == dept]
+    scoped = scoped if not dept else scoped[scoped.window_id.isin(pairs[pairs.department_id == dept].window_id)]
     window = _select(box, "window", t("filter.window"), [ALL, *scoped.window_id],
                      {**all_label, **dict(zip(scoped.window_id, scoped.window_name))})
     month_list = [m.isoformat()[:7] for m in q.months(snapshot)]
@@ -186,6 +190,22 @@ def fmt_score(v) -> str:
 
 def stars(n) -> str:
     return "—" if is_missing(n) else "★" * int(n) + "☆" * (5 - int(n))
+
+
+def stars_or_not_rated(n, eligible) -> str:
+    """Stars, or 不参评（样本不足） for a window not eligible for ranking: it has no stars (SPEC v2 §4.6,
+    docs/rules.md#stars)."""
+    if not is_missing(eligible) and not bool(eligible):
+        return t("rankings.not_rated")
+    return stars(n)
+
+
+def score_note(note) -> str:
+    """The score_note codes of fct_window_month ('S_left_out;…': components left out of the score for
+    lack of data in the whole centre, docs/rules.md#score) in words; "" when none."""
+    if is_missing(note) or not str(note).strip():
+        return ""
+    return t("rankings.note_sep").join(label("score_note", code) for code in str(note).split(";") if code)
 
 
 def delta_pct_points(cur, prev) -> str | None:

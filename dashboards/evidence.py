@@ -1,7 +1,7 @@
 """A signal's evidence in the reader's language.
 
-The timeliness rules (fct_timeliness_signal) publish their evidence as codes and `key=value`
-parameters (dbt_project/models/intermediate/timeliness/int_timeliness__case_signals.sql and the
+The timeliness rules (fct_timeliness_signal) and the rating-integrity rules (fct_rating_signal, RI_*)
+publish their evidence as codes and `key=value` parameters (dbt_project/models/intermediate/timeliness/int_timeliness__case_signals.sql and the
 elapsed-time rule models): the event id and date, the working days counted, the limit. Here each
 rule's parameters fill a sentence of the catalogue (`evidence.<RULE>`), so an inspector reads
 "第 2 次延期 … 不计" rather than `extend=… seq=2`. Evidence of other rules, or parameters a sentence
@@ -42,8 +42,42 @@ def _event(name: str) -> str:
     return name if text == f"enum.event.{name}" else text
 
 
+def _share(value: str) -> str:
+    try:
+        return f"{float(value):.1%}"
+    except ValueError:
+        return value
+
+
+def _probability(value: str) -> str:
+    try:
+        return format(float(value), ".3g")
+    except ValueError:
+        return value
+
+
+def _rating_values(p: dict[str, str]) -> dict[str, str]:
+    """The 评价真实性 rules' parameters (fct_rating_signal, docs/rules.md#rating-integrity) as the
+    sentence needs them: the source of a burst, the hours of the day kind, c and p readable."""
+    values = dict(p)
+    if "device" in p:
+        values["source_text"] = (t("evidence.ri_no_device", window=p.get("window", "")) if p["device"] == "none"
+                                 else t("evidence.ri_device", device=p["device"]))
+    if "day" in p:
+        day_text = t(f"evidence.ri_{p['day']}") if p["day"] in ("workday", "non_workday") else p["day"]
+        values["hours_text"] = (t("evidence.ri_closed", day_text=day_text) if p.get("hours") == "closed"
+                                else t("evidence.ri_hours", day_text=day_text, open=p.get("open", ""), close=p.get("close", "")))
+    if "c" in p:
+        values["c_text"] = _share(p["c"])
+    if "p" in p:
+        values["p_text"] = _probability(p["p"])
+    return values
+
+
 def explain(rule_id: str, evidence: str) -> str:
     """The sentence of `evidence.<rule_id>` filled from the evidence's parameters, else the evidence."""
+    if str(rule_id).startswith("RI_"):
+        return _fill(rule_id, evidence, _rating_values(parameters(evidence)))
     if not str(rule_id).startswith("TL_"):
         return evidence
     p = parameters(evidence)
@@ -68,6 +102,10 @@ def explain(rule_id: str, evidence: str) -> str:
         values["deliver_text"] = t("evidence.not_delivered", as_of=p["as_of"])
     if p.get("deadline_without") == "none":
         values["deadline_without"] = "—"
+    return _fill(rule_id, evidence, values)
+
+
+def _fill(rule_id: str, evidence: str, values: dict[str, str]) -> str:
     key = f"evidence.{rule_id}"
     template = t(key)
     if template == key:

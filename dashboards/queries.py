@@ -56,6 +56,18 @@ class Filters:
                 params.append(value)
         return " and ".join(sql), tuple(params)
 
+    def where_month(self, w: str = "w", m: str = "m") -> tuple[str, tuple]:
+        """Like `where`, for month-based rows `m` (fct_window_month): the department is the month's
+        (`m.department_id`, the window version in force on the month's first day), so a window that
+        moved department later stays under its old department in the months before the move."""
+        sql, params = ["true"], []
+        for col, alias, value in (("center_id", w, self.center), ("department_id", m, self.dept),
+                                  ("window_id", w, self.window)):
+            if value:
+                sql.append(f"{alias}.{col} = ?")
+                params.append(value)
+        return " and ".join(sql), tuple(params)
+
 
 def prev_month(month: dt.date) -> dt.date:
     return (month.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
@@ -67,6 +79,44 @@ def prev_month(month: dt.date) -> dt.date:
 def windows(path: str) -> pd.DataFrame:
     return fetch(path, "select window_id, window_name, department_id, department_name, center_id, center_name, "
                        "window_kind from marts.dim_window order by center_id, department_id, window_id")
+
+
+def _has_window_versions(path: str) -> bool:
+    """Whether the snapshot holds the window versions (intermediate.int_reference__window_versions, with
+    their department names); a snapshot built before versions existed does not."""
+    return bool(scalar(path, "select count(*) from information_schema.columns where table_schema = 'intermediate' "
+                             "and table_name = 'int_reference__window_versions' and column_name = 'department_name'"))
+
+
+def month_department_name(path: str, m: str = "m") -> str:
+    """SQL of the department name of the window-month row `m`: the name its (month's) department had
+    in the window version in force on the month's first day, else the department's current name."""
+    current = f"(select min(dn.department_name) from marts.dim_window dn where dn.department_id = {m}.department_id)"
+    if not _has_window_versions(path):
+        return f"coalesce({current}, {m}.department_id)"
+    then = (f"(select min(v.department_name) from intermediate.int_reference__window_versions v "
+            f"where v.window_id = {m}.window_id and v.department_id = {m}.department_id "
+            f"and v.valid_from <= {m}.month and {m}.month < v.valid_to)")
+    return f"coalesce({then}, {current}, {m}.department_id)"
+
+
+def window_departments(path: str) -> pd.DataFrame:
+    """Every (window, department) pair the department filter offers: the current ones (dim_window) and
+    the months' (fct_window_month), each department named by its current name, else by its name in
+    the latest month it had (so a department whose windows all moved away stays selectable)."""
+    return fetch(path, f"""
+        with pairs as (
+            select window_id, department_id, department_name, date '9999-12-31' as month
+            from marts.dim_window
+            union all
+            select m.window_id, m.department_id, {month_department_name(path)}, m.month
+            from marts.fct_window_month m where m.department_id is not null
+        ), names as (
+            select department_id, arg_max(department_name, month) as department_name from pairs group by all
+        )
+        select distinct p.window_id, p.department_id, n.department_name
+        from pairs p join names n using (department_id)
+        order by p.department_id, p.window_id""")
 
 
 def months(path: str) -> list[dt.date]:
@@ -99,7 +149,7 @@ def as_of(path: str) -> dt.date | None:
 
 def kpis(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
     """One row per month (the chosen one and the one before) of summed window-month indicators."""
-    cond, params = f.where()
+    cond, params = f.where_month()
     return fetch(path, f"""
         select m.month,
                sum(m.cases_accepted) as cases_accepted,
@@ -132,7 +182,7 @@ def pending_video(path: str, f: Filters) -> int:
 
 
 def monthly_trend(path: str, f: Filters) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = f.where_month()
     return fetch(path, f"""
         select m.month, sum(m.cases_accepted) as cases_accepted, sum(m.cases_completed) as cases_completed,
                sum(m.on_time_rate * m.cases_completed) / nullif(sum(m.cases_completed) filter (where m.on_time_rate is not null), 0) as on_time_rate,
@@ -166,11 +216,30 @@ def quarantine_summary(path: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- rankings
 
 
+# SPEC v2 §4.6 columns of fct_window_month (docs/rules.md#score, #deductions, #bottom-repeat), read as
+# null / 0 from a snapshot published before them, so an older snapshot still opens.
+V2_SCORING_COLUMNS = {"score_note": "null::varchar", "deductions": "0.0::double", "is_bottom_repeat": "null::boolean"}
+
+
+def _missing_v2_scoring_columns(path: str) -> list[str]:
+    have = set(fetch(path, "select column_name from information_schema.columns where table_schema = 'marts' "
+                           "and table_name = 'fct_window_month'").column_name)
+    return [c for c in V2_SCORING_COLUMNS if c not in have]
+
+
+def v2_scoring_columns(path: str, alias: str = "m") -> str:
+    """`alias.score_note, alias.deductions, alias.is_bottom_repeat`, each replaced by its default when
+    the snapshot's fct_window_month lacks it."""
+    missing = _missing_v2_scoring_columns(path)
+    return ", ".join(f"{V2_SCORING_COLUMNS[c]} as {c}" if c in missing else f"{alias}.{c}" for c in V2_SCORING_COLUMNS)
+
+
 def ranking(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = f.where_month()
     return fetch(path, f"""
-        select m.window_id, w.window_name, w.department_name, m.score, m.stars, m.rank, p.rank as prev_rank,
+        select m.window_id, w.window_name, {month_department_name(path)} as department_name, m.score, m.stars, m.rank, p.rank as prev_rank,
                p.rank - m.rank as movement, m.is_eligible, m.is_red_flag, m.is_bottom, m.veto_reason,
+               {v2_scoring_columns(path)},
                m.cases_completed, m.on_time_rate, m.adjusted_satisfaction, m.satisfaction_rate,
                m.rectification_rate, m.off_book_rate, m.video_flags_confirmed, m.handover_flags_confirmed
         from marts.fct_window_month m
@@ -403,8 +472,9 @@ def case_window_flags(path: str, case_id: str) -> pd.DataFrame:
 
 
 def window_month(path: str, window_id: str, month: dt.date) -> pd.DataFrame:
-    return fetch(path, """
-        select m.*, w.window_name, w.department_name, w.center_name
+    v2 = ", ".join(f"{V2_SCORING_COLUMNS[c]} as {c}" for c in _missing_v2_scoring_columns(path))
+    return fetch(path, f"""
+        select m.*, w.window_name, {month_department_name(path)} as department_name, w.center_name{", " + v2 if v2 else ""}
         from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
         where m.window_id = ? and m.month = ?""", (window_id, month))
 
@@ -524,3 +594,113 @@ def hall_board(path: str, f: Filters, day: dt.date) -> pd.DataFrame:
                coalesce(red.red_cards, 0) as red_cards
         from marts.dim_window w left join ev on ev.window_id = w.window_id left join red on red.window_id = w.window_id
         where {cond} order by satisfaction_rate desc nulls last, w.window_id""", (day,) + params)
+
+
+def hall_feed(path: str, f: Filters, day: dt.date, limit: int) -> pd.DataFrame:
+    """满意度现场直播: the day's latest ratings given by people (time, window, rating) — no case, person or
+    comment; a rating the system gave by default (channel `default`) is nobody's opinion (SPEC §4.4)."""
+    cond, params = f.where()
+    return fetch(path, f"""
+        select e.evaluated_at, w.window_name, e.rating
+        from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id
+        where e.evaluated_at::date = ? and coalesce(e.channel, '') <> 'default' and {cond}
+        order by e.evaluated_at desc, e.evaluation_id desc limit ?""", (day,) + params + (limit,))
+
+
+# ---------------------------------------------------------------- 评价真实性 rating integrity
+
+
+def rating_signals(path: str, f: Filters, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    """The month's rating-integrity signals (fct_rating_signal, docs/rules.md#rating-integrity) with the
+    window's name and the rated case (none for the window-month rule RI_TOO_PERFECT); empty for a
+    snapshot published before the mart existed."""
+    if not has_table(path, "fct_rating_signal"):
+        return pd.DataFrame(columns=["rule_id", "signal_date", "window_id", "window_name", "evaluation_id",
+                                     "case_id", "evidence"])
+    cond, params = _signal_where(f)
+    return fetch(path, f"""
+        select s.rule_id, strftime(s.signal_date, '%Y-%m-%d') as signal_date, s.window_id, w.window_name,
+               s.evaluation_id, e.case_id, s.evidence
+        from marts.fct_rating_signal s {_signal_scope()}
+        left join marts.fct_evaluation e on e.evaluation_id = s.evaluation_id
+        where {cond} and s.month = ?
+        order by s.signal_date desc, s.rule_id, s.window_id, s.evaluation_id limit ?""", params + (month, limit))
+
+
+# ---------------------------------------------------------------- 好差评 v2 backlogs (SPEC §4.4, issue 17)
+
+# stage → (the review needs it, its deadline column, still open as of the as-of date)
+BACKLOG_STAGES = {
+    "verification": ("e.needs_verification", "e.verification_deadline",
+                     "(e.verified_at is null or e.verified_at::date > ref.d)"),
+    "rectification": ("e.needs_rectification", "e.rectification_deadline",
+                      "(e.rectified_at is null or e.rectified_at::date > ref.d "
+                      "or coalesce(e.callback_result, '') = 'unsatisfied')"),
+    "callback": ("e.needs_callback", "e.callback_deadline",
+                 "(e.callback_at is null or e.callback_at::date > ref.d)"),
+}
+SATISFACTION_V2_COLUMNS = ("needs_verification", "verification_deadline", "needs_callback", "callback_deadline",
+                           "is_default", "is_overturned", "appeal_result")
+
+
+def has_satisfaction_v2(path: str) -> bool:
+    """The snapshot's fct_evaluation carries the §4.4 v2 columns (a snapshot published before does not)."""
+    have = set(fetch(path, "select column_name from information_schema.columns where table_schema = 'marts' "
+                           "and table_name = 'fct_evaluation'").column_name)
+    return all(c in have for c in SATISFACTION_V2_COLUMNS)
+
+
+def review_backlog(path: str, f: Filters, stage: str, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    """Bad reviews whose `stage` (verification 核实 / rectification 整改 / callback 回访) is still open as of
+    the snapshot's as-of date, earliest deadline first; days_left < 0 means that many days overdue."""
+    needs, deadline, still_open = BACKLOG_STAGES[stage]
+    cond, params = f.where()
+    return fetch(path, f"""
+        with ref as (select max(as_of_date) as d from marts.fct_case)
+        select e.evaluation_id, e.case_id, e.window_id, w.window_name, e.rating, e.evaluated_at,
+               {deadline} as deadline, date_diff('day', ref.d, {deadline}::date) as days_left
+        from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id, ref
+        where {cond} and coalesce({needs}, false) and {deadline} is not null and {still_open}
+        order by {deadline}, e.evaluation_id limit ?""", params + (limit,))
+
+
+def appeals(path: str, f: Filters, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    """申诉复核: evaluations appealed in `month` (by appeal_at) with their outcome (upheld, overturned, or
+    none yet)."""
+    cond, params = f.where()
+    return fetch(path, f"""
+        select e.evaluation_id, e.case_id, e.window_id, w.window_name, e.rating, e.evaluated_at, e.appeal_at,
+               e.appeal_result
+        from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id
+        where {cond} and e.appeal_at is not null and date_trunc('month', e.appeal_at)::date = ?
+        order by e.appeal_at, e.evaluation_id limit ?""", params + (month, limit))
+
+
+def appeals_by_window(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    """Per window, `month`'s appeals (by appeal_at): how many, upheld, overturned, still under review."""
+    cond, params = f.where()
+    return fetch(path, f"""
+        select w.window_id, w.window_name, count(*) as appeals,
+               count(*) filter (where e.appeal_result = 'upheld') as upheld,
+               count(*) filter (where e.appeal_result = 'overturned') as overturned,
+               count(*) filter (where e.appeal_result is null) as pending
+        from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id
+        where {cond} and e.appeal_at is not null and date_trunc('month', e.appeal_at)::date = ?
+        group by all order by overturned desc, appeals desc, w.window_id""", params + (month,))
+
+
+def default_share(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
+    """Per window, `month`'s ratings (by evaluated_at), the system-default ones and their share, beside
+    fct_window_month's active_evaluation_rate, verification_rate and callback_rate."""
+    cond, params = f.where_month()
+    return fetch(path, f"""
+        with r as (select window_id, count(*) as ratings, count(*) filter (where is_default) as default_ratings
+                   from marts.fct_evaluation where date_trunc('month', evaluated_at)::date = ? group by all)
+        select w.window_id, w.window_name, coalesce(r.ratings, 0) as ratings,
+               coalesce(r.default_ratings, 0) as default_ratings,
+               r.default_ratings / nullif(r.ratings, 0) as default_share,
+               m.active_evaluation_rate, m.verification_rate, m.callback_rate
+        from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
+        left join r on r.window_id = m.window_id
+        where {cond} and m.month = ?
+        order by default_share desc nulls last, w.window_id""", (month,) + params + (month,))

@@ -76,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "answers for")
     ua.add_argument("--email", help="where the supervision outbox mails this account (WINDOWWATCH_SMTP_URL)")
 
+    kio = sub.add_parser("kiosk", help="hall-screen (大屏) kiosk tokens: the hall page without an account")
+    kio_sub = kio.add_subparsers(dest="kiosk_command", required=True, metavar="ACTION")
+    ka = kio_sub.add_parser("add", help="create or replace a screen's token (printed once, only its hash kept)")
+    ka.add_argument("name")
+    ka.add_argument("--center", help="show only this centre on that screen")
+    kr = kio_sub.add_parser("revoke", help="refuse a screen's token from its next refresh")
+    kr.add_argument("name")
+    kio_sub.add_parser("list", help="the screens, active or revoked")
+
     rep = sub.add_parser("report", help="monthly ranking publication")
     rep_sub = rep.add_subparsers(dest="report_command", required=True, metavar="ACTION")
     rp = rep_sub.add_parser("publish", help="freeze and render the month's ranking")
@@ -192,6 +201,11 @@ def _users_add(args):
     return add_main(args)
 
 
+def _kiosk(args):
+    from windowwatch.kiosk import main
+    return main(args)
+
+
 def _report_publish(args):
     from windowwatch.reports.publication import main
     return main(args)
@@ -247,6 +261,7 @@ HANDLERS = {
     "run": _run,
     "serve": _serve,
     "users add": _users_add,
+    **{f"kiosk {action}": _kiosk for action in ("add", "revoke", "list")},
     "report publish": _report_publish,
     "report verify": _report_verify,
     **{f"audit {action}": _audit for action in ("draw", "verify", "findings", "export", "commit", "callback")},
@@ -260,7 +275,7 @@ HANDLERS = {
 
 
 def _command_key(args: argparse.Namespace) -> str:
-    for attr in ("users_command", "report_command", "audit_command", "calendar_command", "pii_command",
+    for attr in ("users_command", "kiosk_command", "report_command", "audit_command", "calendar_command", "pii_command",
                  "quarantine_command", "supervise_command"):
         action = getattr(args, attr, None)
         if action:

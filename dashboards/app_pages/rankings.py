@@ -33,7 +33,8 @@ if df.empty:
 pen_d = scoring.score.discipline_penalty_per_flag if scoring else 0.1
 pen_i = scoring.score.off_book_penalty if scoring else 5
 weights = scoring.score.weights.model_dump() if scoring else dict(T=0.3, S=0.3, D=0.15, I=0.15, R=0.1)
-df["T"] = df.on_time_rate.fillna(0)
+# v2 (docs/rules.md#score): no T without a completion (no score); S null = left out (score_note)
+df["T"] = df.on_time_rate
 df["S"] = df.adjusted_satisfaction
 df["D"] = (1 - pen_d * (df.video_flags_confirmed - df.handover_flags_confirmed)).clip(lower=0)
 df["I"] = (1 - pen_i * df.off_book_rate.fillna(0)).clip(lower=0)
@@ -44,7 +45,9 @@ LISTS = [
     ("rankings.red_flag", df[df.is_red_flag.fillna(False).astype(bool)],
      lambda r: f":material/flag: **{c.md(r.window_name)}** · {c.stars(r.stars)} · {c.fmt_score(r.score)}"),
     ("rankings.bottom", df[df.is_bottom.fillna(False).astype(bool)],
-     lambda r: f":material/warning: **{c.md(r.window_name)}** · {c.fmt_score(r.score)} · {t('rankings.talk')}"),
+     lambda r: f":material/warning: **{c.md(r.window_name)}** · {c.fmt_score(r.score)} · {t('rankings.talk')}"
+               + (f" · **{t('rankings.bottom_repeat')}**"
+                  if not c.is_missing(r.is_bottom_repeat) and bool(r.is_bottom_repeat) else "")),
     ("rankings.vetoes", df[df.veto_reason.notna()],
      lambda r: f":material/block: **{c.md(r.window_name)}** · {c.md(c.label('veto', r.veto_reason))}"),
 ]
@@ -67,20 +70,24 @@ def movement(m) -> str:
 table = df.assign(
     rank=df["rank"].map(c.fmt_rank),
     movement=df.movement.map(movement),
-    stars=df.stars.map(c.stars),
+    stars=[c.stars_or_not_rated(s, e) for s, e in zip(df.stars, df.is_eligible)],
     score=df.score.map(c.fmt_score),
+    deductions=df.deductions.map(lambda v: c.fmt_score(v) if not c.is_missing(v) and v > 0 else ""),
+    score_note=df.score_note.map(c.score_note),
     veto_reason=df.veto_reason.map(lambda x: "" if c.is_missing(x) else c.label("veto", x)),
     is_eligible=df.is_eligible.map(lambda x: "✓" if x else t("rankings.ineligible")),
     **{k: df[k].map(c.fmt_pct) for k in ("T", "S", "D", "I", "R")},
-)[["rank", "movement", "window_name", "department_name", "stars", "score", "T", "S", "D", "I", "R",
-   "cases_completed", "is_eligible", "veto_reason"]]
+)[["rank", "movement", "window_name", "department_name", "stars", "score", "deductions", "T", "S", "D", "I", "R",
+   "cases_completed", "is_eligible", "veto_reason", "score_note"]]
 st.subheader(t("rankings.table"))
 st.dataframe(c.rename(table), hide_index=True, key="rk_table")
 
 st.subheader(t("rankings.breakdown"))
 fig = go.Figure()
+# a component left out (null) weighs nothing and the others are rescaled to sum to 1, as in the score
+present_weight = sum(weights[comp] * df[comp].notna() for comp in ("T", "S", "D", "I", "R")).replace(0, 1)
 for comp in ("T", "S", "D", "I", "R"):
-    fig.add_bar(y=df.window_name, x=100 * weights[comp] * df[comp].fillna(0), orientation="h",
+    fig.add_bar(y=df.window_name, x=100 * weights[comp] * df[comp].fillna(0) / present_weight, orientation="h",
                 name=t(f"rankings.component.{comp}"))
 fig.update_layout(barmode="stack", yaxis_autorange="reversed")
 c.chart(fig, "rk_breakdown", height=max(300, 28 * len(df) + 120))

@@ -1,11 +1,14 @@
-"""满意度 satisfaction: rating distribution, 好评率/差评率 trends, bad reviews and their rectification."""
+"""满意度 satisfaction: rating distribution, 好评率/差评率 trends, bad reviews and their rectification, and the
+评价真实性 rating-integrity signals (fct_rating_signal) with their evidence in words."""
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import common as c
 from dashboards import queries as q
+from dashboards.evidence import explain
 from dashboards.i18n import t
+from dashboards.satisfaction_backlog import render as render_loop
 
 RATING_COLOURS = {5: "#2e7d32", 4: "#66bb6a", 3: "#bdbdbd", 2: "#ef6c00", 1: "#c62828"}
 ctx = c.ctx()
@@ -42,24 +45,48 @@ if len(trend):
     with right:
         c.chart(fig, "sat_trend")
 
-st.subheader(t("satisfaction.bad_reviews"))
-outstanding = st.toggle(t("satisfaction.only_outstanding"), key="sat_outstanding")
-bad = q.bad_reviews(path, f, month, outstanding)
-if bad.empty:
-    st.info(t("common.empty"))
-else:
-    shown = c.with_link(bad).assign(
-        rating=bad.rating.map(lambda v: c.label("rating", v)),
-        reason_codes=bad.reason_codes.map(
-            lambda v: "" if c.is_missing(v) else "、".join(c.label("reason", r) for r in str(v).split(";"))),
-        comment=bad.comment.map(c.mask_pii),
-        verdict=bad.verdict.map(lambda v: c.label("verdict", v)),
-        is_late=bad.is_late.map(lambda v: t("satisfaction.late_mark") if not c.is_missing(v) and bool(v) else ""),
-    )
-    late_mask = bad.is_late.fillna(False).astype(bool).tolist()
-    # highlight only the columns that tell the story (styling every cell is slow to serialise)
-    marked = [t("col.rectification_deadline"), t("col.is_late"), t("col.window_name")]
-    styled = c.rename(shown).style.apply(
-        lambda col: ["background-color: #fdecea" if late else "" for late in late_mask], subset=marked, axis=0)
-    st.dataframe(styled, hide_index=True, key="sat_bad", column_config=c.link_config())
-    st.caption(t("satisfaction.late_hint"))
+tab_bad, tab_loop, tab_integrity = st.tabs(
+    [t("satisfaction.tab_bad"), t("satisfaction.tab_loop"), t("satisfaction.tab_integrity")])
+with tab_bad:
+    st.subheader(t("satisfaction.bad_reviews"))
+    outstanding = st.toggle(t("satisfaction.only_outstanding"), key="sat_outstanding")
+    bad = q.bad_reviews(path, f, month, outstanding)
+    if bad.empty:
+        st.info(t("common.empty"))
+    else:
+        shown = c.with_link(bad).assign(
+            rating=bad.rating.map(lambda v: c.label("rating", v)),
+            reason_codes=bad.reason_codes.map(
+                lambda v: "" if c.is_missing(v) else "、".join(c.label("reason", r) for r in str(v).split(";"))),
+            comment=bad.comment.map(c.mask_pii),
+            verdict=bad.verdict.map(lambda v: c.label("verdict", v)),
+            is_late=bad.is_late.map(lambda v: t("satisfaction.late_mark") if not c.is_missing(v) and bool(v) else ""),
+        )
+        late_mask = bad.is_late.fillna(False).astype(bool).tolist()
+        # highlight only the columns that tell the story (styling every cell is slow to serialise)
+        marked = [t("col.rectification_deadline"), t("col.is_late"), t("col.window_name")]
+        styled = c.rename(shown).style.apply(
+            lambda col: ["background-color: #fdecea" if late else "" for late in late_mask], subset=marked, axis=0)
+        st.dataframe(styled, hide_index=True, key="sat_bad", column_config=c.link_config())
+        st.caption(t("satisfaction.late_hint"))
+
+# 评价真实性 (docs/rules.md#rating-integrity): each signal with its evidence as a sentence, one click to the
+# window and to the rated case
+with tab_integrity:
+    st.caption(t("satisfaction.integrity_hint"))
+    signals = q.rating_signals(path, f, month)
+    if signals.empty:
+        st.info(t("satisfaction.integrity_none"))
+    else:
+        linked = c.with_link(c.with_link(signals), "window_id", page="window", param="w", name="open_window")
+        shown = linked.assign(
+            rule_id=signals.rule_id.map(lambda v: c.label("rule", v)),
+            evidence=[explain(r, e) for r, e in zip(signals.rule_id, signals.evidence)],
+        )[["open_window", "open_case", "rule_id", "signal_date", "window_name", "evaluation_id", "evidence"]]
+        with st.container(key="sat_integrity_box"):
+            st.dataframe(c.rename(shown), hide_index=True, key="sat_integrity",
+                         column_config={**c.link_config("open_window"), **c.link_config()})
+
+# 差评闭环 (SPEC §4.4 v2): verification / rectification / callback backlogs by deadline, appeals, default ratings
+with tab_loop:
+    render_loop(path, f, month)

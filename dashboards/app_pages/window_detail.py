@@ -34,8 +34,8 @@ st.subheader(t("window.header", window=c.md(m.window_name), dept=c.md(m.departme
 
 # Every score component of the month, five to a row: (column of fct_window_month, formatter).
 METRIC_ROWS = [
-    [("score", c.fmt_score), ("stars", c.stars), ("rank", c.fmt_rank), ("cases_accepted", c.fmt_int),
-     ("cases_completed", c.fmt_int)],
+    [("score", c.fmt_score), ("stars", lambda n: c.stars_or_not_rated(n, m.is_eligible)), ("rank", c.fmt_rank),
+     ("cases_accepted", c.fmt_int), ("cases_completed", c.fmt_int)],
     [("on_time_rate", c.fmt_pct), ("same_day_rate", c.fmt_pct), ("immediate_on_time_rate", c.fmt_pct),
      ("off_book_rate", c.fmt_pct), ("evaluation_rate", c.fmt_pct)],
     [("satisfaction_rate", c.fmt_pct), ("adjusted_satisfaction", c.fmt_pct), ("rectification_rate", c.fmt_pct),
@@ -46,8 +46,14 @@ for metrics in METRIC_ROWS:
         cell.metric(t(f"col.{col}"), fmt(m[col]), border=True)
 if not c.is_missing(m.veto_reason):
     st.error(t("window.veto", reason=c.md(c.label("veto", m.veto_reason))))
-if not m.is_eligible:
+if c.is_missing(m.score):
+    st.caption(t("window.no_score"))  # SPEC v2 §4.6: no completed case, no T, no score
+elif not m.is_eligible:
     st.caption(t("window.ineligible"))
+if not c.is_missing(m.deductions) and m.deductions > 0:
+    st.caption(t("window.deductions", points=c.fmt_score(m.deductions)))
+if c.score_note(m.score_note):
+    st.caption(t("window.score_note", note=c.score_note(m.score_note)))
 
 st.subheader(t("window.cases"))
 cases = q.window_cases(path, window_id, month)

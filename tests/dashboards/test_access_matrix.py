@@ -43,6 +43,7 @@ MATRIX: dict[str, tuple[bool, bool, bool, bool]] = {
     "page.satisfaction":           (N,   N,    Y,    Y),
     "page.video":                  (N,   N,    Y,    Y),
     "page.audit":                  (N,   N,    Y,    Y),
+    "page.supervision":            (N,   N,    Y,    Y),
     "page.reports":                (N,   Y,    Y,    Y),
     "page.window":                 (N,   N,    Y,    Y),
     "page.case":                   (N,   N,    Y,    Y),
@@ -69,7 +70,8 @@ MATRIX: dict[str, tuple[bool, bool, bool, bool]] = {
 PAGES = {"overview": ("overview.py", "总览"), "rankings": ("rankings.py", "星级窗口排名"),
          "timeliness": ("timeliness.py", "超时监控"), "offbook": ("offbook.py", "体外循环"),
          "satisfaction": ("satisfaction.py", "满意度"), "video": ("video.py", "视频巡查"),
-         "audit": ("audit.py", "双随机抽查"), "reports": ("reports.py", "月度报告"),
+         "audit": ("audit.py", "双随机抽查"), "supervision": ("supervision.py", "督办"),
+         "reports": ("reports.py", "月度报告"),
          "window": ("window_detail.py", "窗口明细"), "case": ("case_detail.py", "办件时间线"),
          "hall": ("hall.py", "今日窗口满意度")}
 
@@ -125,7 +127,10 @@ def observe_audit(at, sec, role: str, seen: dict, screens: list[str], made: dict
     log = AuditLog(h)
     at.switch_page("app_pages/audit.py")
     run_ok(at)
-    seen["audit.plan_write"] = has_widget(at.text_area, "audit_plan_text")
+    if has_widget(at.selectbox, "audit_pick") and "新建抽查计划" in at.selectbox(key="audit_pick").options:
+        at.selectbox(key="audit_pick").set_value("__new__")  # the plan form of a new audit
+        run_ok(at)
+    seen["audit.plan_write"] = has_widget(at.text_input, "audit_f_name")
 
     def kinds() -> list[str]:
         return [e["kind"] for e in log.entries()]

@@ -123,8 +123,8 @@ def test_viewer_sees_only_reports(dash_home):
     assert not at.metric and not at.dataframe
 
 
-@pytest.mark.parametrize("role, pages", [("manager", ["overview", "rankings", "reports", "hall"]),
-                                         ("department", ["reports"])])
+@pytest.mark.parametrize("role, pages", [("manager", ["overview", "rankings", "reports", "hall", "supervision"]),
+                                         ("department", ["reports", "supervision"])])
 def test_manager_and_department_see_only_their_pages(dash_home, role, pages):
     """SPEC §8 v2 roles, until the 督办 page and department scoping exist: the management office sees
     the overview, rankings, reports and the hall (no applicant-level case list); a department liaison
@@ -427,13 +427,14 @@ def test_published_reports_are_listed(tmp_path, monkeypatch):
     home = _fresh_home(tmp_path, monkeypatch, run_id="rep")
     month_dir = home / "reports" / "2026-10" / "v1"
     month_dir.mkdir(parents=True)
-    for name in ("ranking.pdf", "ranking.xlsx", "ranking.html"):
+    files = ("ranking.pdf", "ranking.xlsx", "ranking.html", "ranking.en.html")
+    for name in files:
         (month_dir / name).write_bytes(b"x")
     (month_dir / "manifest.json").write_text(json.dumps({
         "content_hash": "ab" * 32, "created_at": "2026-11-01T09:00:00+08:00", "watermark": "2026-10-31",
         "snapshot": {"file": "warehouse-rep.duckdb"},
-        "files": {n: "00" * 32 for n in ("ranking.pdf", "ranking.xlsx", "ranking.html")}}), encoding="utf-8")
+        "files": {n: "00" * 32 for n in files}}), encoding="utf-8")
     add_test_user("view", "viewer", PASSWORDS["view"])
     at = login("view")
     assert at.title[0].value == "月度报告"
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 4  # the 通报 as PDF, Excel, HTML and its English HTML

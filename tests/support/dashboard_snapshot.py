@@ -19,6 +19,7 @@ from pathlib import Path
 import chinese_calendar
 import duckdb
 import pytest
+from tests.support.satisfaction_v2 import add_satisfaction_v2
 
 AS_OF = dt.date(2026, 10, 20)
 MONTHS = (dt.date(2026, 9, 1), dt.date(2026, 10, 1))
@@ -324,12 +325,31 @@ DDL = {
     "channel VARCHAR, evaluated_at TIMESTAMP, round INTEGER, reason_codes VARCHAR, comment VARCHAR, "
     "is_real_name BOOLEAN, verified_at TIMESTAMP, verdict VARCHAR, rectified_at TIMESTAMP, callback_at TIMESTAMP, "
     "is_good BOOLEAN, is_bad BOOLEAN, rectification_deadline TIMESTAMP, is_rectified_on_time BOOLEAN",
+    "fct_rating_signal": "evaluation_id VARCHAR, window_id VARCHAR, department_id VARCHAR, month DATE, rule_id VARCHAR, "
+    "signal_date DATE, evidence VARCHAR",
     "fct_video_flag": "flag_id VARCHAR, window_id VARCHAR, camera_id VARCHAR, flagged_at TIMESTAMP, "
     "flag_type VARCHAR, source VARCHAR, confidence DOUBLE, review_status VARCHAR, reviewed_at TIMESTAMP, "
     "reviewer_id VARCHAR, clip_ref VARCHAR, counts_for_discipline BOOLEAN",
     "fct_quarantine": "feed VARCHAR, source_file VARCHAR, line BIGINT, rule VARCHAR, raw VARCHAR, "
     "quarantined_at TIMESTAMP",
 }
+
+# 评价真实性 (fct_rating_signal): per month, the first rated case's rating without service nearby, and W03
+# too perfect (the window-month rule: no evaluation) - evidence as the dbt models write it
+RATING_SIGNAL_SQL = """
+insert into marts.fct_rating_signal
+select evaluation_id, window_id, department_id, month, 'RI_NO_SERVICE', evaluated_at::date,
+       'rated=' || strftime(evaluated_at, '%Y-%m-%d %H:%M:%S') || ' window=' || window_id || ' minutes=30'
+from (select e.*, w.department_id, date_trunc('month', e.evaluated_at)::date as month,
+             row_number() over (partition by date_trunc('month', e.evaluated_at) order by e.evaluated_at, e.evaluation_id) as n
+      from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id
+      where e.case_id is not null) as first_rated
+where n = 1
+union all
+select null, 'W03', 'D02', month, 'RI_TOO_PERFECT', month + interval 18 day,
+       'n=52 c=0.8 p=9.134385233318143e-06 others=120 min_ratings=50 p_value=0.001'
+from (select distinct date_trunc('month', evaluated_at)::date as month from marts.fct_evaluation) as months
+"""
 
 HOLIDAY_ZH = {"National Day": "国庆节", "Mid-autumn Festival": "中秋节", "New Year's Day": "元旦"}
 
@@ -471,6 +491,7 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
     _insert(con, "fct_timeliness_signal", tl_signals)
     _insert(con, "fct_case_clock_part", clock_parts)
     _insert(con, "fct_evaluation", evals)
+    con.execute(RATING_SIGNAL_SQL)
     _insert(con, "fct_video_flag", flags)
     _insert(con, "fct_quarantine", [
         dict(feed="transactions", source_file="transactions/2026-10-19.csv", line=17, rule="unknown_enum",
@@ -482,6 +503,7 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
     con.execute(WINDOW_MONTH_SQL, [list(MONTHS), AS_OF, s["prior"], s["prior"], s["T"], s["S"], s["D"], s["I"], s["R"],
                                    s["min_completed"]])
     con.execute(DEPT_MONTH_SQL)
+    add_satisfaction_v2(con, AS_OF, add_workdays)  # §4.4 v2 好差评 columns (issue 17)
     con.execute("checkpoint")
     con.close()
     return path

@@ -1,0 +1,160 @@
+"""Issue 21 finding 5 on the dashboards: the department filter of month-based pages (overview KPIs and
+trend, rankings, window detail) uses the month's department (fct_window_month.department_id, the
+window version in force on the month's first day), so a window that moved to another department
+after September stays under its old department in September; the filter offers the old department
+too. And 月度报告's changes expander (changes.md) is in Chinese with names, in English when the
+page is switched to English (changes.en.md).
+
+The dashboard fixture snapshot (tests/support/dashboard_snapshot.py, September and October) is
+changed here the way the dbt marts show such a move: 公安综合窗口2 (W02) moved from 市公安局 (D01) to a
+new 市政务数据局 (D03) on 2026-10-01 — fct_window_month's October row and dim_window carry D03, and
+intermediate.int_reference__window_versions holds both versions (macros/reference_versions.sql).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.paths import REPO_ROOT
+from dashboards import queries as q
+from tests.support.dashboard_snapshot import WINDOWS, add_test_user, published_home
+
+APP = REPO_ROOT / "dashboards" / "app.py"
+SEP, OCT = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
+NEW_DEPT = ("D03", "市政务数据局")
+MOVED = "公安综合窗口2"
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory):
+    with published_home(tmp_path_factory, "dash_dept_move") as (home, snap):
+        con = duckdb.connect(str(snap))
+        try:
+            con.execute("update marts.fct_window_month set department_id = ? where window_id = 'W02' and month = ?",
+                        [NEW_DEPT[0], OCT])
+            con.execute("update marts.dim_window set department_id = ?, department_name = ? where window_id = 'W02'",
+                        list(NEW_DEPT))
+            con.execute("create schema if not exists intermediate")
+            con.execute(
+                "create table intermediate.int_reference__window_versions (window_id varchar, version bigint, "
+                "valid_from date, valid_to date, window_name varchar, department_id varchar, "
+                "department_name varchar, center_id varchar, center_name varchar)"
+            )
+            begin, end = dt.date(1900, 1, 1), dt.date(9999, 12, 31)
+            rows = []
+            for wid, name, dept, dept_name, center, center_name, *_ in WINDOWS:
+                if wid == "W02":
+                    rows += [(wid, 1, begin, OCT, name, dept, dept_name, center, center_name),
+                             (wid, 2, OCT, end, name, *NEW_DEPT, center, center_name)]
+                else:
+                    rows.append((wid, 1, begin, end, name, dept, dept_name, center, center_name))
+            con.executemany("insert into intermediate.int_reference__window_versions values "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        add_test_user("insp", "inspector", "insp-pass-123")
+        add_test_user("view", "viewer", "view-pass-123")
+        yield home, str(snap)
+
+
+def test_queries_filter_on_the_months_department(moved):
+    _, snap = moved
+    old = q.Filters(dept="D01")
+    sep = q.ranking(snap, old, SEP)
+    assert set(sep.window_id) == {"W01", "W02"}
+    assert set(sep[sep.window_id == "W02"].department_name) == {"市公安局"}
+    assert set(q.ranking(snap, old, OCT).window_id) == {"W01"}
+    oct_new = q.ranking(snap, q.Filters(dept=NEW_DEPT[0]), OCT)
+    assert list(oct_new.window_id) == ["W02"] and list(oct_new.department_name) == [NEW_DEPT[1]]
+    assert q.ranking(snap, q.Filters(dept=NEW_DEPT[0]), SEP).empty
+
+    con = duckdb.connect(snap, read_only=True)
+    try:
+        sep_d01 = con.execute("select sum(cases_accepted) from marts.fct_window_month where month = ? "
+                              "and window_id in ('W01', 'W02')", [SEP]).fetchone()[0]
+    finally:
+        con.close()
+    kpis = q.kpis(snap, old, OCT)
+    by_month = {dt.date.fromisoformat(str(m)[:10]): n for m, n in zip(kpis.month, kpis.cases_accepted)}
+    assert by_month[SEP] == sep_d01  # September under 市公安局 counts the moved window
+    trend = q.monthly_trend(snap, old)
+    assert {dt.date.fromisoformat(str(m)[:10]): n for m, n in zip(trend.month, trend.cases_accepted)}[SEP] == sep_d01
+    w02_sep = q.window_month(snap, "W02", SEP)
+    assert list(w02_sep.department_name) == ["市公安局"]
+
+    pairs = q.window_departments(snap)
+    w02 = set(pairs[pairs.window_id == "W02"].department_id)
+    assert w02 == {"D01", NEW_DEPT[0]}
+    names = dict(zip(pairs.department_id, pairs.department_name))
+    assert names["D01"] == "市公安局" and names[NEW_DEPT[0]] == NEW_DEPT[1]
+
+
+def _login(user: str, password: str, query: dict[str, str], lang: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query)
+    if lang:
+        at.query_params["lang"] = lang
+    at.run()
+    at.text_input(key="login_user").input(user)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_rankings_page_filtered_by_the_old_department(moved):
+    at = _login("insp", "insp-pass-123", {"month": "2026-09", "dept": "D01"})
+    at.switch_page("app_pages/rankings.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    dept = at.selectbox(key="flt_dept")
+    assert dept.value == "D01" and {"市公安局", NEW_DEPT[1]} <= set(dept.options)  # both departments offered
+    table = at.dataframe[0].value
+    rows = {r["窗口"]: r for r in table.to_dict("records")}
+    assert set(rows) == {"公安综合窗口1", MOVED}
+    assert rows[MOVED]["部门"] == "市公安局"
+
+    at.selectbox(key="flt_month").set_value("2026-10").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert set(at.dataframe[0].value["窗口"]) == {"公安综合窗口1"}  # moved away in October
+
+
+def test_report_changes_in_chinese_and_in_english(moved):
+    home, _ = moved
+    from windowwatch.reports import publish_month
+
+    assert publish_month("2026-10", home).version == 1
+    # a later run corrects October: a new snapshot published beside the first
+    pub = home / "published"
+    new = pub / "warehouse-fixture-2.duckdb"
+    shutil.copyfile(pub / (pub / "CURRENT").read_text(encoding="utf-8").strip(), new)
+    con = duckdb.connect(str(new))
+    try:
+        con.execute("update marts.fct_window_month set score = score + 1.5 where window_id = 'W03' and month = ?",
+                    [OCT])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    (pub / "CURRENT.tmp").write_text(new.name, encoding="utf-8")
+    os.replace(pub / "CURRENT.tmp", pub / "CURRENT")
+    v2 = publish_month("2026-10", home)
+    assert v2.version == 2
+    zh = (v2.path / "changes.md").read_text(encoding="utf-8")
+    en = (v2.path / "changes.en.md").read_text(encoding="utf-8")
+    assert "市场监管专业窗口" in zh and "得分" in zh and "W03" not in zh
+    assert not any(w in zh for w in ("changes", "score", "window", "rank"))  # Chinese only
+    assert "市场监管专业窗口" in en and "Score" in en and "changes against version 1" in en
+
+    at = _login("view", "view-pass-123", {"month": "2026-10"})
+    assert at.title[0].value == "月度报告"
+    codes = [c.value for c in at.code]
+    assert any("第 2 版相对第 1 版的变更" in c and "市场监管专业窗口" in c for c in codes), codes
+    at = _login("view", "view-pass-123", {"month": "2026-10"}, lang="en")
+    codes = [c.value for c in at.code]
+    assert any("changes against version 1" in c and "市场监管专业窗口" in c for c in codes), codes
