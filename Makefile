@@ -48,11 +48,18 @@ setup: python-deps system-deps
 demo: setup
 	uv run windowwatch demo
 
+# Two pytest workers (the machine has 2 cores; much of a test's time is waiting on dbt, Airflow,
+# Streamlit and chromium subprocesses). --dist loadfile keeps a module's tests, and so its
+# module-scoped fixtures (dbt homes, servers), on one worker; session fixtures run once per worker.
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: setup
-	uv run pytest -m "not slow" $(PYTEST_ARGS)
+	uv run pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 test-slow: setup
-	uv run pytest $(PYTEST_ARGS)
+	uv run pytest $(XDIST) $(PYTEST_ARGS)
 
 clean:
 	rm -rf var .pytest_cache dbt_project/target dbt_project/logs
