@@ -275,6 +275,9 @@ def _both_dags_under_a_real_scheduler(tmp_path: Path, metadata_url: str) -> None
         engine.dispose()
 
 
+# 6 min of CI: runs in `make test-slow`; `make test` runs the same DAGs on PostgreSQL metadata
+# through `airflow dags test` (tests/dags/test_airflow_postgres.py).
+@pytest.mark.slow
 def test_daily_and_monthly_dags_under_a_real_scheduler_postgresql(tmp_path, airflow_pg_db):
     """The short variant of `make test`: the production setting, PostgreSQL metadata."""
     _both_dags_under_a_real_scheduler(tmp_path, airflow_pg_db)

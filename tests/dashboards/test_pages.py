@@ -35,8 +35,10 @@ UNTRANSLATED = re.compile(r"^(col|enum|nav|overview|rankings|timeliness|offbook|
 @pytest.fixture(scope="module")
 def dash_home(tmp_path_factory):
     with published_home(tmp_path_factory, "dash") as (home, snap):
-        for name, pw in PASSWORDS.items():
-            add_test_user(name, ROLES[name], pw)
+        # ROLES, not PASSWORDS: a test below adds accounts to PASSWORDS, and a module importing this
+        # fixture may build its home after that test ran in the same process
+        for name, role in ROLES.items():
+            add_test_user(name, role, PASSWORDS[name])
         yield home, snap
 
 

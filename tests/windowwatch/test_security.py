@@ -377,6 +377,9 @@ def test_sql_injection_in_dashboard_widgets_is_harmless(sec_home, payload):
 
     draws = len(audit.list_draws(sec_home["home"]))
     at.switch_page("app_pages/audit.py").run()
+    # the home holds a draw, so the page opens on it: start a new plan from the form (issue 20)
+    at.selectbox(key="audit_pick").set_value("__new__").run()
+    at.text_input(key="audit_f_name").input("注入测试").run()
     at.button(key="audit_commit_btn").click().run()
     at.text_input(key="audit_entropy").input(payload)
     at.button(key="audit_draw_btn").click().run()
