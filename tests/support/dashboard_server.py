@@ -56,3 +56,28 @@ def dashboard_server(home: Path, log_path: Path, timeout: float = 120, extra_arg
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=15)
         log.close()
+
+
+@contextmanager
+def published_fixture_server(tmp_path_factory, name: str, users: dict[str, tuple[str, str]], timeout: float = 90):
+    """A home with the published fixture snapshot (tests/support/dashboard_snapshot.py) and the given
+    accounts ({name: (role, password)}), served by `windowwatch serve`; yields (base url, snapshot).
+    WINDOWWATCH_HOME points at the home while it runs and is restored after."""
+    from tests.support.dashboard_snapshot import add_test_user, publish_fixture
+
+    home = tmp_path_factory.mktemp(name) / "home"
+    home.mkdir()
+    old = os.environ.get("WINDOWWATCH_HOME")
+    os.environ["WINDOWWATCH_HOME"] = str(home)
+    try:
+        snap = publish_fixture(home)
+        for user, (role, password) in users.items():
+            add_test_user(user, role, password)
+        log_path = tmp_path_factory.mktemp(f"{name}-log") / "serve.log"
+        with dashboard_server(home, log_path, timeout=timeout) as (base, _pid):
+            yield base, snap
+    finally:
+        if old is None:
+            os.environ.pop("WINDOWWATCH_HOME", None)
+        else:
+            os.environ["WINDOWWATCH_HOME"] = old

@@ -4,7 +4,6 @@ Chinese sentence (dashboards/evidence.py), and one click opens the window, anoth
 
 from __future__ import annotations
 
-import os
 import re
 
 import duckdb
@@ -14,8 +13,7 @@ from playwright.sync_api import Page, expect
 from core.paths import REPO_ROOT
 from tests.support.browser import assert_clean, settle
 from tests.support.browser import login as _login
-from tests.support.dashboard_server import dashboard_server
-from tests.support.dashboard_snapshot import add_test_user, publish_fixture
+from tests.support.dashboard_server import published_fixture_server
 
 SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "insp-pass-123"
@@ -23,21 +21,8 @@ PASSWORD = "insp-pass-123"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("ri-e2e") / "home"
-    home.mkdir()
-    old = os.environ.get("WINDOWWATCH_HOME")
-    os.environ["WINDOWWATCH_HOME"] = str(home)
-    snap = publish_fixture(home)
-    add_test_user("insp", "inspector", PASSWORD)
-    log_path = tmp_path_factory.mktemp("ri-e2e-log") / "serve.log"
-    try:
-        with dashboard_server(home, log_path, timeout=90) as (base, _pid):
-            yield base, snap
-    finally:
-        if old is None:
-            os.environ.pop("WINDOWWATCH_HOME", None)
-        else:
-            os.environ["WINDOWWATCH_HOME"] = old
+    with published_fixture_server(tmp_path_factory, "ri-e2e", {"insp": ("inspector", PASSWORD)}) as served:
+        yield served
 
 
 def _open_tab(browser, base: str) -> Page:

@@ -6,7 +6,6 @@ value (upheld / overturned / default) appears anywhere on the tab."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 
 import duckdb
@@ -15,29 +14,16 @@ from playwright.sync_api import Page, expect
 
 from tests.support.browser import assert_clean, settle
 from tests.support.browser import login as _login
-from tests.support.dashboard_server import dashboard_server
-from tests.support.dashboard_snapshot import AS_OF, add_test_user, publish_fixture
+from tests.support.dashboard_server import published_fixture_server
+from tests.support.dashboard_snapshot import AS_OF
 
 PASSWORD = "insp-pass-123"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("sbl-e2e") / "home"
-    home.mkdir()
-    old = os.environ.get("WINDOWWATCH_HOME")
-    os.environ["WINDOWWATCH_HOME"] = str(home)
-    snap = publish_fixture(home)
-    add_test_user("insp", "inspector", PASSWORD)
-    log_path = tmp_path_factory.mktemp("sbl-e2e-log") / "serve.log"
-    try:
-        with dashboard_server(home, log_path, timeout=90) as (base, _pid):
-            yield base, snap
-    finally:
-        if old is None:
-            os.environ.pop("WINDOWWATCH_HOME", None)
-        else:
-            os.environ["WINDOWWATCH_HOME"] = old
+    with published_fixture_server(tmp_path_factory, "sbl-e2e", {"insp": ("inspector", PASSWORD)}) as served:
+        yield served
 
 
 def _open_tab(browser, base: str) -> Page:
