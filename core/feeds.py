@@ -33,6 +33,13 @@ class Column:
     # reference check: the value must exist in that reference feed's key
     references: str | None = None
     description: str = ""
+    # int/float columns: a smaller value is quarantined as bad_value (ingest/validation.py:below_minimum)
+    # and fails the raw gate (expectations/raw.py)
+    min_value: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_value is not None and self.type not in ("int", "float"):
+            raise ValueError(f"{self.name}: min_value applies to int/float columns, not {self.type}")
 
 
 @dataclass(frozen=True)
@@ -410,12 +417,127 @@ EXTENDED_SERVICE = Feed(
     ),
 )
 
+# Hall-operation feeds (optional, v2; docs/rules.md#hall-operations). Only the id and the column that
+# dates a row are required (SPEC §3: every other column is optional); a window that no windows
+# delivery has is quarantined like everywhere else.
+RECORDED_AT = Column("recorded_at", "datetime", aliases=("录入时间",), description="defaults to the latest of the row's times")
+
+ATTENDANCE = Feed(
+    name="attendance",
+    kind="event",
+    key=("attendance_id",),
+    time_column="work_date",
+    optional=True,
+    description="考勤: a staff member's sign-in and sign-out (指纹签到) or absence on a working day.",
+    columns=(
+        Column("attendance_id", aliases=("考勤编号",), required=True),
+        Column("staff_id", aliases=("工作人员编号",), required=True),
+        Column("window_id", aliases=("窗口编号",), references="windows",
+               description="the window the staff member sat at; null: the staff's window (staff feed)"),
+        Column("work_date", "date", aliases=("考勤日期", "工作日期"), required=True),
+        Column("sign_in_at", "datetime", aliases=("签到时间",)),
+        Column("sign_out_at", "datetime", aliases=("签退时间",)),
+        Column(
+            "absence_type",
+            aliases=("缺勤类型", "考勤状态"),
+            enum={"none": ("正常",), "leave": ("请假",), "business": ("公务外出", "公出"), "absent": ("旷岗", "旷工")},
+            description="default none",
+        ),
+        RECORDED_AT,
+    ),
+)
+
+QUEUE_TICKETS = Feed(
+    name="queue_tickets",
+    kind="event",
+    key=("ticket_id",),
+    time_column="issued_at",
+    optional=True,
+    description="排队叫号: one ticket of the hall's queue system, from issue to the end of its service.",
+    columns=(
+        Column("ticket_id", aliases=("排队号", "取号编号"), required=True),
+        Column("center_id", aliases=("中心编码",)),
+        Column("business_type", aliases=("业务类型", "排队业务"), description="an item_code or a queue name"),
+        Column("window_id", aliases=("窗口编号", "叫号窗口"), references="windows",
+               description="the window that called it; null if never called"),
+        Column("issued_at", "datetime", aliases=("取号时间",), required=True),
+        Column("called_at", "datetime", aliases=("叫号时间",)),
+        Column("served_at", "datetime", aliases=("开始办理时间",)),
+        Column("finished_at", "datetime", aliases=("办理结束时间",)),
+        Column("status", aliases=("状态", "取号状态"),
+               enum={"served": ("已办理",), "no_show": ("过号",), "cancelled": ("取消", "已取消")}),
+        RECORDED_AT,
+    ),
+)
+
+WORK_ORDERS = Feed(
+    name="work_orders",
+    kind="event",
+    key=("order_id",),
+    time_column="received_at",
+    optional=True,
+    description="12345 / 办不成事 工单: a complaint, consultation, suggestion or praise about the centre.",
+    columns=(
+        Column("order_id", aliases=("工单编号",), required=True),
+        Column(
+            "channel",
+            aliases=("工单来源", "来源渠道"),
+            enum={"hotline_12345": ("12345热线", "12345"), "cant_get_done": ("办不成事", "办不成事反映窗口"),
+                  "mailbox": ("信箱", "意见箱"), "other": ("其他",)},
+        ),
+        Column("category", aliases=("工单类型", "诉求类型"),
+               enum={"complaint": ("投诉",), "consultation": ("咨询",), "suggestion": ("建议",), "praise": ("表扬",)}),
+        Column("received_at", "datetime", aliases=("受理时间", "接收时间"), required=True),
+        Column("department_id", aliases=("部门编码", "承办部门编码")),
+        Column("window_id", aliases=("窗口编号",), references="windows"),
+        Column("due_at", "datetime", aliases=("办理时限", "应办结时间")),
+        Column("responded_at", "datetime", aliases=("回复时间", "答复时间")),
+        Column("closed_at", "datetime", aliases=("办结时间",)),
+        Column("substantiated", "bool", aliases=("是否查实",), description="null until decided"),
+        Column(
+            "requester_satisfaction",
+            aliases=("诉求人满意度", "满意度"),
+            enum={"satisfied": ("满意",), "basically_satisfied": ("基本满意",), "unsatisfied": ("不满意",)},
+        ),
+        Column("content", aliases=("工单内容", "诉求内容"), pii="scrub"),
+        RECORDED_AT,
+    ),
+)
+
+INSPECTIONS = Feed(
+    name="inspections",
+    kind="event",
+    key=("inspection_id",),
+    time_column="inspected_at",
+    optional=True,
+    description="明察暗访 / 一日三查: an inspector's check of a window or the hall, with its finding and deduction.",
+    columns=(
+        Column("inspection_id", aliases=("检查编号",), required=True),
+        Column("inspector_id", aliases=("检查人员编号", "检查人")),
+        Column("center_id", aliases=("中心编码",)),
+        Column("window_id", aliases=("窗口编号",), references="windows", description="null for a hall-wide check"),
+        Column("inspected_at", "datetime", aliases=("检查时间",), required=True),
+        Column("method", aliases=("检查方式",),
+               enum={"video_spot": ("视频抽查",), "on_site": ("现场检查",), "mystery": ("暗访",)}),
+        Column(
+            "finding",
+            aliases=("检查结果", "发现问题"),
+            enum={"none": ("无问题",), "absent": ("脱岗",), "attitude": ("态度",), "discipline": ("纪律",),
+                  "environment": ("环境",), "process": ("流程",), "other": ("其他",)},
+        ),
+        Column("deduction", "float", aliases=("扣分",), description="points, >= 0", min_value=0),
+        Column("note", aliases=("备注",), pii="scrub"),
+        RECORDED_AT,
+    ),
+)
+
 # Reference feeds first: events are checked against them.
 FEEDS: dict[str, Feed] = {
     f.name: f
     for f in (
         WINDOWS, ITEMS, STAFF, INSPECTORS, CALENDAR, HALL_HOURS, DEPT_VOLUMES, STEP_LIMITS,
         TRANSACTIONS, EVALUATIONS, VIDEO_FLAGS, EXTENDED_SERVICE,
+        ATTENDANCE, QUEUE_TICKETS, WORK_ORDERS, INSPECTIONS,
     )
 }
 
@@ -424,7 +546,7 @@ QUARANTINE_RULES = {
     "missing_required": "a required column is missing or empty",
     "unknown_enum": "a value is not one of the feed's enum values or their Chinese aliases",
     "bad_timestamp": "a time is not in one of the accepted formats",
-    "bad_value": "a number, boolean or date cannot be parsed",
+    "bad_value": "a number, boolean or date cannot be parsed, or a number lies below its column's min_value",
     "rating_out_of_range": "a rating is not one of the five levels",
     "rating_direction_undeclared": "a numeric rating in a feed whose configuration declares no direction",
     "duplicate_conflict": "the same id was delivered with different content and no later recorded_at",

@@ -10,7 +10,7 @@ clock skew. A failure names the feed (suite), the expectation, and the source fi
 (`_source`, `_line`, kept by landing) of the first failing rows.
 
 critical (stop the run): landed schema, keys and required columns not null, enum sets, ranges
-(rating 1..5, confidence 0..1, extend_days >= 0), event time not after the delivery, recorded_at
+(rating 1..5, confidence 0..1, extend_days >= 0, a contract min_value such as inspections.deduction >= 0), event time not after the delivery, recorded_at
 not before the event (minus skew) and not far in the future.
 warning (report only): ids unique within this run's deliveries, other non-negative numbers.
 """
@@ -65,6 +65,16 @@ RANGES: dict[tuple[str, str], tuple[float | None, float | None, str]] = {
 }
 
 
+def feed_ranges(feed: Feed) -> dict[tuple[str, str], tuple[float | None, float | None, str]]:
+    """RANGES of one feed, plus the contract's lower bounds (Column.min_value): ingest quarantines a
+    value below one, so a landed one is a broken landing (critical)."""
+    out = {k: v for k, v in RANGES.items() if k[0] == feed.name}
+    for c in feed.columns:
+        if c.min_value is not None and (feed.name, c.name) not in out:
+            out[(feed.name, c.name)] = (c.min_value, None, "critical")
+    return out
+
+
 def landed_column_names(feed: Feed) -> list[str]:
     return feed.landed_columns() + list(LANDING_METADATA)
 
@@ -113,9 +123,7 @@ def suite_checks(feed: Feed):
             crit.append(
                 check("critical", gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=values), f"{c.name} must be one of {values}")
             )
-    for (fname, col), (lo, hi, sev) in RANGES.items():
-        if fname != feed.name:
-            continue
+    for (fname, col), (lo, hi, sev) in feed_ranges(feed).items():
         bounds = f"[{lo}, {hi if hi is not None else '∞'}]"
         target = crit if sev == "critical" else warn
         target.append(check(sev, gxe.ExpectColumnValuesToBeBetween(column=col, min_value=lo, max_value=hi), f"{col} must lie in {bounds}"))

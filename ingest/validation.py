@@ -11,7 +11,7 @@ import re
 
 import polars as pl
 
-from core.feeds import QUARANTINE_RULES, Feed
+from core.feeds import QUARANTINE_RULES, Column, Feed
 from ingest.delivery import CELL_PROBLEM, MAX_VALUE_BYTES, Delivery
 from ingest.normalize import HeaderMap, Parsed, parse_column, recorded_at_default, shape, tcol, text, vcol
 from ingest.privacy import SCRUB_PATTERNS, SCRUBBED, apply_privacy, scrub
@@ -104,6 +104,18 @@ def _detail(rule: str, col: str, raw: pl.Expr) -> pl.Expr:
     return pl.lit(f"{col}: value shaped '") + shape(raw) + pl.lit("' " + _RULE_TEXT[rule])
 
 
+def below_minimum(col: Column) -> pl.Expr | None:
+    """The contract's lower bound of a number (Column.min_value, e.g. inspections.deduction ≥ 0, SPEC §3):
+    a parsed value below it is a bad_value. None: the column has no bound."""
+    if col.min_value is None:
+        return None
+    return (vcol(col.name) < col.min_value).fill_null(False)
+
+
+def below_minimum_detail(col: Column) -> pl.Expr:
+    return pl.lit(f"{col.name}: must be ≥ {col.min_value:g}, is ") + _quoted(pl.col(col.name))
+
+
 class BatchValidator:
     """Maps, protects and parses the batches of one delivery (rules that need one row only)."""
 
@@ -125,6 +137,14 @@ class BatchValidator:
             self.skew = (vcol("recorded_at") < vcol(feed.time_column) - pl.duration(seconds=CLOCK_SKEW_SECONDS)).fill_null(False)
             rec = self.parsed["recorded_at"]
             rec.failures["bad_timestamp"] = rec.failures["bad_timestamp"] | self.skew
+        # a number below its contract minimum is a bad value (below_minimum)
+        self.below_min: dict[str, pl.Expr] = {}
+        for col in feed.columns:
+            below = below_minimum(col) if col.name in self.parsed else None
+            if below is not None:
+                self.below_min[col.name] = below
+                num = self.parsed[col.name]
+                num.failures["bad_value"] = num.failures["bad_value"] | below
 
     def text_frame(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Contract-named text columns with PII hashed/dropped/scrubbed: safe to keep anywhere."""
@@ -226,10 +246,13 @@ class BatchValidator:
         if name == CELL_PROBLEM:
             return pl.col(CELL_PROBLEM)
         if rule == "bad_value" and name in self.parsed:
+            otherwise = _detail(rule, name, pl.col(name))
+            if name in self.below_min:
+                otherwise = pl.when(self.below_min[name]).then(below_minimum_detail(self.feed.by_name[name])).otherwise(otherwise)
             return (pl.when(_has_control_chars(name)).then(pl.lit(f"{name}: holds control characters (NUL or other binary bytes)"))
                     .when(_too_long(name)).then(pl.lit(f"{name}: value is ") + pl.col(name).str.len_bytes().cast(pl.String)
                                                 + pl.lit(f" bytes, over the {MAX_VALUE_BYTES}-byte limit"))
-                    .otherwise(_detail(rule, name, pl.col(name))))
+                    .otherwise(otherwise))
         if rule == "bad_timestamp" and name == "recorded_at" and self.skew is not None:
             return pl.when(self.skew).then(pl.lit(
                 f"recorded_at: more than {CLOCK_SKEW_SECONDS // 3600} h before {self.feed.time_column} (a skewed clock?); fix the source's clock or the value"

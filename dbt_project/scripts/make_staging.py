@@ -42,6 +42,8 @@ UNIQUE_ON = {
     "evaluations": "fct_evaluation", "video_flags": "fct_video_flag",
     "step_limits": "int_timeliness__step_limits (item_code, from_event, to_event)",
     "extended_service": "nothing (OB_OFF_HOURS reads it per window and day)",
+    "attendance": "fct_attendance_day's source rows (int_hall__attendance_staff_day)",
+    "queue_tickets": "int_hall__queue_tickets", "work_orders": "fct_work_order", "inspections": "fct_inspection",
 }
 # Where a failing landed row is: its delivery and line (column_checks' example_key).
 LANDED_ROW_KEY = "concat(_source, ' line ', cast(_line as string))"
@@ -55,6 +57,7 @@ def source_checks(feed: str) -> list[str]:
     ranges = {c.name: "{min: 1, max: 5}" for c in f.columns if c.type == "rating"}
     if "confidence" in f.by_name:
         ranges["confidence"] = "{min: 0, max: 1}"
+    ranges.update({c.name: f"{{min: {c.min_value:g}}}" for c in f.columns if c.min_value is not None})
     if feed in TESTED_ON:
         not_null, enums, ranges = list(f.key), {}, {}
     out = ["        data_tests:", "          - column_checks:", f"              name: landing_{feed}__column_checks",

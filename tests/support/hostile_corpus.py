@@ -122,6 +122,11 @@ EXPECTED: dict[str, Expect] = {
     "transactions/pii_in_header.csv": q(1, 1),
     "transactions/申请人_[已脱敏].csv": q(1, 1),  # the ID number in the file name is scrubbed from `_source`
     "transactions/bad_numbers.csv": q(4, 0, bad_value=4),
+    # hall-operation feeds (v2)
+    "work_orders/hostile_gbk.csv": q(6, 3, bad_timestamp=1, unknown_reference=1, bad_value=1),
+    "inspections/hostile_numbers.csv": q(7, 2, bad_value=5),  # below 0 (also -inf), NaN, 1e309, text
+    "attendance/hostile.jsonl": q(6, 2, bad_value=1, bad_timestamp=2, unknown_enum=1),  # skew: recorded 2 days early
+    "queue_tickets/hostile.xlsx#Sheet": q(3, 1, bad_value=2),  # formulas without a cached value
 }
 
 # made at test time by add_generated_cases

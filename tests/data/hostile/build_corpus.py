@@ -208,6 +208,32 @@ def build() -> None:
         ["BN3", "CBN3", "extend", "2025-03-03 09:00:00", "W01", "I1", "3", "inf"],
         ["BN4", "CBN4", "extend", "2025-03-03 09:00:00", "W01", "I1", "3", "1e309"]]))
 
+    # --- hall-operation feeds (v2): Chinese headers in GBK, formula and SQL injection, PII in free text and
+    # in the window column, impossible dates, skewed clocks, nested JSON, numbers below the contract minimum
+    put("work_orders/hostile_gbk.csv", _csv([["工单编号", "工单来源", "工单类型", "受理时间", "窗口编号", "是否查实", "工单内容"],
+        ["HW1", "12345热线", "投诉", "2025-03-03 10:00:00", "W01", "是", '=HYPERLINK("http://evil.example","点击")'],
+        ["HW2", "办不成事", "投诉", "2025-03-03 10:01:00", "W01", "否", "来电人身份证110101199003078515电话13812345678"],
+        ["HW3'; DROP TABLE s; --", "信箱", "建议", "2025-03-03 10:02:00", "W01", "", "ok"],
+        ["HW4", "12345", "投诉", "9999-12-31 23:59:59", "W01", "", "x"],
+        ["HW5", "12345", "投诉", "2025-03-03 10:04:00", "13812345678", "", "x"],
+        ["HW6", "12345", "投诉", "2025-03-03 10:05:00", "W01", "也许", "x"]]).encode("gbk"))
+    put("inspections/hostile_numbers.csv", _csv([["inspection_id", "window_id", "inspected_at", "finding", "deduction"],
+        ["HN1", "W01", "2025-03-03 11:00:00", "脱岗", "2"], ["HN2", "W01", "2025-03-03 11:01:00", "无问题", "0"],
+        ["HN3", "W01", "2025-03-03 11:02:00", "脱岗", "-0.5"], ["HN4", "W01", "2025-03-03 11:03:00", "脱岗", "NaN"],
+        ["HN5", "W01", "2025-03-03 11:04:00", "脱岗", "1e309"], ["HN6", "W01", "2025-03-03 11:05:00", "脱岗", "-inf"],
+        ["HN7", "W01", "2025-03-03 11:06:00", "脱岗", "二分"]]))
+    put("attendance/hostile.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"attendance_id": "HA1", "staff_id": "S1", "window_id": "W01", "work_date": "2025-03-03", "sign_in_at": "2025-03-03 08:30:00",
+         "absence_type": "正常"},
+        {"attendance_id": "HA2", "staff_id": "S1", "window_id": "W01", "work_date": "2025-02-30"},
+        {"attendance_id": "HA3", "staff_id": "S1", "window_id": "W01", "work_date": "2025-03-03", "sign_in_at": "1970-01-01 08:00:00"},
+        {"attendance_id": "HA4", "staff_id": "S1", "window_id": "W01", "work_date": "2025-03-03", "recorded_at": "2025-03-01 09:00:00"},
+        {"attendance_id": "HA5", "staff_id": "S1", "window_id": "W01", "work_date": 20250303},
+        {"attendance_id": "HA6", "staff_id": "S1", "window_id": "W01", "work_date": "2025-03-03", "absence_type": {"code": "absent"}}]))
+    put("queue_tickets/hostile.xlsx", _xlsx([["排队号", "叫号窗口", "取号时间", "状态"], ["=1+1", "W01", "2025-03-03 09:00:00", "已办理"],
+                                            ["HQ2", "W01", "2025-03-03 09:01:00", "过号"],
+                                            ["HQ3", "W01", "2025-03-03 09:02:00", '=HYPERLINK("http://evil.example","已办理")']]))
+
     # --- places that are not feeds
     put("transaktions/typo_folder.csv", _csv([TX, *_tx_rows("UF", 2)]))
     put("办件流水/chinese_folder.csv", _csv([TX, *_tx_rows("UC", 2)]))
