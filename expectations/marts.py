@@ -42,6 +42,19 @@ MARTS = (
     "fct_window_month",
     "fct_department_month",
     "fct_quarantine",
+    # SPEC v2 §4.10 work orders, inspections, 一日三查 (empty while their optional feeds were never delivered)
+    "fct_work_order",
+    "fct_inspection",
+    "fct_spot_check_day",
+    # SPEC v2 §4.11 督办, exported from the store at the start of the run (empty while no item exists)
+    "fct_supervision_item",
+    "fct_supervision_transition",
+    # SPEC v2 §4.10 排队叫号 and 窗口动态增减 (empty while the optional queue_tickets feed was never delivered)
+    "fct_queue_month",
+    "fct_window_adjustment",
+    # SPEC v2 §4.10 考勤 and §4.12 星级服务人员 (attendance empty while the optional feed was never delivered)
+    "fct_attendance_day",
+    "fct_staff_month",
 )
 TIMELINESS_RULES = (
     "TL_LATE_NOTICE", "TL_REPEAT_NOTICE", "TL_PAUSE_REASON", "TL_PAUSE_NO_REASON", "TL_EXTENSION_REPEAT",
@@ -104,6 +117,210 @@ def rating_signal_suites() -> list[MartSuite]:
             ),
         )
     ]
+
+
+def work_order_inspection_suites() -> list[MartSuite]:
+    """fct_work_order, fct_inspection, fct_spot_check_day and the work-order / inspection month figures
+    the lead joins into the month marts (SPEC v2 §4.10, docs/rules.md#work-orders, #inspections,
+    #spot-checks): keys unique, rates in [0, 1], deductions not negative, met = done >= required."""
+    import great_expectations.expectations as gxe
+
+    def unique(columns: list[str], what: str):
+        return check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=columns), f"one row per {what}")
+
+    def rate(column: str):
+        return check("critical", gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1),
+                     f"{column} is a rate in [0, 1]")
+
+    def not_negative(column: str, why: str):
+        return check("critical", gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0), why)
+
+    month_rates = ("work_orders_closed_on_time_rate", "requester_satisfaction_rate")
+    out = [
+        MartSuite("marts.fct_work_order.critical", "select order_id, is_closed_on_time from marts.fct_work_order",
+                  (check("critical", gxe.ExpectColumnValuesToNotBeNull(column="order_id"), "every order has its id"),
+                   check("critical", gxe.ExpectColumnValuesToBeUnique(column="order_id"), "one row per work order"))),
+        MartSuite("marts.fct_inspection.critical", "select inspection_id, deduction from marts.fct_inspection",
+                  (check("critical", gxe.ExpectColumnValuesToNotBeNull(column="inspection_id"),
+                         "every record has its id"),
+                   check("critical", gxe.ExpectColumnValuesToBeUnique(column="inspection_id"),
+                         "one row per inspection"),
+                   not_negative("deduction", "an inspection's deduction is not negative (扣分 >= 0)"))),
+        MartSuite("marts.fct_spot_check_day.critical",
+                  "select center_id, date, done, met = (done >= required) as ok from marts.fct_spot_check_day",
+                  (unique(["center_id", "date"], "centre and working day"),
+                   not_negative("done", "spot checks done are not negative"),
+                   check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]),
+                         "一日三查 met exactly when done >= required (docs/rules.md#spot-checks)"))),
+    ]
+    for grain, key in (("window", "window_id"), ("department", "department_id")):
+        out.append(MartSuite(
+            f"marts.work_orders_{grain}_month.critical",
+            f"select * from intermediate.int_hall__work_orders_{grain}_month",
+            (unique(["month", key], f"{grain}-month"), *(rate(r) for r in month_rates)),
+        ))
+        out.append(MartSuite(
+            f"marts.inspections_{grain}_month.critical",
+            f"select * from intermediate.int_hall__inspections_{grain}_month",
+            (unique(["month", key], f"{grain}-month"),
+             not_negative("deduction_points", "inspection deduction points are not negative")),
+        ))
+    for source in ("complaint", "inspection"):
+        out.append(MartSuite(
+            f"marts.deductions_{source}.critical",
+            f"select ref_id, points from intermediate.int_scoring__deductions_{source}",
+            (check("critical", gxe.ExpectColumnValuesToBeUnique(column="ref_id"),
+                   f"one {source} deduction per row behind it"),
+             check("critical", gxe.ExpectColumnValuesToBeBetween(column="points", min_value=0, strict_min=True),
+                   "a deduction row has points > 0 (docs/rules.md#deductions)")),
+        ))
+    return out
+
+
+SUPERVISION_STATES = ("open", "notified", "acknowledged", "rectified", "closed", "escalated")
+
+
+def supervision_suites() -> list[MartSuite]:
+    """fct_supervision_item / fct_supervision_transition (SPEC §4.11, docs/rules.md#supervision-marts):
+    one row per item and per (item, seq), states of the workflow only, every transition of a known item."""
+    import great_expectations.expectations as gxe
+
+    states = list(SUPERVISION_STATES)
+    why = "every transition belongs to an item of fct_supervision_item (the export is one snapshot of the store)"
+    return [
+        MartSuite(
+            "marts.fct_supervision_item.critical",
+            "select item_id, state from marts.fct_supervision_item",
+            (
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="item_id"), "every item has its id"),
+                check("critical", gxe.ExpectColumnValuesToBeUnique(column="item_id"), "one row per supervision item"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="state", value_set=states),
+                      "the six states of the 督办 workflow (SPEC §4.11)"),
+            ),
+        ),
+        MartSuite(
+            "marts.fct_supervision_transition.critical",
+            "select t.item_id, t.seq, t.to_state, i.item_id is not null as ok "
+            "from marts.fct_supervision_transition as t left join marts.fct_supervision_item as i using (item_id)",
+            (
+                check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["item_id", "seq"]),
+                      "one row per transition (item, seq)"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="to_state", value_set=states),
+                      "the six states of the 督办 workflow (SPEC §4.11)"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), why),
+            ),
+        ),
+    ]
+
+
+def queue_suites(add_p90: float, merge_per_hour: float, merge_p90: float) -> list[MartSuite]:
+    """fct_queue_month and fct_window_adjustment (SPEC v2 §4.10, docs/rules.md#queue, #window-adjustment):
+    one row per month and scope key (the key of its scope set, the other null), counts that add up, rates
+    in [0, 1]; one adjustment per month and business type whose proposal is the rule's verdict on its own
+    figures with the scoring file's thresholds, and whose tickets and p90 are those of fct_queue_month."""
+    import great_expectations.expectations as gxe
+
+    why_month = ("a queue row names exactly the key of its scope (window: window_id; business_type: business_type), "
+                 "and served + no_shows + cancelled <= tickets (docs/rules.md#queue)")
+    why_adjust = (f"proposal = +1 when p90 > {add_p90:g}, -1 when more than one window, served per window-hour < "
+                  f"{merge_per_hour:g} and p90 < {merge_p90:g}, else 0 (scoring file, docs/rules.md#window-adjustment); "
+                  "tickets and p90 as in fct_queue_month's business_type row")
+    return [
+        MartSuite(
+            "marts.fct_queue_month.critical",
+            "select q.*, case when scope = 'window' then window_id is not null and business_type is null "
+            "else scope = 'business_type' and window_id is null and department_id is null and business_type is not null end "
+            "and served + no_shows + cancelled <= tickets as ok from marts.fct_queue_month as q",
+            (
+                check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "scope", "window_id", "business_type"]),
+                      "one row per month and scope key"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="scope", value_set=["window", "business_type"]),
+                      "two scopes: window and business_type"),
+                check("critical", gxe.ExpectColumnValuesToBeBetween(column="no_show_rate", min_value=0, max_value=1),
+                      "no_show_rate is a rate in [0, 1]"),
+                check("critical", gxe.ExpectColumnValuesToBeBetween(column="p90_wait_minutes", min_value=0),
+                      "waits are not negative"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), why_month),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="ok"), why_month),
+            ),
+        ),
+        MartSuite(
+            "marts.fct_window_adjustment.critical",
+            "select a.month, a.business_type, a.proposal, a.evidence, "
+            f"a.proposal = case when a.p90_wait_minutes > {add_p90!r} then 1 "
+            f"when a.current_windows > 1 and a.served_per_window_hour < {merge_per_hour!r} "
+            f"and a.p90_wait_minutes < {merge_p90!r} then -1 else 0 end "
+            "and q.tickets is not distinct from a.tickets and q.p90_wait_minutes is not distinct from a.p90_wait_minutes as ok "
+            "from marts.fct_window_adjustment as a left join marts.fct_queue_month as q "
+            "on q.scope = 'business_type' and q.month = a.month and q.business_type = a.business_type",
+            (
+                check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "business_type"]),
+                      "one adjustment per month and business type"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="proposal", value_set=[-1, 0, 1]),
+                      "a proposal is -1, 0 or +1 window"),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="evidence"), "every proposal states its evidence"),
+                check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), why_adjust),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="ok"), why_adjust),
+            ),
+        ),
+    ]
+
+
+def attendance_staff_suites() -> list[MartSuite]:
+    """fct_attendance_day, the attendance month figures the lead joins into the month marts, and
+    fct_staff_month (SPEC v2 §4.10, §4.12; docs/rules.md#attendance, #staff-stars): keys unique, a
+    scheduled window-day exactly one of staffed / covered / absent (none on another day), rates in
+    [0, 1], stars 1..5 and a rank exactly for eligible staff, the rank 1 + the eligible staff of the
+    month and centre with a higher score (1, 2, 2, 4)."""
+    import great_expectations.expectations as gxe
+
+    def rate(column: str):
+        return check("critical", gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1),
+                     f"{column} is a rate in [0, 1]")
+
+    def ok(why: str):
+        return (check("critical", gxe.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), why),
+                check("critical", gxe.ExpectColumnValuesToNotBeNull(column="ok"), why))
+
+    why_day = ("a scheduled window-day is exactly one of staffed, covered, absent; a day that is not scheduled is "
+               "none of them; late arrivals and early leaves are not negative (docs/rules.md#attendance)")
+    why_staff = ("stars and rank exactly for eligible staff; rank = 1 + eligible staff of the month and centre "
+                 "with a higher score (docs/rules.md#staff-stars)")
+    out = [
+        MartSuite(
+            "marts.fct_attendance_day.critical",
+            "select window_id, date, (case when is_scheduled then "
+            "(case when is_staffed then 1 else 0 end) + (case when is_covered then 1 else 0 end) "
+            "+ (case when is_absent then 1 else 0 end) = 1 else not (is_staffed or is_covered or is_absent) end) "
+            "and late_arrivals >= 0 and early_leaves >= 0 as ok from marts.fct_attendance_day",
+            (check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["window_id", "date"]),
+                   "one row per window and day"),
+             check("critical", gxe.ExpectColumnValuesToNotBeNull(column="window_id"), "every day names its window"),
+             *ok(why_day)),
+        ),
+        MartSuite(
+            "marts.fct_staff_month.critical",
+            "select s.month, s.staff_id, s.on_time_rate, s.satisfaction_rate, s.adjusted_satisfaction, s.stars, s.score, "
+            "(s.is_eligible = (s.rank is not null) and s.is_eligible = (s.stars is not null) "
+            "and (not s.is_eligible or s.rank = 1 + (select count(*) from marts.fct_staff_month as o "
+            "where o.is_eligible and o.month = s.month and o.center_id is not distinct from s.center_id "
+            "and o.score > s.score))) as ok from marts.fct_staff_month as s",
+            (check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "staff_id"]),
+                   "one row per staff member and month"),
+             *(rate(c) for c in ("on_time_rate", "satisfaction_rate", "adjusted_satisfaction")),
+             check("critical", gxe.ExpectColumnValuesToBeBetween(column="stars", min_value=1, max_value=5), "stars 1..5"),
+             check("critical", gxe.ExpectColumnValuesToBeBetween(column="score", min_value=0, max_value=100), "score 0..100"),
+             *ok(why_staff)),
+        ),
+    ]
+    for grain, key in (("window", "window_id"), ("department", "department_id")):
+        out.append(MartSuite(
+            f"marts.attendance_{grain}_month.critical",
+            f"select * from intermediate.int_hall__attendance_{grain}_month",
+            (check("critical", gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", key]), f"one row per {grain}-month"),
+             rate("in_post_rate")),
+        ))
+    return out
 
 
 def _sql_str(value: str) -> str:
@@ -336,6 +553,10 @@ def suites(landing: Path, landed_accepted_cases: int | None = None) -> list[Mart
         )
     )
     out += rating_signal_suites()
+    out += supervision_suites()
+    out += work_order_inspection_suites()
+    out += queue_suites(scoring.hall.queue_add_p90_minutes, scoring.hall.queue_merge_per_hour, scoring.hall.queue_merge_p90_minutes)
+    out += attendance_staff_suites()
     out += rating_plausibility_suites(swing)
     out.append(
         MartSuite(

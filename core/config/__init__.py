@@ -215,6 +215,19 @@ class RatingIntegrity(_Strict):
     deduct_rating_signal: float = Field(0, ge=0)  # points per signal (§4.6); 0 = shown, not scored
 
 
+class Hall(_Strict):
+    """Hall operations (SPEC §4.10, docs/rules.md#hall-operations) and their deductions (§4.6, 扣分);
+    dbt vars of the same names. With none of the optional hall feeds delivered nothing is deducted."""
+    late_grace_minutes: int = Field(5, ge=0, le=240)  # sign-in after open + this: late; sign-out before close - this: early leave
+    deduct_absent_day: float = Field(3, ge=0)  # points per absent window-day
+    deduct_late: float = Field(0.5, ge=0)  # points per late arrival or early leave
+    deduct_substantiated_complaint: float = Field(2, ge=0)  # points per substantiated complaint work order
+    queue_add_p90_minutes: float = Field(30, gt=0)  # 窗口动态增减: +1 when p90 wait > this
+    queue_merge_per_hour: float = Field(2, gt=0)  # -1 when served per open window-hour < this ...
+    queue_merge_p90_minutes: float = Field(10, gt=0)  # ... and p90 wait < this (and > 1 window serves it)
+    spot_checks_per_day: int = Field(3, ge=0, le=100)  # 一日三查: video_spot inspections per centre and working day
+
+
 class Weights(_Strict):
     T: float = Field(ge=0)
     S: float = Field(ge=0)
@@ -260,6 +273,7 @@ class SupervisionTriggers(_Strict):
 class Supervision(_Strict):
     ack_workdays: int = Field(2, ge=1, le=60)  # reply-by = notified + N working days (回告)
     fix_workdays: int = Field(5, ge=1, le=120)  # rectified by notified + N working days (整改), else escalated
+    deduct_late_ack: float = Field(1, ge=0)  # points per item acknowledged after its reply-by date, or not by month end (§4.6)
     triggers: SupervisionTriggers = Field(default_factory=SupervisionTriggers)
 
 
@@ -269,6 +283,7 @@ class Scoring(_Strict):
     off_book: OffBook
     satisfaction: Satisfaction
     rating_integrity: RatingIntegrity = Field(default_factory=RatingIntegrity)
+    hall: Hall = Field(default_factory=Hall)
     score: Score
     supervision: Supervision = Field(default_factory=Supervision)
 
@@ -303,6 +318,8 @@ class Scoring(_Strict):
             "ri_min_ratings": self.rating_integrity.ri_min_ratings,
             "ri_p_value": self.rating_integrity.ri_p_value,
             "deduct_rating_signal": self.rating_integrity.deduct_rating_signal,
+            **self.hall.model_dump(),
+            "deduct_late_ack": self.supervision.deduct_late_ack,
             "weight_t": s.weights.T,
             "weight_s": s.weights.S,
             "weight_d": s.weights.D,

@@ -27,3 +27,25 @@
     cast(verification_rate as double) as verification_rate,
     cast(callback_rate as double) as callback_rate
 {%- endmacro %}
+
+{#- The hall-operation and supervision columns (SPEC v2 §4.10, §4.11, §5) that fct_window_month and
+    fct_department_month both publish, from int_hall__window_month / int_hall__department_month
+    joined as `hall`: null where the feed behind a figure does not cover the row; the supervision
+    counts 0 where no item was opened. -#}
+{% macro hall_indicator_columns(hall='hall') -%}
+    cast({{ hall }}.days_scheduled as {{ dbt.type_bigint() }}) as days_scheduled,
+    cast({{ hall }}.days_staffed as {{ dbt.type_bigint() }}) as days_staffed,
+    cast({{ hall }}.days_covered as {{ dbt.type_bigint() }}) as days_covered,
+    cast({{ hall }}.in_post_rate as double) as in_post_rate,
+    cast({{ hall }}.absent_days as {{ dbt.type_bigint() }}) as absent_days,
+    cast({{ hall }}.late_arrivals as {{ dbt.type_bigint() }}) as late_arrivals,
+    cast({{ hall }}.early_leaves as {{ dbt.type_bigint() }}) as early_leaves,
+    cast({{ hall }}.avg_wait_minutes as double) as avg_wait_minutes,
+    cast({{ hall }}.p90_wait_minutes as double) as p90_wait_minutes,
+    cast({{ hall }}.substantiated_complaints as {{ dbt.type_bigint() }}) as substantiated_complaints,
+    cast({{ hall }}.work_orders_closed_on_time_rate as double) as work_orders_closed_on_time_rate,
+    cast({{ hall }}.inspection_findings as {{ dbt.type_bigint() }}) as inspection_findings,
+    cast(coalesce({{ hall }}.supervision_items_opened, 0) as {{ dbt.type_bigint() }}) as supervision_items_opened,
+    cast(coalesce({{ hall }}.supervision_acknowledged_on_time, 0) as {{ dbt.type_bigint() }}) as supervision_acknowledged_on_time,
+    cast(coalesce({{ hall }}.supervision_escalated, 0) as {{ dbt.type_bigint() }}) as supervision_escalated
+{%- endmacro %}

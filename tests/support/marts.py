@@ -68,5 +68,61 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
         con.execute(
             f"create or replace table marts.fct_quarantine as select 'transactions' as feed, 'bad_timestamp' as rule from range({quarantined})"
         )
+        # 督办 (SPEC §4.11): two items, the second notified
+        con.execute("create or replace table marts.fct_supervision_item as select * from (values "
+                    "(1::bigint, 'open'), (2::bigint, 'notified')) t(item_id, state)")
+        con.execute("create or replace table marts.fct_supervision_transition as select * from (values "
+                    "(1::bigint, 1::bigint, 'open'), (2::bigint, 1::bigint, 'open'), (2::bigint, 2::bigint, 'notified')"
+                    ") t(item_id, seq, to_state)")
+        # 排队叫号 / 窗口动态增减 (SPEC v2 §4.10): W01's October, and two business types - one long queue (+1)
+        # and one idle pair of windows (-1) under the default thresholds (30 / 2 / 10)
+        con.execute("create or replace table marts.fct_queue_month as select * from (values "
+                    "(date '2025-10-01', 'window', 'W01', 'D01', null, 12::bigint, 10::bigint, 1::bigint, 1::bigint, 1 / 11, 8.5, 31.0, 6.0), "
+                    "(date '2025-10-01', 'business_type', null, null, 'B1', 10::bigint, 9::bigint, 1::bigint, 0::bigint, 0.1, 12.0, 31.0, 6.0), "
+                    "(date '2025-10-01', 'business_type', null, null, 'B2', 5::bigint, 5::bigint, 0::bigint, 0::bigint, 0.0, 2.0, 4.0, 3.0)"
+                    ") t(month, scope, window_id, department_id, business_type, tickets, served, no_shows, cancelled, "
+                    "no_show_rate, avg_wait_minutes, p90_wait_minutes, avg_service_minutes)")
+        con.execute("create or replace table marts.fct_window_adjustment as select * from (values "
+                    "(date '2025-10-01', 'B1', 1::bigint, 10::bigint, 31.0, 0.05, 1, '增设窗口：90%等候 31.0 分钟，超过 30 分钟'), "
+                    "(date '2025-10-01', 'B2', 2::bigint, 5::bigint, 4.0, 0.02, -1, '合并窗口：2 个窗口每开放小时办理 0.02 张')"
+                    ") t(month, business_type, current_windows, tickets, p90_wait_minutes, served_per_window_hour, proposal, evidence)")
+        # 考勤 (SPEC v2 §4.10): W01 staffed, covered and absent on three working days, closed on Sunday; the
+        # month figures; 星级服务人员 (§4.12): two eligible staff members and one not
+        con.execute("create schema if not exists intermediate")
+        con.execute("create or replace table marts.fct_attendance_day as select * from (values "
+                    "('W01', date '2025-10-12', false, false, false, false, 0::bigint, 0::bigint), "
+                    "('W01', date '2025-10-13', true, true, false, false, 1::bigint, 0::bigint), "
+                    "('W01', date '2025-10-14', true, false, true, false, 0::bigint, 0::bigint), "
+                    "('W01', date '2025-10-15', true, false, false, true, 0::bigint, 0::bigint)"
+                    ") t(window_id, date, is_scheduled, is_staffed, is_covered, is_absent, late_arrivals, early_leaves)")
+        for grain, key in (("window", "W01"), ("department", "D01")):
+            con.execute(f"create or replace table intermediate.int_hall__attendance_{grain}_month as select "
+                        f"date '2025-10-01' as month, '{key}' as {grain}_id, 0.5 as in_post_rate")
+        con.execute("create or replace table marts.fct_staff_month as select * from (values "
+                    "(date '2025-10-01', 'S1', 'C01', 1.0, 0.9, 0.9, 95.0, 5, 1::bigint, true), "
+                    "(date '2025-10-01', 'S2', 'C01', 0.9, 0.8, 0.85, 87.5, 3, 2::bigint, true), "
+                    "(date '2025-10-01', 'S3', 'C01', 1.0, null, 0.8, 90.0, null, null, false)"
+                    ") t(month, staff_id, center_id, on_time_rate, satisfaction_rate, adjusted_satisfaction, score, stars, "
+                    "rank, is_eligible)")
+        # 12345 / 办不成事 工单, 明察暗访 and 一日三查 (SPEC v2 §4.10): one substantiated complaint closed on
+        # time, one order open and not yet due; an inspection with a finding at W01 and a hall-wide one;
+        # a centre's working days, one short of three video spot checks
+        con.execute("create or replace table marts.fct_work_order as select * from (values "
+                    "('O1', true), ('O2', null::boolean)) t(order_id, is_closed_on_time)")
+        con.execute("create or replace table marts.fct_inspection as select * from (values "
+                    "('I1', 2.0), ('I2', 0.0)) t(inspection_id, deduction)")
+        con.execute("create or replace table marts.fct_spot_check_day as select * from (values "
+                    "('C01', date '2025-10-13', 3::bigint, 3::bigint, true), "
+                    "('C01', date '2025-10-14', 2::bigint, 3::bigint, false)) t(center_id, date, done, required, met)")
+        for grain, key in (("window", "W01"), ("department", "D01")):
+            con.execute(f"create or replace table intermediate.int_hall__work_orders_{grain}_month as select "
+                        f"date '2025-10-01' as month, '{key}' as {grain}_id, 1.0 as work_orders_closed_on_time_rate, "
+                        "1.0 as requester_satisfaction_rate")
+            con.execute(f"create or replace table intermediate.int_hall__inspections_{grain}_month as select "
+                        f"date '2025-10-01' as month, '{key}' as {grain}_id, 2.0 as deduction_points")
+        con.execute("create or replace table intermediate.int_scoring__deductions_complaint as select 'O1' as ref_id, "
+                    "2.0 as points")
+        con.execute("create or replace table intermediate.int_scoring__deductions_inspection as select 'I1' as ref_id, "
+                    "2.0 as points")
     finally:
         con.close()

@@ -6,9 +6,10 @@
     unioned at the end. Only rows with points > 0 are kept: a source whose points are 0 in the
     scoring file (deduct_rating_signal by default: rating-integrity signals are shown, not
     scored) lists nothing and changes no score.
-    Sources of this release: rating_signal (§4.9). Later ones (inspections, substantiated
-    complaints, attendance, late acknowledgement of supervision items) slot in as CTEs of their
-    own and a line in `sources` below. -#}
+    Sources: rating_signal (§4.9, here), and from their own models: absent_day and late
+    (attendance, §4.10), complaint (substantiated complaint work orders), inspection (明察暗访
+    records), late_ack (supervision items acknowledged late, §4.11). A feed never delivered gives
+    no row, so with none of them and no supervision item the scores are v1's. -#}
 with rating_signals as (
     {#- the rows of fct_rating_signal without the department it adds (an intermediate model reads
         no mart) -#}
@@ -29,7 +30,28 @@ rating_signal as (
     where signals.window_id is not null
 ),
 
-{%- set sources = ['rating_signal'] %}
+{#- the other sources, one model each beside this one (docs/rules.md#deductions) -#}
+attendance as (
+    {#- deduct_absent_day per absent window-day, deduct_late per late arrival or early leave (§4.10) -#}
+    select month, window_id, source, ref_id, points, reason from {{ ref('int_scoring__deductions_attendance') }}
+),
+
+complaint as (
+    {#- deduct_substantiated_complaint per substantiated complaint work order at the window -#}
+    select month, window_id, source, ref_id, points, reason from {{ ref('int_scoring__deductions_complaint') }}
+),
+
+inspection as (
+    {#- an inspection record's own deduction (window-level records) -#}
+    select month, window_id, source, ref_id, points, reason from {{ ref('int_scoring__deductions_inspection') }}
+),
+
+late_ack as (
+    {#- deduct_late_ack per supervision item acknowledged after its reply-by date or not by month end (§4.11) -#}
+    select month, window_id, source, ref_id, points, reason from {{ ref('int_scoring__deductions_late_ack') }}
+),
+
+{%- set sources = ['rating_signal', 'attendance', 'complaint', 'inspection', 'late_ack'] %}
 
 deductions as (
     {% for source in sources %}

@@ -7,7 +7,8 @@
     Score and its components follow the window formula (macros/scoring.sql), without ranking:
     v2, no score without T, S left out (score_note) when no rating at all that month. The
     department's `deductions` is the sum of its windows' (by the window's department that month);
-    they are per window and are not taken off the department's score. -#}
+    they are per window and are not taken off the department's score. The hall-operation and
+    supervision figures come from int_hall__department_month (SPEC v2 §4.10, §4.11). -#}
 with windows as (
     select
         month,
@@ -129,8 +130,8 @@ components as (
 )
 
 select
-    cast(month as date) as month,
-    cast(department_id as {{ dbt.type_string() }}) as department_id,
+    cast(components.month as date) as month,
+    cast(components.department_id as {{ dbt.type_string() }}) as department_id,
     {{ monthly_indicator_columns() }},
     cast(reported_cases as {{ dbt.type_bigint() }}) as reported_cases,
     cast(case when reported_cases is not null then reported_cases - cases_accepted end as {{ dbt.type_bigint() }}) as volume_gap,
@@ -144,5 +145,8 @@ select
     cast({{ window_score() }} as double) as score,
     cast({{ score_note() }} as {{ dbt.type_string() }}) as score_note,
     cast(deductions as double) as deductions,
+    {{ hall_indicator_columns('hall') }},
     {{ as_of_date() }} as as_of_date
 from components
+left join {{ ref('int_hall__department_month') }} as hall
+    on hall.department_id = components.department_id and hall.month = components.month

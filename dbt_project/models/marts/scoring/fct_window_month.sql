@@ -1,10 +1,12 @@
 {#- The monthly window scorecard and ranking (docs/rules.md#window-month): one row per window × month from the
     first data month through the as-of month, for windows open that month (or with activity).
     The rules live in int_scoring__window_month_{base,scored,ranked} and macros/scoring.sql;
-    this mart only fixes the published columns and types. -#}
+    this mart only fixes the published columns and types, and adds the hall-operation and supervision
+    figures of int_hall__window_month (SPEC v2 §4.10, §4.11; null where the feed behind a figure does
+    not cover the window-month). -#}
 select
-    cast(month as date) as month,
-    cast(window_id as {{ dbt.type_string() }}) as window_id,
+    cast(ranked.month as date) as month,
+    cast(ranked.window_id as {{ dbt.type_string() }}) as window_id,
     cast(department_id as {{ dbt.type_string() }}) as department_id,
     {{ monthly_indicator_columns() }},
     cast(score as double) as score,
@@ -28,5 +30,8 @@ select
     cast(deductions as double) as deductions,
     cast(score_note as {{ dbt.type_string() }}) as score_note,
     cast(is_bottom_repeat as boolean) as is_bottom_repeat,
+    {{ hall_indicator_columns('hall') }},
     {{ as_of_date() }} as as_of_date
-from {{ ref('int_scoring__window_month_ranked') }}
+from {{ ref('int_scoring__window_month_ranked') }} as ranked
+left join {{ ref('int_hall__window_month') }} as hall
+    on hall.window_id = ranked.window_id and hall.month = ranked.month
