@@ -15,6 +15,9 @@ Steps by stage:
 - audit (windowwatch/audit/log.py, findings.py): audit.before_head (entry appended, HEAD not
   yet rewritten), audit.before_findings_parquet (finding logged, findings.parquet not yet
   rewritten)
+- supervision (windowwatch/supervision/workflow.py, sync.py): supervision.before_commit (a transition
+  updated, recorded and in the audit log, its store transaction not yet committed),
+  supervision.sync_before_commit (a sync's items opened and escalated, not yet committed)
 
 Disk-full points (`disk_full`): instead of a kill, the process gets the OSError (errno ENOSPC)
 a full disk gives, at that write — deterministic, without a small file system (root only):
@@ -42,6 +45,8 @@ STEPS = (
     "report.after_rename",
     "audit.before_head",
     "audit.before_findings_parquet",
+    "supervision.before_commit",
+    "supervision.sync_before_commit",
 )
 DISK_FULL_STEPS = ("publish.disk_full",)
 

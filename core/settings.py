@@ -15,6 +15,7 @@ so there is one list of knobs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     # -- supervision (督办, docs/architecture.md#supervision)
     supervision_url: str | None = Field(None, description="SQLAlchemy URL of the supervision store, e.g. `postgresql+psycopg://user:pw@host/db` (default: SQLite `$WINDOWWATCH_HOME/supervision.sqlite`, WAL)")
     smtp_url: str | None = Field(None, description="`smtp://host:port` (optionally `smtp://user:password@host:port`) through which the supervision outbox is e-mailed (default: messages stay in the outbox, shown on the 督办 page)")
+    clip_root: str | None = Field(None, description="folder of the video clips: a video flag's clip_ref naming a file under it is played on the 视频巡查 page (an http(s) clip_ref as is; anything else is shown as text) (default: `$WINDOWWATCH_HOME/clips`)")
 
     # -- dashboards
     session_minutes: float = Field(30, ge=0, description="a dashboard session ends after this many minutes without activity")
@@ -85,10 +87,21 @@ def env_name(field: str) -> str:
     return PREFIX + field.upper()
 
 
+_last: tuple[tuple, Settings] | None = None  # (the WINDOWWATCH_* variables, the Settings built from them)
+
+
 def settings() -> Settings:
-    """The settings as the environment holds them now."""
+    """The settings as the environment holds them now. Built again only when a `WINDOWWATCH_*`
+    variable changed: pydantic-settings spends ~1 ms per build, and ingest asks at every fault
+    point (issue 23: a tenth of ingest's CPU). Settings are frozen, so sharing one is safe."""
+    global _last
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(PREFIX)))  # names are case-insensitive
+    if _last is not None and _last[0] == env:
+        return _last[1]
     try:
-        return Settings()
+        built = Settings()
+        _last = (env, built)
+        return built
     except ValidationError as err:
         problems = "; ".join(f"{env_name(str(e['loc'][0]))}: {e['msg']}" for e in err.errors())
         raise SettingsError(problems) from None

@@ -1,4 +1,5 @@
-"""WindowWatch daily pipeline (docs/architecture.md): ingest every source → GE raw gate → dbt build →
+"""WindowWatch daily pipeline (docs/architecture.md): ingest every source (and, beside it, export the
+督办 store to landing) → GE raw gate → dbt build →
 GE marts gate → publish → supervise sync (督办 items from the published triggers) → run summary.
 
 Thin on purpose: every task calls one `windowwatch.pipeline.step_*` function. One ingest task
@@ -108,6 +109,12 @@ def windowwatch_daily():
         except MissingInbox as exc:  # no retry can fix it
             raise AirflowFailException(str(exc)) from None
 
+    @task
+    def supervision_export() -> dict:
+        from windowwatch.pipeline import step_supervision_export
+
+        return step_supervision_export(_home(), _run_id())
+
     @task(trigger_rule="all_done")
     def raw_gate() -> dict:
         from windowwatch.pipeline import step_raw_gate
@@ -148,10 +155,14 @@ def windowwatch_daily():
             raise AirflowFailException(f"run failed at {f['task']}: {f['reason']}")
 
     sources = list_sources()
+    exported = supervision_export()  # the 督办 store to landing, beside ingest; the build waits for it
+    sources >> exported
     landed = ingest.expand(source=sources)
     gate = raw_gate()
     landed >> gate
-    gate >> dbt_build() >> marts_gate() >> publish() >> supervise_sync() >> run_summary()
+    build = dbt_build()
+    [gate, exported] >> build
+    build >> marts_gate() >> publish() >> supervise_sync() >> run_summary()
 
 
 windowwatch_daily()

@@ -24,7 +24,8 @@ from dashboards.i18n import current_lang, t
 from windowwatch.supervision import notices
 from windowwatch.supervision.model import ACTIONS, CLOSE_REASONS, NOTIFIED, items, outbox
 from windowwatch.supervision.store import Store, open_store, store_url
-from windowwatch.supervision.workflow import Actor, Refused, Stale, act, actor_for, check_allowed, get_item, history
+from windowwatch.supervision.workflow import (
+    RULES, Actor, Refused, Stale, act, actor_for, check_allowed, get_item, history, open_manual)
 
 ROW_LIMIT = 500
 CASE_KINDS = notices.CASE_KINDS
@@ -63,7 +64,9 @@ def action_label(v) -> str:
 
 
 def rule_label(kind: str, rule: str) -> str:
-    """A trigger's rule in words: a signal's rule name, a video flag's type."""
+    """A trigger's rule in words: a signal's rule name, a video flag's type, a manual item's number."""
+    if kind == "manual":
+        return t("sup.manual.rule", n=str(rule).rsplit("-", 1)[-1])
     if kind == "video_flag":
         return c.label("flag", str(rule).lower())
     return c.label("rule", rule)
@@ -183,15 +186,64 @@ def seen_key(item_id: int) -> str:
 FLASH = "sup_flash"
 
 
-def do_action(s: Store, a: Actor, item_id: int, action: str) -> None:
-    """The submit button's callback (runs before the script): act with the version the person saw."""
+def pending_key(item_id: int) -> str:
+    return f"sup_pending_{item_id}"
+
+
+def ask(item_id: int, action: str) -> None:
+    """The submit button's callback (runs before the script): nothing is changed yet — the action, the
+    note, the reason and the version the person saw wait for the confirmation (`confirm` / `cancel`)."""
     note = str(st.session_state.get(note_key(item_id)) or "")
     if not note.strip():
+        st.session_state.pop(pending_key(item_id), None)
         st.session_state[FLASH] = ("error", t("sup.note_required"))
         return
     reason = st.session_state.get(f"sup_reason_{item_id}") if action == "close" else None
+    st.session_state[pending_key(item_id)] = {"action": action, "note": note, "reason": reason,
+                                              "version": st.session_state.get(seen_key(item_id))}
+
+
+def pending(item_id: int) -> dict | None:
+    return st.session_state.get(pending_key(item_id))
+
+
+def consequences(item: dict, action: str, reason: str | None, department: str) -> list[str]:
+    """What the confirmation says will happen: the state change, then what the action sets off."""
+    from core.config import load_scoring
+
+    out = [t("sup.confirm.change", item=item["item_id"], action=action_label(action),
+             before=state_label(item["state"]), after=state_label(RULES[action][2]))]
+    if action == "notify":
+        cfg = load_scoring().supervision
+        out.append(t("sup.confirm.notify", department=department, ack=cfg.ack_workdays, fix=cfg.fix_workdays))
+    elif action == "close":
+        out.append(t("sup.confirm.close", reason=c.label("sup_reason", reason)))
+    else:
+        out.append(t(f"sup.confirm.{action}"))
+    out.append(t("sup.confirm.recorded"))
+    return out
+
+
+def cancel(item_id: int) -> None:
+    """The cancel button's callback: the waiting action is dropped, the item is not touched."""
+    asked = st.session_state.pop(pending_key(item_id), None)
+    if asked:
+        st.session_state[FLASH] = ("info", t("sup.cancelled", action=action_label(asked["action"])))
+
+
+def confirm(s: Store, a: Actor, item_id: int) -> None:
+    """The confirm button's callback: take the waiting action as it was asked (its note, reason and the
+    version the person saw when asking)."""
+    asked = st.session_state.pop(pending_key(item_id), None)
+    if asked:
+        do_action(s, a, item_id, asked["action"], note=asked["note"], reason=asked["reason"], seen=asked["version"])
+
+
+def do_action(s: Store, a: Actor, item_id: int, action: str, *, note: str, reason: str | None, seen: int | None
+              ) -> None:
+    """Act with the version the person saw; the PDFs the transition makes are rendered at once."""
     try:
-        after = act(s, item_id, action, a, note, reason, expected_version=st.session_state.get(seen_key(item_id)))
+        after = act(s, item_id, action, a, note, reason, expected_version=seen)
     except Stale:
         latest = get_item(s, item_id) or {}
         st.session_state[FLASH] = ("stale", t("sup.stale", who=who(latest.get("updated_by")),
@@ -203,13 +255,36 @@ def do_action(s: Store, a: Actor, item_id: int, action: str) -> None:
         return
     st.session_state[note_key(item_id)] = ""
     st.session_state[FLASH] = ("success", t("sup.done", action=action_label(action), state=state_label(after["state"])))
+    try:
+        notices.issue(s.home, after, history(s, item_id), **_document_texts(after))
+    except Exception:  # noqa: BLE001 — the transition stands; the item's view renders the PDF (or says it failed)
+        pass
 
 
-def pdfs(h: Home, snapshot: str | None, item: dict, hist: list[dict]) -> dict[str, Path]:
-    """The item's PDFs (rendered the first time they are asked for), in Chinese whatever the UI language."""
+MANUAL_FIELDS = ("sup_manual_window", "sup_manual_case", "sup_manual_reason")
+
+
+def open_by_hand(s: Store, a: Actor) -> None:
+    """The manual item form's callback: open the item (workflow.open_manual) and show it."""
+    window, case, reason = (str(st.session_state.get(k) or "").strip() for k in MANUAL_FIELDS)
+    if not window or not reason:
+        st.session_state[FLASH] = ("error", t("sup.manual.required"))
+        return
+    try:
+        item = open_manual(s, a, window, reason, case or None)
+    except Refused:
+        st.session_state[FLASH] = ("error", t("sup.manual.refused"))
+        return
+    for k in MANUAL_FIELDS[1:]:
+        st.session_state[k] = ""
+    st.session_state[FLASH] = ("success", t("sup.manual.done", item=item["item_id"]))
+    st.query_params["item"] = str(item["item_id"])
+
+
+def _document_texts(item: dict) -> dict:
+    """The rule and evidence as the documents print them (Chinese, the page's catalogue)."""
     from dashboards.i18n import catalogue
 
-    names = notices.names_from_snapshot(snapshot, item)
     rule = None
     if item["kind"] in ("off_book", "timeliness", "video_flag"):
         key = f"enum.flag.{str(item['rule']).lower()}" if item["kind"] == "video_flag" else f"enum.rule.{item['rule']}"
@@ -217,7 +292,12 @@ def pdfs(h: Home, snapshot: str | None, item: dict, hist: list[dict]) -> dict[st
     text = None
     if str(item.get("rule", "")).startswith("TL_") and current_lang() != "en":
         text = ev.explain(item["rule"], str(item.get("evidence") or ""))  # the sentence, not the parameters
-    return notices.ensure(h, item, hist, names, rule_label=rule, evidence=text)
+    return {"rule_label": rule, "evidence": text}
+
+
+def pdfs(h: Home, snapshot: str | None, item: dict, hist: list[dict]) -> dict[str, Path]:
+    """The item's PDFs (rendered the first time they are asked for), in Chinese whatever the UI language."""
+    return notices.ensure(h, item, hist, notices.names_from_snapshot(snapshot, item), **_document_texts(item))
 
 
 def load(s: Store, item_id: int) -> tuple[dict | None, list[dict]]:

@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8501)
     demo.add_argument("--no-serve", action="store_true", help="stop after publishing")
 
-    gen = sub.add_parser("generate", help="synthetic feeds with injected anomalies and a ground-truth file")
+    gen = sub.add_parser("generate", help="synthetic feeds with injected anomalies and a ground-truth file",
+                         description="Write every feed of the contract (transactions, evaluations, video_flags, the "
+                                     "reference feeds, and the hall-operation feeds attendance, queue_tickets, "
+                                     "work_orders, inspections), one sub-folder per feed, and _truth/ "
+                                     "(ground_truth.json and one CSV per planted pattern).")
     gen.add_argument("--scale", choices=["small", "city", "province"], default="small")
     gen.add_argument("--out", required=True, help="output folder (one sub-folder per feed)")
     gen.add_argument("--seed", type=int, default=1)
@@ -148,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     sa_.add_argument("--expect-version", type=int, help="refuse when the item is no longer at this version (someone "
                      "acted on it since you looked)")
 
+    so_ = sup_sub.add_parser("open", help="open an item by hand (inspector): a window, optionally one of its cases, "
+                             "and the reason")
+    so_.add_argument("--window", required=True, help="the window_id the item is about")
+    so_.add_argument("--case", help="one of the window's cases (case_id), when the item is about a case")
+    so_.add_argument("--reason", required=True, help="what was found and why it is supervised (the item's evidence)")
+    so_.add_argument("--user", required=True, help="the inspector opening it")
+
     qua = sub.add_parser("quarantine", help="take back what landed")
     qua_sub = qua.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
     qd = qua_sub.add_parser("delivery", help="take a landed delivery back: out of the gates, the build and the "
@@ -245,7 +256,7 @@ def _quarantine_delivery(args):
 def _supervise(args):
     from windowwatch.supervision import cli
     return {"sync": cli.sync_main, "send": cli.send_main, "list": cli.list_main,
-            "act": cli.act_main}[args.supervise_command](args)
+            "act": cli.act_main, "open": cli.open_main}[args.supervise_command](args)
 
 
 def _bench(args):
@@ -270,7 +281,7 @@ HANDLERS = {
     "bench": _bench,
     "pii rotate": _pii_rotate,
     "quarantine delivery": _quarantine_delivery,
-    **{f"supervise {action}": _supervise for action in ("sync", "send", "list", "act")},
+    **{f"supervise {action}": _supervise for action in ("sync", "send", "list", "act", "open")},
 }
 
 

@@ -1,5 +1,6 @@
 """`windowwatch demo`: demo feeds (if absent) → the pipeline through Airflow → the latest full
-month's report → the dashboards.
+month's report → a few supervision items walked through the 督办 workflow by demo users → the
+dashboards.
 
 The demo feeds are generated once into `$WINDOWWATCH_HOME/demo_feeds` (scale small, fixed
 seed), so a second `windowwatch demo` re-runs on the same data (landing is idempotent).
@@ -47,6 +48,25 @@ def latest_full_month(as_of: dt.date) -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
+def walk_supervision(h: Home) -> None:
+    """A few of the items the pipeline's `supervise sync` opened, walked through the workflow by demo
+    users (windowwatch/supervision/demo.py), so the 督办 page shows every state. Never stops the demo."""
+    from windowwatch.supervision.demo import walk
+    from windowwatch.supervision.store import StoreError, open_store
+    from windowwatch.supervision.workflow import Refused
+
+    try:
+        store = open_store(h)
+        try:
+            states = walk(store)
+        finally:
+            store.dispose()
+    except (StoreError, Refused) as exc:
+        print(f"demo: supervision walk skipped ({exc})", flush=True)
+        return
+    print("demo: supervision items by state: " + ", ".join(f"{k}={v}" for k, v in sorted(states.items())), flush=True)
+
+
 def main(args) -> int:
     from core.localtime import today_local
     from windowwatch.pipeline import run_dag
@@ -83,6 +103,7 @@ def main(args) -> int:
     r = publish_month(month, h)
     state = "published" if r.created else "unchanged"
     print(f"demo: monthly report {month} v{r.version} {state}: {r.path}")
+    walk_supervision(h)
 
     if getattr(args, "no_serve", False):
         print("demo: --no-serve: stopping before the dashboards. Start them with `windowwatch serve`.")

@@ -139,6 +139,27 @@ def step_ingest(home: Home, run_id: str, source_name: str, inbox: str | None, tr
     return out["counts"]
 
 
+def step_supervision_export(home: Home, run_id: str) -> dict:
+    """At the start of a run (beside ingest; the dbt build waits for it): the supervision store's items
+    and transitions as a full snapshot to landing/_supervision/ (windowwatch/supervision/export.py),
+    so dbt computes the 督办 marts, monthly figures and late-acknowledgement deductions from them.
+    A store that cannot be read fails the step, and the DAG then builds nothing: scores with
+    deductions from an older export would be published as if current."""
+    from windowwatch.supervision.export import export
+    from windowwatch.supervision.store import open_store
+
+    rec = RunRecord(home, run_id)
+    with rec.step("supervision_export") as out:
+        store = open_store(home)
+        try:
+            res = export(store)
+        finally:
+            store.dispose()
+        out["counts"] = res.counts()
+        out["store"] = store.url
+    return out["counts"]
+
+
 def landed_this_run(home: Home, rec: RunRecord) -> list[Path]:
     """This run's landed delivery files, as reported by its ingest tasks.
 

@@ -44,6 +44,15 @@ def ensure_empty_files(home: Home) -> None:
 
         ensure_landing_empty_files(home)
     ensure_findings_file(home)
+    ensure_supervision_export(home)
+
+
+def ensure_supervision_export(home: Home) -> None:
+    """landing/_supervision/{items,transitions}.parquet, the source of the 督办 marts, empty with the
+    full schema when no run has exported the store yet (windowwatch/supervision/export.py)."""
+    from windowwatch.supervision.export import ensure_export_files
+
+    ensure_export_files(home)
 
 
 def ensure_findings_file(home: Home) -> None:

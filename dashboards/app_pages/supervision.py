@@ -51,7 +51,24 @@ def show_flash() -> None:
     if not flash:
         return
     kind, text = flash
-    {"success": st.success, "error": st.error, "stale": st.error}[kind](c.md(text))
+    {"success": st.success, "error": st.error, "stale": st.error, "info": st.info}[kind](c.md(text))
+
+
+def confirm_box(item: dict, actions: list[str]) -> None:
+    """The action asked for, said in words (the state change and what it sets off), to confirm or cancel;
+    nothing is changed before the confirmation."""
+    asked = sv.pending(item["item_id"])
+    if not asked or asked["action"] not in actions:
+        return
+    with st.container(key="sup_confirm_box", border=True):
+        st.warning("\n\n".join(c.md(line) for line in sv.consequences(item, asked["action"], asked["reason"],
+                                                                         dept_name(item["department_id"]))))
+        st.caption(t("sup.confirm.note"))
+        st.text(asked["note"])  # typed by a person: plain text
+        yes, no = st.columns(2)
+        yes.button(t("sup.confirm.yes", action=sv.action_label(asked["action"])), key="sup_confirm_yes", type="primary",
+                   on_click=sv.confirm, args=(store, me, item["item_id"]))
+        no.button(t("sup.confirm.no"), key="sup_confirm_no", on_click=sv.cancel, args=(item["item_id"],))
 
 
 # ---------------------------------------------------------------- one item
@@ -95,7 +112,8 @@ def item_view(item_id: int) -> None:
                 with col:
                     st.form_submit_button(sv.action_label(action), key=f"sup_do_{action}",
                                           type="primary" if action in ("notify", "acknowledge", "rectify") else "secondary",
-                                          on_click=sv.do_action, args=(store, me, item_id, action))
+                                          on_click=sv.ask, args=(item_id, action))
+        confirm_box(item, actions)
     elif me.role in ("inspector", "department"):
         st.caption(t("sup.no_actions"))
 
@@ -116,7 +134,8 @@ def item_view(item_id: int) -> None:
                       action=sv.action_label(h["action"]), before=sv.state_label(h["from_state"]),
                       after=sv.state_label(h["to_state"]), reason=f"{reason} " if reason else "", note=sv.note_text(h)))
 
-    if item["kind"] in sv.CASE_KINDS and ctx.snapshot:
+    about_case = item["kind"] in sv.CASE_KINDS or (item["kind"] == "manual" and item["subject_id"] != item["window_id"])
+    if about_case and ctx.snapshot:
         st.markdown(f"**{t('sup.case_timeline')}**")
         case_view.render(ctx.snapshot, item["subject_id"], key="sup_case")
 
@@ -150,7 +169,21 @@ def _pick(label: str, options: list[str], key: str, fmt) -> str | None:
     return value or None
 
 
+def manual_form() -> None:
+    """An inspector opens an item by hand: a window, optionally one of its cases, the reason."""
+    windows = sorted(names.get("window", {}))
+    with (st.expander(t("sup.manual.title"), icon=":material/add_task:"), st.container(key="sup_manual_box"),
+          st.form("sup_manual", border=False)):
+        st.selectbox(t("sup.col.window"), windows, key="sup_manual_window", index=None, format_func=window_name,
+                     placeholder=t("sup.manual.pick_window"))
+        st.text_input(t("sup.manual.case"), key="sup_manual_case")
+        st.text_area(t("sup.manual.reason"), key="sup_manual_reason", placeholder=t("sup.manual.reason_hint"))
+        st.form_submit_button(t("sup.manual.submit"), type="primary", on_click=sv.open_by_hand, args=(store, me))
+
+
 def queue_tab() -> None:
+    if me.role == "inspector":
+        manual_form()
     cols = st.columns(4)
     with cols[0]:
         state = _pick(t("sup.col.state"), list(STATES), "sup_f_state", sv.state_label)

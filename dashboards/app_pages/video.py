@@ -1,4 +1,5 @@
-"""视频巡查 video: confirmed flags by type, window × hour heatmap, the pending review backlog."""
+"""视频巡查 video: confirmed flags by type, window × hour heatmap, the pending review backlog, where an
+inspector confirms or dismisses a flag with a note, watching its clip (视频复核, dashboards/video_review.py)."""
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -6,6 +7,7 @@ import streamlit as st
 
 from dashboards import common as c
 from dashboards import queries as q
+from dashboards import video_review as vr
 from dashboards.i18n import t
 
 ctx = c.ctx()
@@ -17,9 +19,11 @@ st.caption(t("overview.month", month=month.strftime("%Y-%m")))
 
 by_type = q.flags_by_type(path, f, month)
 pending = q.pending_flags(path, f)
+decided = vr.decided(ctx.home, pending.flag_id.tolist())  # 视频复核 since the snapshot: no longer waiting
+pending = pending[~pending.flag_id.isin(decided)]
 cols = st.columns(2)
 cols[0].metric(t("video.confirmed"), c.fmt_int(by_type.n.sum() if len(by_type) else 0), border=True)
-cols[1].metric(t("video.pending"), c.fmt_int(q.pending_video(path, f)), border=True)
+cols[1].metric(t("video.pending"), c.fmt_int(q.pending_video(path, f) - len(decided)), border=True)
 
 left, right = st.columns(2)
 if len(by_type):
@@ -27,7 +31,7 @@ if len(by_type):
                  labels={"flag": t("col.flag_type"), "n": t("col.n")})
     fig.update_layout(title=t("video.by_type"))
     with left:
-        c.chart(fig, "vid_type")
+        c.chart(fig, "vid_type", counts="y")
 else:
     left.info(t("video.no_confirmed"))
 heat = q.flags_heatmap(path, f, month)
@@ -41,8 +45,12 @@ if len(heat):
         c.chart(fig, "vid_heat")
 
 st.subheader(t("video.backlog"))
+vr.show_flash()
 if pending.empty:
     st.success(t("video.no_pending"))
 else:
-    st.dataframe(c.rename(pending.assign(flag_type=pending.flag_type.map(lambda v: c.label("flag", v)))),
+    st.dataframe(c.rename(pending.assign(flag_type=pending.flag_type.map(lambda v: c.label("flag", v)),
+                                         source=pending.source.map(lambda v: c.label("flag_source", v)))),
                  hide_index=True, key="vid_pending")
+    if ctx.role == "inspector":
+        vr.review_form(ctx, pending)

@@ -78,7 +78,8 @@ def test_daily_dag_publishes_on_postgresql_metadata(airflow_pg_home, airflow_pg_
     assert record["steps"]["dbt_build"]["counts"]["nodes"] > 50
     state, tis = _task_states(airflow_pg_db, record["run_id"])
     assert state == "success"
-    assert tis == {t: "success" for t in ("list_sources", "ingest", "raw_gate", "dbt_build", "marts_gate", "publish",
+    assert tis == {t: "success" for t in ("list_sources", "supervision_export", "ingest", "raw_gate", "dbt_build",
+                                          "marts_gate", "publish",
                                           "supervise_sync", "run_summary")}
     assert record["steps"]["supervise_sync"]["status"] == "succeeded"
     snap = current_snapshot(h)

@@ -30,8 +30,8 @@ def test_daily_dag_shape(dagbag):
     dag = dagbag.dags["windowwatch_daily"]
     assert dag.max_active_runs == 1 and dag.catchup is False
     t = dag.task_dict
-    assert set(t) == {"list_sources", "ingest", "raw_gate", "dbt_build", "marts_gate", "publish", "supervise_sync",
-                      "run_summary"}
+    assert set(t) == {"list_sources", "supervision_export", "ingest", "raw_gate", "dbt_build", "marts_gate", "publish",
+                      "supervise_sync", "run_summary"}
     ingest = t["ingest"]
     assert ingest.retries >= 1 and ingest.retry_exponential_backoff
     assert "MappedOperator" in type(ingest).__name__  # one task per source
@@ -40,7 +40,9 @@ def test_daily_dag_shape(dagbag):
     for name in ("dbt_build", "marts_gate", "publish"):
         assert t[name].pool == "windowwatch_duckdb"
     assert t["raw_gate"].upstream_task_ids == {"ingest"}
-    assert t["dbt_build"].upstream_task_ids == {"raw_gate"}
+    # the 督办 store is exported to landing at the start of the run; the build waits for it
+    assert t["supervision_export"].upstream_task_ids == {"list_sources"}
+    assert t["dbt_build"].upstream_task_ids == {"raw_gate", "supervision_export"}
     assert t["publish"].downstream_task_ids == {"supervise_sync"}  # 督办 items from the snapshot just published
     assert t["supervise_sync"].downstream_task_ids == {"run_summary"}
 

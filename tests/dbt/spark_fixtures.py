@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script by test_spark_build.py
 
 from core.feeds import FEEDS  # noqa: E402
+from core.paths import Home  # noqa: E402
 
 # The marts and columns the test compares between the DuckDB and the Spark build.
 COMPARE = {
@@ -87,7 +88,24 @@ def register_landing(spark, home: Path) -> list[str]:
     spark.sql("create database if not exists audit")
     spark.sql("drop table if exists audit.findings")
     spark.sql(f"create table audit.findings using parquet options (path '{findings}')")
-    return [*tables, "audit.findings"]
+    # The supervision store's export (sources `supervision.items`, `supervision.transitions`,
+    # `video_reviews.decisions`): one file each under landing/_supervision/, written by the run's export
+    # or, empty with the full schema, by windowwatch.transform.ensure_empty_files
+    import polars as pl
+
+    from windowwatch.supervision.export import TABLES, export_path
+
+    exported = {("supervision", "items"): "items", ("supervision", "transitions"): "transitions",
+                ("video_reviews", "decisions"): "video_reviews"}
+    for (database, table), name in exported.items():
+        if name not in TABLES:
+            continue
+        spark.sql(f"create database if not exists {database}")
+        spark.sql(f"drop table if exists {database}.{table}")
+        schema = dict(pl.DataFrame(schema=TABLES[name][1]).schema)  # dtype classes -> instances
+        spark.sql(f"""create table {database}.{table} ({spark_ddl(schema)}) using parquet
+                      options (path '{export_path(Home(home), name)}')""")
+    return [*tables, "audit.findings", *(f"{d}.{t}" for d, t in exported)]
 
 
 def _plain(v):

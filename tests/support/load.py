@@ -122,6 +122,7 @@ def rebuild_in_process(home: Path, feeds: Path, as_of: str) -> str:
     run_id = f"manual__{dt.datetime.now(dt.UTC).isoformat()}"
     for source in p.step_list_sources(h, run_id, {"feeds": str(feeds), "as_of": as_of, "invocation": "load-test"}):
         p.step_ingest(h, run_id, source, str(feeds))
+    p.step_supervision_export(h, run_id)
     p.step_raw_gate(h, run_id)
     p.step_build(h, run_id, as_of)
     p.step_marts_gate(h, run_id)

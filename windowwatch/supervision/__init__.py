@@ -12,5 +12,8 @@ people (`supervise act`), escalated by working days, kept for good with every tr
     notify.py     the outbox and its e-mail delivery (WINDOWWATCH_SMTP_URL)
     notices.py    the 督办通知书 and 效能告诫书 (draft) PDFs (WeasyPrint, templates/), stored under the home
     stats.py      the monthly figures per department (opened, on-time replies and fixes, escalated, open)
-    cli.py        `windowwatch supervise sync|list|act`
+    export.py     items and transitions to landing at the start of each run, for the dbt marts
+    video.py      视频复核: inspectors' decisions on pending video flags (the 视频巡查 page)
+    demo.py       `windowwatch demo`'s walk of a few items through the states
+    cli.py        `windowwatch supervise sync|list|act|send|open`
 """

@@ -106,10 +106,46 @@ def act_main(args) -> int:  # noqa: ANN001
             actor = actor_for(args.user, store.home)
             after = act(store, args.item, args.action, actor, args.note, args.reason,
                         expected_version=args.expect_version)
+            files = _issue(store, after)
         finally:
             store.dispose()
     except (Refused, StoreError, AccountError) as exc:
         return _err("act", f"refused — {exc}")
     print(f"item {after['item_id']}: {args.action} → {after['state']} ({STATE_ZH[after['state']]}), version "
           f"{after['version']}" + (f", reply by {after['reply_by']:%Y-%m-%d %H:%M}" if after.get("reply_by") else ""))
+    for kind, path in files.items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
+def _issue(store, item: dict) -> dict:  # noqa: ANN001
+    """The PDFs of the transition just made (notices.issue). The transition stands when a PDF cannot be
+    made: it is said on stderr, and the 督办 page renders the PDF when the item is next shown."""
+    from windowwatch.supervision import notices
+    from windowwatch.supervision.workflow import history
+
+    try:
+        return notices.issue(store.home, item, history(store, item["item_id"]))
+    except Exception as exc:  # noqa: BLE001 — a document must never undo or hide a committed transition
+        print(f"windowwatch supervise act: item {item['item_id']} changed, but its PDF could not be made ({exc}); "
+              "it is made when the item is next shown on the 督办 page", file=sys.stderr)
+        return {}
+
+
+def open_main(args) -> int:  # noqa: ANN001
+    """`supervise open --window W [--case C] --reason TEXT --user NAME`: an item opened by hand (inspector)."""
+    from windowwatch.accounts import AccountError
+    from windowwatch.supervision.store import StoreError
+    from windowwatch.supervision.workflow import Refused, actor_for, open_manual
+
+    try:
+        store = _open()
+        try:
+            item = open_manual(store, actor_for(args.user, store.home), args.window, args.reason, args.case)
+        finally:
+            store.dispose()
+    except (Refused, StoreError, AccountError) as exc:
+        return _err("open", f"refused — {exc}")
+    print(f"item {item['item_id']}: opened by hand ({item['rule']}, window {item['window_id']}, department "
+          f"{item['department_id'] or '-'}) → {item['state']} ({STATE_ZH[item['state']]}), version {item['version']}")
     return 0

@@ -72,6 +72,19 @@ outbox = sa.Table(
     sa.Index("ix_outbox_unsent", "sent_at"),
 )
 
+video_reviews = sa.Table(  # 视频复核 (SPEC §4.11): a person's decision on a pending video flag, final once made
+    "video_reviews",
+    metadata,
+    sa.Column("flag_id", sa.String(200), primary_key=True),
+    sa.Column("decision", sa.String(16), nullable=False),  # confirmed | dismissed
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", sa.DateTime, nullable=False),
+    sa.Column("window_id", sa.String(64)),
+    sa.Column("flag_type", sa.String(32)),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.item_id")),  # the item a confirmation opened
+)
+
 # ------------------------------------------------------------------ vocabulary
 
 OPEN, NOTIFIED, ACKNOWLEDGED, RECTIFIED, CLOSED, ESCALATED = (
@@ -86,8 +99,15 @@ ACTION_ZH = {"notify": "督办", "acknowledge": "回告", "rectify": "整改", "
 CLOSE_REASONS = {"rectified": "整改到位", "handled": "已处理", "false_alarm": "误报"}
 
 # trigger kinds (docs/rules.md#supervision-督办)
-KINDS = ("red_card", "legal_overdue", "off_book", "timeliness", "bad_review_late", "video_flag")
+KINDS = ("red_card", "legal_overdue", "off_book", "timeliness", "bad_review_late", "video_flag", "manual")
 KIND_ZH = {"red_card": "红牌（超承诺时限）", "legal_overdue": "超法定时限", "off_book": "体外循环信号",
-           "timeliness": "时限合规信号", "bad_review_late": "差评整改超期", "video_flag": "视频巡查违规"}
+           "timeliness": "时限合规信号", "bad_review_late": "差评整改超期", "video_flag": "视频巡查违规",
+           "manual": "人工督办"}
+# a manual item (workflow.open_manual): subject = its case, else its window; rule = MANUAL-<n>, n counting the
+# manual items of that subject, so one subject can have several and the trigger key stays unique
+MANUAL = "manual"
+MANUAL_RULE = "MANUAL"
+
+REVIEW_DECISIONS = ("confirmed", "dismissed")
 
 SYSTEM_ACTOR = "system"  # `supervise sync`

@@ -121,7 +121,8 @@ def _common(item: dict, names: Names, rule_label: str | None, evidence: str | No
         "item": item, "css": (TEMPLATES / "_base.css").read_text(encoding="utf-8"), "issuer": names.issuer,
         "department_name": names.department_name, "window_name": names.window_name,
         "kind_label": KIND_ZH.get(item["kind"], "督办事项"), "rule_label": rule_label,
-        "subject_label": SUBJECT_ZH.get(item["kind"], "办件"),
+        "subject_label": SUBJECT_ZH.get(item["kind"]) or ("窗口" if item["kind"] == "manual"
+                                                          and item["subject_id"] == item.get("window_id") else "办件"),
         "evidence": evidence if evidence is not None else evidence_zh(item),
         "trigger_at": time_zh(item.get("trigger_at")), "notified_at": time_zh(item.get("notified_at")),
         "reply_by": time_zh(item.get("reply_by")), "fix_by": time_zh(item.get("fix_by")),
@@ -212,3 +213,31 @@ def ensure(h: Home, item: dict, history: list[dict], names: Names, **texts) -> d
             continue
         out[kind] = path if path.exists() else render(h, item, history, names, **texts)
     return out
+
+
+def rule_label_zh(item: dict) -> str | None:
+    """The trigger's rule in Chinese for the documents: a signal's rule name, a video flag's type."""
+    from windowwatch.reports.labels import RULES
+
+    if item["kind"] == "video_flag":
+        names = FLAG_TYPES.get(str(item["rule"]).lower())
+        return names[-1] if names else None
+    if item["kind"] in ("off_book", "timeliness"):
+        return RULES.get(item["rule"], (None,))[0]
+    return None
+
+
+def issue(h: Home, item: dict, history: list[dict], *, rule_label: str | None = None, evidence: str | None = None
+          ) -> dict[str, Path]:
+    """The PDFs the item's latest transition makes (a notify's 督办通知书, an escalation's 效能告诫书
+    draft), rendered at the transition by whoever took it (`supervise act`, the 督办 page, the demo),
+    always in Chinese: the department's and window's names from the published snapshot when there is
+    one, the rule in Chinese unless the caller names it."""
+    from windowwatch.snapshot import NoSnapshot, current_snapshot
+
+    try:
+        snapshot = current_snapshot(h)
+    except NoSnapshot:
+        snapshot = None
+    names = names_from_snapshot(snapshot, item)
+    return ensure(h, item, history, names, rule_label=rule_label or rule_label_zh(item), evidence=evidence)

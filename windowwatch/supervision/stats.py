@@ -6,15 +6,21 @@ For a month M and each department (the item's department_id):
     opened            items whose opened_at falls in M
     ack_due           items whose reply_by falls in M (the reply-by month, as the late-acknowledgement
                       deduction counts them, SPEC §4.6)
-    ack_on_time       of those, acknowledged at or before reply_by
+    ack_on_time       of those, acknowledged on or before the reply_by date
     fix_due           items whose fix_by falls in M
-    fix_on_time       of those, rectified at or before fix_by
+    fix_on_time       of those, rectified on or before the fix_by date
     escalated         items with an escalation (by hand or by sync) in M, counted once each
     open_at_month_end items opened before M ended whose last transition before M ended does not
                       leave them closed (from the transitions, so a later close does not change a
                       past month)
 
 Deadlines and acknowledgement times are the item's current ones (a reopened item starts over).
+
+The published figures are the warehouse's (SPEC §4.11: the store is exported at the start of each
+run and dbt computes them — int_supervision__window_month / __department_month, the deadline rule
+in macros/supervision.sql; docs/rules.md#supervision-marts): they are the source of truth. This
+module counts opened, ack_on_time and escalated by the same rule from the live store, for the 督办
+page between runs; tests/windowwatch/supervision/test_export.py checks that the two agree.
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime(month.year, month.month, 1)
     end = dt.datetime(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return start, end
+
+
+def _by_deadline_date(done_at: dt.datetime | None, deadline: dt.datetime) -> bool:
+    """Done on or before the deadline's date (macros/supervision.sql: "after its reply-by date" is late)."""
+    return done_at is not None and done_at.date() <= deadline.date()
 
 
 def monthly_by_department(store: Store, month: dt.date, department_id: str | None = None) -> list[dict]:
@@ -64,11 +75,11 @@ def monthly_by_department(store: Store, month: dt.date, department_id: str | Non
             d["opened"] += 1
         if r["reply_by"] is not None and start <= r["reply_by"] < end:
             d["ack_due"] += 1
-            if r["acknowledged_at"] is not None and r["acknowledged_at"] <= r["reply_by"]:
+            if _by_deadline_date(r["acknowledged_at"], r["reply_by"]):
                 d["ack_on_time"] += 1
         if r["fix_by"] is not None and start <= r["fix_by"] < end:
             d["fix_due"] += 1
-            if r["rectified_at"] is not None and r["rectified_at"] <= r["fix_by"]:
+            if _by_deadline_date(r["rectified_at"], r["fix_by"]):
                 d["fix_on_time"] += 1
         state = last_state.get(r["item_id"], (0, None))[1]
         if state is not None and state != CLOSED:

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from core.faults import checkpoint
 from core.localtime import now_local
 from windowwatch.supervision import notify
 from windowwatch.supervision.model import (
-    ACKNOWLEDGED, CLOSED, ESCALATED, NOTIFIED, OPEN, SYSTEM_ACTOR, items, transitions)
+    ACKNOWLEDGED, CLOSED, ESCALATED, NOTIFIED, OPEN, SYSTEM_ACTOR, items, transitions, video_reviews)
 from windowwatch.supervision.store import Store
 
 AUDIT_KIND = "supervision_sync"
@@ -175,6 +176,11 @@ def sync(store: Store, snapshot: Path | None = None, now: dt.datetime | None = N
         finally:
             con.close()
 
+        # an item a 视频复核 confirmation opened (video.py) keeps its trigger: the published data shows the
+        # flag confirmed only from the next run on, and then for good (the decision wins over the feed)
+        reviewed = set(conn.execute(sa.select(video_reviews.c.item_id).where(video_reviews.c.item_id.is_not(None)))
+                       .scalars())
+        gone = [i for i in gone if i not in reviewed]
         if new:
             conn.execute(sa.insert(items), [
                 {"kind": k, "subject_id": s, "rule": r, "department_id": d, "window_id": w, "trigger_at": t,
@@ -213,6 +219,7 @@ def sync(store: Store, snapshot: Path | None = None, now: dt.datetime | None = N
             _digest(conn, res, now)
         if res.opened or res.cleared or res.uncleared or res.recurred or res.escalated:
             _audit(store, conn, res, now)
+        checkpoint("supervision.sync_before_commit")
 
     if send:
         sent = notify.send_pending(store.engine, store.home, now)

@@ -8,6 +8,9 @@
     open|notified|acknowledged --escalate (inspector, or `supervise sync` past reply_by/fix_by)--> escalated 已升级
     closed --reopen (inspector, with a note saying why)--> open
 
+An inspector may also open an item by hand (`open_manual`: kind manual, a window, optionally one of its
+cases, a reason); it then follows the same states.
+
 The manager role (管理办公室) reads only. A department account acts only on items of its own
 department. Every change is one transaction guarded by the item's `version` (optimistic
 concurrency): an actor who read an older version is refused with who changed the item and when,
@@ -23,11 +26,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from core.faults import checkpoint
 from core.localtime import now_local
 from windowwatch.supervision import notify
 from windowwatch.supervision.model import (
-    ACKNOWLEDGED, ACTION_ZH, ACTIONS, CLOSE_REASONS, CLOSED, ESCALATED, KIND_ZH, NOTIFIED, OPEN, RECTIFIED, STATE_ZH,
-    items, transitions)
+    ACKNOWLEDGED, ACTION_ZH, ACTIONS, CLOSE_REASONS, CLOSED, ESCALATED, KIND_ZH, MANUAL, MANUAL_RULE, NOTIFIED, OPEN,
+    RECTIFIED, STATE_ZH, items, transitions)
 from windowwatch.supervision.store import Store
 
 AUDIT_KIND = "supervision_transition"
@@ -168,7 +172,83 @@ def act(store: Store, item_id: int, action: str, actor: Actor, note: str, reason
         after = {**item, **values}
         _message(conn, action, after, actor, note, now)
         _audit(store, item_id, seq, action, item["state"], to_state, actor.name, now, note, reason)
+        checkpoint("supervision.before_commit")
     return after
+
+
+def _window_department(store: Store, window_id: str, case_id: str | None) -> str | None:
+    """The window's department in the published snapshot; refused when the snapshot does not know the
+    window, or the case (when one is named) is not a case of that window."""
+    import duckdb
+
+    from windowwatch.snapshot import NoSnapshot, current_snapshot
+
+    try:
+        snap = current_snapshot(store.home)
+    except NoSnapshot as exc:
+        raise Refused(f"cannot check the window: {exc}") from None
+    con = duckdb.connect(str(snap), read_only=True)
+    try:
+        row = con.execute("select department_id from marts.dim_window where window_id = ? limit 1",
+                          [window_id]).fetchall()
+        if not row:
+            raise Refused(f"window {window_id!r} is not in the published data (marts.dim_window)")
+        if case_id is not None:
+            seen = con.execute("select window_id from marts.fct_case where case_id = ? limit 1", [case_id]).fetchall()
+            if not seen:
+                raise Refused(f"case {case_id!r} is not in the published data (marts.fct_case)")
+            if seen[0][0] != window_id:
+                raise Refused(f"case {case_id!r} was handled at window {seen[0][0]}, not {window_id}")
+    finally:
+        con.close()
+    return row[0][0]
+
+
+def insert_item(conn: sa.Connection, key: tuple[str, str, str], department_id: str | None, window_id: str | None, *,
+                evidence: str, trigger_at: dt.datetime | None, actor: Actor, note: str, now: dt.datetime) -> int:
+    """An item a person opens (by hand, or by confirming a video flag), with its opening transition; the
+    caller's transaction. Returns its id. `supervise sync` opens its items set-based (sync.py)."""
+    kind, subject_id, rule = key
+    item_id = conn.execute(sa.insert(items).values(
+        kind=kind, subject_id=subject_id, rule=rule, state=OPEN, department_id=department_id, window_id=window_id,
+        evidence=evidence, trigger_at=trigger_at, opened_at=now, trigger_cleared=False, version=1, updated_at=now,
+        updated_by=actor.name).returning(items.c.item_id)).scalar_one()
+    conn.execute(sa.insert(transitions).values(item_id=item_id, seq=1, actor=actor.name, at=now, from_state=None,
+                                               to_state=OPEN, action="open", note=note))
+    return item_id
+
+
+def open_manual(store: Store, actor: Actor, window_id: str, reason: str, case_id: str | None = None, *,
+                now: dt.datetime | None = None) -> dict:
+    """An item an inspector opens by hand (kind manual, SPEC §4.11): about a window and, optionally, one of
+    its cases, with the reason as its evidence; recorded like every transition (history, audit log).
+    Returns the new item. Raises Refused."""
+    now = now or now_local()
+    reason = (reason or "").strip()
+    window_id = (window_id or "").strip()
+    case_id = (case_id or "").strip() or None
+    if actor.role != "inspector":
+        raise Refused(f"user {actor.name} ({actor.role}) may not open an item: only an inspector may open one by hand")
+    if not window_id:
+        raise Refused("a manual item needs its window (--window)")
+    if not reason:
+        raise Refused("a manual item needs its reason (--reason): what was found and why it is supervised")
+    department_id = _window_department(store, window_id, case_id)
+    subject = case_id or window_id
+    for _attempt in range(3):  # PostgreSQL: a concurrent open of the same subject takes the number first
+        try:
+            with store.engine.begin() as conn:
+                n = conn.execute(sa.select(sa.func.count()).select_from(items).where(
+                    items.c.kind == MANUAL, items.c.subject_id == subject)).scalar_one()
+                item_id = insert_item(conn, (MANUAL, subject, f"{MANUAL_RULE}-{n + 1}"), department_id, window_id,
+                                      evidence=reason, trigger_at=now, actor=actor, note=reason, now=now)
+                _audit(store, item_id, 1, "open", None, OPEN, actor.name, now, reason, None)
+            break
+        except sa.exc.IntegrityError:
+            continue
+    else:
+        raise Refused(f"could not number the manual item of {subject}: others are opening items on it now; try again")
+    return get_item(store, item_id)
 
 
 def _deadlines(store: Store, now: dt.datetime, ack: int | None, fix: int | None) -> dict:

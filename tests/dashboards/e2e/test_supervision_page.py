@@ -127,11 +127,19 @@ def _item_id(page: Page) -> int:
     return int(m.group(1))
 
 
-def _act(page: Page, note: str, button: str, reason: str | None = None) -> None:
+def _ask(page: Page, note: str, button: str, reason: str | None = None) -> None:
+    """Fill the note and press the action: the page asks for a confirmation, nothing is changed yet."""
     page.get_by_label("意见（必填）").fill(note)
     if reason:
         _pick(page, "销号理由", reason)
     page.locator('[data-testid="stFormSubmitButton"]').get_by_role("button", name=button, exact=True).click()
+    _settled(page)
+    expect(page.locator(".st-key-sup_confirm_box")).to_be_visible()
+
+
+def _act(page: Page, note: str, button: str, reason: str | None = None) -> None:
+    _ask(page, note, button, reason)
+    page.locator(".st-key-sup_confirm_box").get_by_role("button", name=f"确认{button}", exact=True).click()
     _settled(page)
 
 
@@ -228,3 +236,123 @@ def test_a_second_stale_action_is_told_who_changed_the_item_and_keeps_the_note(w
     second.screenshot(path=str(SHOTS / "zh_supervision_stale.png"), full_page=True)
     first.close()
     second.close()
+
+
+def test_an_action_asks_for_a_confirmation_and_cancel_changes_nothing(world, browser):
+    base, store = world
+    target = _ids(store, kind="red_card", state="open")[-1]
+    before, steps = get_item(store, target), len(history(store, target))
+    page = login(browser, base, "insp", path=f"supervision?item={target}")
+    expect(page.get_by_text(f"督办件 {target} · 红牌（超承诺时限） · 待督办")).to_be_visible()
+    _ask(page, "先看看会发生什么", "督办")
+    box = page.locator(".st-key-sup_confirm_box")
+    # what will happen, in words: the state change, the notice and its deadlines, the record
+    expect(box.get_by_text(re.compile(rf"请确认：对督办件 {target} 执行「督办」，状态将由「待督办」变为「已督办」"))).to_be_visible()
+    expect(box.get_by_text(re.compile(r"将生成督办通知书，并通知.+于 2 个工作日内回告"))).to_be_visible()
+    expect(box.get_by_text("先看看会发生什么", exact=True)).to_be_visible()
+    assert get_item(store, target) == before  # asked, not done
+    box.get_by_role("button", name="取消", exact=True).click()
+    _settled(page)
+    expect(page.get_by_text("已取消「督办」，督办件未作任何改动。")).to_be_visible()
+    expect(page.locator(".st-key-sup_confirm_box")).to_have_count(0)
+    assert get_item(store, target) == before and len(history(store, target)) == steps
+    assert not notices_folder(store, target).exists()  # no 督办通知书 either
+    # asked again, confirmed: now it is done
+    _ask(page, "second look", "督办")
+    assert_clean(page, "supervision confirmation")
+    page.screenshot(path=str(SHOTS / "zh_supervision_confirm.png"), full_page=True)
+    page.locator(".st-key-sup_confirm_box").get_by_role("button", name="确认督办", exact=True).click()
+    _settled(page)
+    expect(page.get_by_text("已督办，督办件状态：已督办。")).to_be_visible()
+    after = get_item(store, target)
+    assert after["state"] == "notified" and history(store, target)[-1]["note"] == "second look"
+    assert notices_folder(store, target).is_dir()  # the notice was made at the transition
+    page.close()
+
+
+def notices_folder(store, item_id: int):
+    from windowwatch.supervision import notices
+
+    return notices.folder(store.home, item_id)
+
+
+def test_an_inspector_opens_an_item_by_hand(world, browser):
+    import duckdb
+
+    from windowwatch.snapshot import current_snapshot
+
+    base, store = world
+    con = duckdb.connect(str(current_snapshot(store.home)), read_only=True)
+    try:
+        window_id, window_name = con.execute("select window_id, window_name from marts.dim_window "
+                                             "where department_id = 'D01' order by window_id limit 1").fetchall()[0]
+    finally:
+        con.close()
+    page = login(browser, base, "insp")
+    _tab(page, "督办队列")
+    page.get_by_text("人工立项", exact=True).click()
+    box = page.locator(".st-key-sup_manual_box")
+    box.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=window_name, exact=True).click()
+    box.get_by_label("立项理由（必填）").fill("现场检查：窗口无人值守 <b>不是标记</b>")
+    box.get_by_role("button", name="立项", exact=True).click()
+    _settled(page)
+    [item_id] = _ids(store, kind="manual")
+    expect(page.get_by_text("已人工立项督办件 %d。" % item_id)).to_be_visible()
+    expect(page.get_by_text(f"督办件 {item_id} · 人工督办 · 待督办")).to_be_visible()
+    expect(page.get_by_text("现场检查：窗口无人值守 <b>不是标记</b>", exact=True)).to_be_visible()  # as text
+    item = get_item(store, item_id)
+    assert (item["window_id"], item["department_id"], item["updated_by"]) == (window_id, "D01", "insp")
+    assert [h["action"] for h in history(store, item_id)] == ["open"]
+    assert_clean(page, "manual item")
+    main = page.get_by_test_id("stMainBlockContainer")
+    assert not re.search(r"\b(manual|MANUAL|open)\b", main.inner_text())
+    page.close()
+
+
+def _review(page: Page, note: str, button: str) -> str:
+    """Pick the backlog's first flag, write the note, press the decision; returns the flag id."""
+    page.locator('.st-key-vid_pick_box [data-testid="stSelectbox"]').first.click()
+    option = page.get_by_role("option").first
+    flag_id = option.inner_text().split(" · ", 1)[0].strip()
+    option.click()
+    _settled(page)
+    box = page.locator(".st-key-vid_review_box")
+    expect(box).to_be_visible()
+    box.get_by_label("复核意见（必填）").fill(note)
+    box.get_by_role("button", name=button, exact=True).click()
+    _settled(page)
+    return flag_id
+
+
+def test_an_inspector_confirms_and_dismisses_video_flags(world, browser):
+    from windowwatch.supervision import video
+
+    base, store = world
+    page = login(browser, base, "insp", path="video")
+    expect(page.locator("h1").first).to_have_text("视频巡查")
+    expect(page.get_by_text("视频复核", exact=True)).to_be_visible()
+    confirmed = _review(page, "视频显示工作人员玩手机", "确认违规")
+    done = video.decision_of(store, confirmed)
+    assert (done["decision"], done["reviewer"], done["note"]) == ("confirmed", "insp", "视频显示工作人员玩手机")
+    expect(page.get_by_text(f"线索 {confirmed} 已复核：确认违规，已立督办件 {done['item_id']}。下次数据更新后生效。")
+           ).to_be_visible()
+    assert get_item(store, done["item_id"])["kind"] == "video_flag"
+    dismissed = _review(page, "误报：画面中为办事群众", "排除（误报）")
+    assert dismissed != confirmed
+    assert video.decision_of(store, dismissed)["decision"] == "dismissed"
+    expect(page.get_by_text(f"线索 {dismissed} 已复核：排除。下次数据更新后生效。")).to_be_visible()
+    # the decided flags left the backlog at once
+    page.locator('.st-key-vid_pick_box [data-testid="stSelectbox"]').first.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert options and not [o for o in options if o.split(" · ")[0] in (confirmed, dismissed)]
+    page.keyboard.press("Escape")
+    assert_clean(page, "video review")
+    page.screenshot(path=str(SHOTS / "zh_video_review.png"), full_page=True)
+    page.close()
+    # an auditor sees the backlog, not the review
+    auditor = login(browser, base, "aud", path="video")
+    expect(auditor.locator("h1").first).to_have_text("视频巡查")
+    expect(auditor.get_by_text("待审核积压", exact=True)).to_be_visible()
+    expect(auditor.get_by_text("视频复核", exact=True)).to_have_count(0)
+    auditor.close()

@@ -109,3 +109,31 @@ def test_an_accounts_file_with_a_department_without_its_id_is_refused(ww_home):
         {"users": {"x": {"role": "department", "password_hash": "$argon2id$x"}}}), encoding="utf-8")
     with pytest.raises(accounts.AccountError, match="needs its department_id"):
         accounts.load_accounts(Home(ww_home))
+
+
+def test_a_notify_from_the_cli_makes_its_notice_at_the_transition(sup):
+    """The 督办通知书 exists as soon as `supervise act … notify` returns (no page drawn), in Chinese,
+    with the item's number and the issuing office; an escalation makes its 效能告诫书 draft too."""
+    from windowwatch.supervision import notices
+    from windowwatch.supervision.cli import list_items
+    from windowwatch.supervision.sync import sync
+    from windowwatch.supervision.workflow import get_item
+
+    sync(sup.store, send=False)
+    item_id = list_items(sup.store, "open", "D01")[0]["item_id"]
+    assert not notices.folder(sup.home, item_id).exists()
+    r = _ww("supervise", "act", str(item_id), "--action", "notify", "--user", "insp", "--note", "请核查超期原因")
+    assert r.returncode == 0, r.stderr
+    item = get_item(sup.store, item_id)
+    path = notices.notice_path(sup.home, item)
+    assert path.is_file() and f"notice: {path}" in r.stdout
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    issuer = notices.names_from_snapshot(sup.snapshot, item).issuer
+    assert "督办通知书" in text and f"第 {item_id} 号" in text and issuer in text and "请核查超期原因" in text
+    assert "notified" not in text and "notify" not in text
+    r = _ww("supervise", "act", str(item_id), "--action", "escalate", "--user", "insp", "--note", "逾期未回告")
+    assert r.returncode == 0, r.stderr
+    warning = notices.warning_path(sup.home, get_item(sup.store, item_id))
+    wtext = subprocess.run(["pdftotext", str(warning), "-"], capture_output=True, text=True, check=True).stdout
+    assert warning.is_file() and f"效告〔{item['notified_at'].year}〕第 {item_id} 号" in wtext and "（草稿）" in wtext
+    assert path.is_file()  # the notice of the notification is kept

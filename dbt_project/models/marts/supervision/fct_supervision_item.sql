@@ -1,0 +1,33 @@
+{#- 督办 supervision items (SPEC §4.11, §5; docs/rules.md#supervision-marts): one row per item of the store,
+    as exported at the start of the run, with its deadline verdicts and escalation count
+    (int_supervision__items; typed there, the contract checks the types). The trigger's evidence stays in its own mart (fct_case,
+    fct_off_book_signal, fct_timeliness_signal, fct_evaluation, fct_video_flag: kind, subject_id, rule). -#}
+select
+    item_id,
+    kind,
+    subject_id,
+    rule,
+    state,
+    department_id,
+    window_id,
+    trigger_at,
+    opened_at,
+    notified_at,
+    reply_by,
+    fix_by,
+    acknowledged_at,
+    rectified_at,
+    escalated_at,
+    closed_at,
+    close_reason,
+    trigger_cleared,
+    trigger_cleared_at,
+    opened_month,
+    reply_by_month,
+    is_acknowledged_on_time,
+    is_rectified_on_time,
+    escalations,
+    version,
+    updated_at,
+    updated_by
+from {{ ref('int_supervision__items') }}
