@@ -84,6 +84,42 @@ def flags_bad_rows(path: Path, header: list[str], code: str, window_id: str, ts:
     return out
 
 
+# hall-operation feeds (v2): one valid stand-alone row per feed, spoilt once by an unknown enum value and once by
+# an unknown window (stand-alone ids: landing or not changes no hall rule for the generated rows)
+HALL_ROWS = {
+    "attendance": ({"attendance_id": "QA{code}{k:03d}", "staff_id": "{staff_id}", "window_id": "{window_id}",
+                    "work_date": "{day}", "sign_in_at": "{day} 08:20:00", "sign_out_at": "{day} 18:10:00",
+                    "absence_type": "none"}, ("absence_type", "迟到早退")),
+    "queue_tickets": ({"ticket_id": "QT{code}{k:03d}", "center_id": "C{code}", "business_type": "{item_code}",
+                       "window_id": "{window_id}", "issued_at": "{day} 10:00:00", "called_at": "{day} 10:12:00",
+                       "served_at": "{day} 10:13:00", "finished_at": "{day} 10:20:00", "status": "served"},
+                      ("status", "等待中")),
+    "work_orders": ({"order_id": "QG{code}{k:03d}", "channel": "hotline_12345", "category": "complaint",
+                     "received_at": "{day} 10:00:00", "window_id": "{window_id}", "content": "反映窗口排队时间长"},
+                    ("category", "举报")),
+    "inspections": ({"inspection_id": "QJ{code}{k:03d}", "center_id": "C{code}", "window_id": "{window_id}",
+                     "inspected_at": "{day} 10:00:00", "method": "on_site", "finding": "none", "deduction": "0"},
+                    ("method", "飞行检查")),
+}
+
+
+def hall_bad_rows(path: Path, header: list[str], feed: str, code: str, window_id: str, staff_id: str, item_code: str,
+                  day: str) -> list[tuple[int, str]]:
+    """Append an unknown_enum and an unknown_reference row of a hall-operation feed to its month CSV."""
+    template, (enum_col, enum_value) = HALL_ROWS[feed]
+    variants = [("unknown_enum", {enum_col: enum_value}), ("unknown_reference", {"window_id": f"{code}W999"})]
+    start = _line_count(path)
+    rows, out = [], []
+    for k, (rule, change) in enumerate(variants):
+        v = {c: t.format(code=code, k=k + 1, window_id=window_id, staff_id=staff_id, item_code=item_code, day=day)
+             for c, t in template.items()}
+        v.update(change)
+        rows.append([v.get(c, "") for c in header])
+        out.append((start + k + 1, rule))
+    _append(path, rows)
+    return out
+
+
 def _append(path: Path, rows: list[list[str]]) -> None:
     for r in rows:
         for f in r:

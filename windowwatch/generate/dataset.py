@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from core.config import Scoring, load_scoring
 from core.feeds import FEEDS, REASON_CODES
-from windowwatch.generate import badrows, integrity, truth
+from windowwatch.generate import badrows, hall_ops, integrity, truth
 from windowwatch.generate import writers as W
 from windowwatch.generate.cases import DAY, generate_cases, plan_extended_service
 from windowwatch.generate.evaluations import LOOP_ROLES, evaluations_frame
@@ -149,6 +149,35 @@ def _with_gen_notes(scale: Scale, scoring: Scoring) -> list[str]:
         "an off-hours event at the window). RI_TOO_PERFECT: in the middle month the busiest window's ratings are all "
         "非常满意 with no default one (p = c^n < 1e-4, n >= 60; a centre too small for that gets none); every other "
         "window-month with >= 40 active ratings has a first-round 满意 one.",
+        "Hall-operation feeds (SPEC §3, §4.10; windowwatch/generate/hall_ops.py) are drawn on a stream of their own "
+        "(every earlier feed is byte-identical to a generator without them). attendance: every current staff member "
+        "of a window has a row on every day the window's hall hours open (the weekend window every day), signing in "
+        "1–25 min before opening (or within the grace) and out 0–25 min after closing or after the window's "
+        "extended_service until_time; whoever signed in did so before their first case event that day and signed out "
+        "after their last one within hours. Planted per centre-month: late arrivals (≥ 1 min past open + "
+        "late_grace_minutes, still before the staff's first event) and early leaves, staff absences (absent), leave "
+        "and business days (at windows whose other staff sign in), one covered window-day (every staff on leave or "
+        "business) and one absent window-day (one staff row absent, the others no row); window-level and staff "
+        "absences are drawn among the (window-)days with the fewest case events, whose events stay in the "
+        "transactions. ~4 % of rows leave window_id empty (the staff's window). Exact boundaries once (sign-in at "
+        "open + grace, sign-out at close − grace: neither counts), listed in hall_boundary_rows.",
+        "queue_tickets: one per case with channel window whose submit is at the window that day within hours (called "
+        "15–60 s before the submit, served at it, finished 1–8 min after the accept; waits 10.5–28 min), business_type "
+        "= the item code (the weekend window's queue: 综合受理); plus ~4 % no_show (called, never served) and ~2 % "
+        "cancelled (never called, no window). Tickets are issued from 30 min before opening. Planted: one item several "
+        "windows serve waits 1–6 min in every month (−1), and in the middle month the busiest item waits 35–75 min "
+        "(+1). hall_adjustment_proposals.csv holds every non-zero proposal computed from the tickets (p90 = the "
+        "smallest wait with ≥ 90 % at or below it; open hours = hall hours × scheduled days of the windows that served "
+        "the type that month).",
+        "work_orders: ~0.3 % of the month's cases (≥ 12 a month), due 5 (complaint) or 3 working days after receipt at "
+        "18:00, ~12 % closed 1–4 working days late, open ones past the as-of date have no closed_at; closed "
+        "complaints are substantiated ~40 %; ≥ 2 contents a month hold a mobile or an ID number "
+        "(hall_work_order_pii.csv: ingest must scrub them). hall_work_orders_closed_late.csv: due at or before the "
+        "as-of date and closed after due_at or not at all.",
+        "inspections: spot_checks_per_day video_spot checks per working day, ~1 day in 12 fewer (1–2; the first month "
+        "has a day with none), on-site and mystery checks at windows with findings and deductions, and one hall-wide "
+        "on-site check a month (window_id empty, a deduction that is not a window's). hall_spot_check_short_days.csv "
+        "lists every working day short of the requirement, hall_inspection_window_month.csv the window-level sums.",
     ]
 
 
@@ -183,6 +212,9 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
     loop_ss, ri_ss = root.spawn(2)
     loop_seeds = loop_ss.spawn(nm * spec.centers)
     ri_seeds = ri_ss.spawn(nm * spec.centers)
+    # the hall-operation feeds (SPEC §3, v2) on a stream of their own: every earlier feed byte-identical
+    (hall_ss,) = root.spawn(1)
+    hall_seeds = hall_ss.spawn(nm * spec.centers)
     verify_wd = int(getattr(scoring.satisfaction, "verify_workdays", 3))
     callback_wd = int(getattr(scoring.satisfaction, "callback_workdays", 5))
     ref_rngs = [_rng(s) for s in ref_ss.spawn(spec.centers)]
@@ -214,6 +246,8 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
     pm_first, pm_last = month_days[perfect_month]
     perfect = [(w, pm_first * DAY, pm_last * DAY + DAY - 1) for w in perfect_w]
     ri_parts, flag_parts = [], []
+    hall_truth = hall_ops.HallTruth()
+    merge_items = [hall_ops.merge_item(c) for c in centres]  # the −1 business type of each centre
 
     tx_carry: dict[tuple[int, int], list[pl.DataFrame]] = defaultdict(list)
     ev_carry: dict[tuple[int, int], list[pl.DataFrame]] = defaultdict(list)
@@ -245,6 +279,9 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
                 else:
                     injected_counts[k] += len(v)
             tx = transactions_frame(chunk, centre, ids, rng)
+            hall_rngs = [_rng(s) for s in hall_seeds[i * spec.centers + c].spawn(4)]
+            tickets = hall_ops.queue_tickets(chunk, centre, cal, merge_items[c], i == nm // 2, hall_rngs[1], code)
+            month_cases = chunk.n
 
             # ground truth of these cases
             sig = truth.case_signals(chunk, centre, cal, ids, scoring, flags_at[c], ext_maps[c])
@@ -313,6 +350,7 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             dup = _write_transactions(out, month_tx, i, nm, month_label[i] + suffix, record)
             if dup is not None and dup_source is None:
                 dup_source = dup
+            staff_days = hall_ops.staff_days(month_tx)
             del month_tx
             _write_evaluations(out, month_ev, centre, i, nm, month_label[i] + suffix, record)
             del month_ev
@@ -325,6 +363,20 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             flags = flags.with_columns(*W.secs_to_datetime(["flagged_at", "reviewed_at"]))
             _write_flags(out, flags, i, month_label[i] + suffix, record)
             stats["flags_pending"] += int((flags["review_status"] == "pending").sum())
+
+            hall = {
+                "attendance": hall_ops.attendance(centre, cal, first, last, staff_days, ext_maps[c],
+                                                  scoring.hall.late_grace_minutes, hall_rngs[0], hall_truth,
+                                                  boundary=(i == 0 and c == 0)),
+                "queue_tickets": tickets,
+                "work_orders": hall_ops.work_orders(centre, cal, first, last, as_of_day, month_cases, hall_rngs[2],
+                                                    code, hall_truth),
+                "inspections": hall_ops.inspections(centre, cal, first, last, scoring.hall.spot_checks_per_day,
+                                                    hall_rngs[3], code, hall_truth, zero_day=(i == 0 and c == 0)),
+            }
+            hall_ops.queue_truth(tickets, centre, hall_ops.open_hours(centre, cal, first, last), scoring, hall_truth)
+            hall_ops.write_month(out, hall, i, nm, month_label[i] + suffix, record)
+            del hall, tickets, staff_days
             bar.update(1)
     bar.close()
 
@@ -349,6 +401,7 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
     q = pl.DataFrame(quarantine, schema={"feed": pl.String, "file": pl.String, "line": pl.Int64, "rule": pl.String},
                      orient="row").sort("feed", "file", "line")
     q.write_csv(tdir / "quarantine.csv", null_value="", line_terminator="\n")
+    hall_counts = hall_ops.write_truth(tdir, hall_truth)
 
     by_rule = dict(sorted(signals.group_by("rule_id").len().iter_rows()))
     gt = {
@@ -384,6 +437,7 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             "vetoes": vet.height,
             "quarantined_rows": q.height,
             "injected": dict(sorted(injected_counts.items())),
+            "hall": hall_counts,
         },
         "files": dict(sorted(files.items())),
         "anomalies": {
@@ -395,8 +449,10 @@ def generate(out: str | Path, scale: str = "small", seed: int = 1, as_of: dt.dat
             **{r: "rating_signals.csv" for r in integrity.RI_RULES},
             "evaluation_flags": "evaluation_flags.csv",
             "gbk_file": [f for f in files if f.endswith("-gbk.csv")],
+            **{name: f"{name}.csv" for name in hall_counts},
         },
         "boundary_cases": boundary_cases,
+        "hall_boundary_rows": hall_truth.boundary,
         "calendar": {"assumed_mon_fri_days_used": cal.any_assumed(day_number(period_start), as_of_day)},
         "notes": _with_gen_notes(spec, scoring),
     }
@@ -646,6 +702,12 @@ def _bad_rows(out: Path, centre: Centre, month_label: list[str], nm: int, as_of:
     header = [c.name for c in FEEDS["video_flags"].columns if c.name != "recorded_at"]
     for line, rule in badrows.flags_bad_rows(out / rel, header, code, w0, ts_default):
         q.append(("video_flags", rel, line, rule))
+
+    for feed in hall_ops.HALL_FEEDS:
+        rel = f"{feed}/{last}.csv"
+        for line, rule in badrows.hall_bad_rows(out / rel, _csv_header(out / rel), feed, code, w0, s0, it,
+                                                as_of.isoformat()):
+            q.append((feed, rel, line, rule))
 
     # a kiosk export without the rating column: every row lacks a required column
     rel = f"evaluations/{last}-kiosk.csv"

@@ -9,14 +9,20 @@ from windowwatch.generate.cases import CHANNELS, EVENT_TYPES, REPEAT_OFFSET, REP
 from windowwatch.generate.reference import Centre
 
 
-def case_ids(chunk: Chunk, code: str) -> np.ndarray:
-    """办件编号: centre code + acceptance date + sequence of the day, in acceptance order."""
-    order = np.lexsort((chunk.t["accept"], chunk.accept_day))
-    day_sorted = chunk.accept_day[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(day_sorted)) + 1]
+def day_sequence(day: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """1-based sequence of each row within its day, in time order."""
+    order = np.lexsort((t, day))
+    day_sorted = day[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(day_sorted)) + 1] if len(order) else np.array([], dtype=np.int64)
     seq_sorted = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     seq = np.empty(len(order), dtype=np.int64)
     seq[order] = seq_sorted + 1
+    return seq
+
+
+def case_ids(chunk: Chunk, code: str) -> np.ndarray:
+    """办件编号: centre code + acceptance date + sequence of the day, in acceptance order."""
+    seq = day_sequence(chunk.accept_day, chunk.t["accept"])
     dates = np.char.replace(np.datetime_as_string(chunk.accept_day.astype("datetime64[D]"), unit="D"), "-", "")
     return np.char.add(np.char.add(code, dates), np.char.zfill(seq.astype(str), 6))
 

@@ -220,7 +220,7 @@ def _defect(feed: str, row: dict[str, str], windows: set[str], items: set[str]) 
             labels = {a for vs in RATING_LABELS.values() for a in vs}
             if v not in labels and not (v.isdigit() and 1 <= int(v) <= 5):
                 return "rating_out_of_range"
-    if "window_id" in row and row["window_id"] not in windows:
+    if row.get("window_id") and row["window_id"] not in windows:  # an empty optional window (a hall-wide check) is none
         return "unknown_reference"
     if "item_code" in row and row["item_code"] not in items:
         return "unknown_reference"
