@@ -38,6 +38,9 @@ PAGES = [
     ("window", "window_detail.py", ":material/storefront:", ("inspector", "auditor")),
     ("case", "case_detail.py", ":material/timeline:", ("inspector", "auditor")),
     ("hall", "hall.py", ":material/tv:", ("inspector", "auditor", "manager")),
+    ("hall_ops", "hall_ops.py", ":material/groups:", ("inspector", "auditor", "manager")),
+    # personnel data (SPEC v2 §4.12): inspectors and auditors only
+    ("staff", "staff.py", ":material/badge:", ("inspector", "auditor")),
 ]
 
 

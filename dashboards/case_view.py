@@ -88,7 +88,8 @@ def render(path: str, case_id: str, key: str) -> bool:
     if len(flags):
         st.markdown(f"**{t('case.flags')}**")
         flags = flags.assign(flag_type=flags.flag_type.map(lambda v: c.label("flag", v)),
-                             review_status=flags.review_status.map(lambda v: c.label("review", v)))
+                             review_status=flags.review_status.map(lambda v: c.label("review", v)),
+                             source=flags.source.map(lambda v: c.label("flag_source", v)))
         st.dataframe(c.rename(flags), hide_index=True, key=f"{key}_flags")
     return True
 

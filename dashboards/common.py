@@ -261,6 +261,19 @@ def label(kind: str, value) -> str:
     return str(value) if text == key else text
 
 
+def feed_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """A quarantine frame with its feed and rule codes (core/feeds.py) in words."""
+    return df.assign(feed=df.feed.map(lambda v: label("feed", v)), rule=df.rule.map(lambda v: label("quarantine_rule", v)))
+
+
+def yes_no(v, no: str | None = None) -> str:
+    """A flag as 是 / 否 (`no` instead of 否 when given), empty when unknown: a checkbox column reads
+    true/false to a screen reader and in an export."""
+    if is_missing(v):
+        return ""
+    return t("common.yes") if bool(v) else (t("common.no") if no is None else no)
+
+
 def with_link(df: pd.DataFrame, id_col: str = "case_id", page: str = "case", param: str = "case",
               name: str = "open_case") -> pd.DataFrame:
     """`df` with a first column `name` holding the relative URL of each row's drill-down
@@ -278,6 +291,33 @@ def link_config(name: str = "open_case") -> dict:
     """The column_config of a `with_link` column (after `rename`: keyed by its header)."""
     header = t(f"col.{name}")
     return {header: st.column_config.LinkColumn(header, display_text=t("common.open_link"), width="small")}
+
+
+def export_name(name: str) -> str:
+    """A download's file name stem: what it is, the filters in force and the data's date
+    (`open_cases_2026-10_D01_as-of-2026-10-20`), so two exports never share a name."""
+    c = ctx()
+    f = c.filters
+    parts = [name, f.month.strftime("%Y-%m") if f.month else "", f.center or "", f.dept or "", f.window or ""]
+    as_of = q.as_of(c.snapshot) if c.snapshot else None
+    parts.append(f"as-of-{as_of.isoformat()}" if as_of else "")
+    return "_".join(re.sub(r"[^\w.-]", "-", p) for p in parts if p)
+
+
+def export_buttons(make, name: str, key: str) -> None:
+    """CSV and Excel buttons of a list as shown (its filters, headers in the reader's language):
+    `make()` returns the frame, built only when a button is clicked, and only for a signed-in session
+    (auth.guarded: the download runs outside the script's login check)."""
+    from dashboards import auth
+    from windowwatch import spreadsheets
+
+    stem = export_name(name)
+    a, b, _ = st.columns([1, 1, 4])
+    a.download_button(t("common.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(make())),
+                      file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
+    b.download_button(t("common.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({name[:31]: make()})),
+                      file_name=f"{stem}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def rename(df: pd.DataFrame, prefix: str = "col") -> pd.DataFrame:
@@ -329,13 +369,39 @@ def style(fig: go.Figure, height: int = 340) -> go.Figure:
     return fig
 
 
-def chart(fig: go.Figure, key: str, height: int = 340) -> None:
+def count_axis(fig: go.Figure, axis: str = "y") -> go.Figure:
+    """A count axis in whole numbers: no 0.5 ticks (a step of 1 while the largest bar, stacked, is at most
+    10), thousands separators, starting at 0."""
+    other = "x" if axis == "y" else "y"
+    totals: dict = {}
+    for trace in fig.data:
+        values, keys = getattr(trace, axis, None), getattr(trace, other, None)
+        if values is None:
+            continue
+        keys = keys if keys is not None else range(len(values))
+        for k, v in zip(keys, values):
+            if not is_missing(v):
+                totals[k] = totals.get(k, 0) + abs(float(v))
+    extra = {"dtick": 1} if totals and max(totals.values()) <= 10 else {}
+    fig.update_layout({f"{axis}axis": dict(tickformat=",d", rangemode="tozero", **extra)})
+    return fig
+
+
+def chart(fig: go.Figure, key: str, height: int = 340, counts: str | None = None) -> None:
+    """Draw `fig` styled; `counts` names the axis ("x" / "y") that counts things (count_axis)."""
+    if counts:
+        count_axis(fig, counts)
     st.plotly_chart(style(fig, height), key=key, config={"displaylogo": False})
 
 
 def ym(months: pd.Series) -> pd.Series:
     """Months as 'YYYY-MM' labels: a category axis, so two months do not get half-month ticks."""
     return pd.to_datetime(months).dt.strftime("%Y-%m")
+
+
+def month_labels(months: pd.Series) -> list[str]:
+    """Months as the reader writes them (2026年10月 / 10/2026): category-axis labels, one per month."""
+    return [t("common.month_label", y=d.year, m=d.month) for d in pd.to_datetime(months)]
 
 
 def snapshot_label(path: str | None) -> str:

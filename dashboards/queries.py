@@ -59,7 +59,9 @@ class Filters:
     def where_month(self, w: str = "w", m: str = "m") -> tuple[str, tuple]:
         """Like `where`, for month-based rows `m` (fct_window_month): the department is the month's
         (`m.department_id`, the window version in force on the month's first day), so a window that
-        moved department later stays under its old department in the months before the move."""
+        moved department later stays under its old department in the months before the move. The same
+        for a case `c` or a signal `s` (their department_id: the window version in force on the case's
+        acceptance date, docs/rules.md#case)."""
         sql, params = ["true"], []
         for col, alias, value in (("center_id", w, self.center), ("department_id", m, self.dept),
                                   ("window_id", w, self.window)):
@@ -88,15 +90,17 @@ def _has_window_versions(path: str) -> bool:
                              "and table_name = 'int_reference__window_versions' and column_name = 'department_name'"))
 
 
-def month_department_name(path: str, m: str = "m") -> str:
+def month_department_name(path: str, m: str = "m", on: str | None = None) -> str:
     """SQL of the department name of the window-month row `m`: the name its (month's) department had
-    in the window version in force on the month's first day, else the department's current name."""
+    in the window version in force on the month's first day, else the department's current name. `on`:
+    another date the row is about (a case: its acceptance date), for a row `m` with window_id and
+    department_id."""
     current = f"(select min(dn.department_name) from marts.dim_window dn where dn.department_id = {m}.department_id)"
     if not _has_window_versions(path):
         return f"coalesce({current}, {m}.department_id)"
     then = (f"(select min(v.department_name) from intermediate.int_reference__window_versions v "
             f"where v.window_id = {m}.window_id and v.department_id = {m}.department_id "
-            f"and v.valid_from <= {m}.month and {m}.month < v.valid_to)")
+            f"and v.valid_from <= {on or m + '.month'} and {on or m + '.month'} < v.valid_to)")
     return f"coalesce({then}, {current}, {m}.department_id)"
 
 
@@ -167,7 +171,7 @@ def kpis(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
 
 
 def open_cards(path: str, f: Filters) -> dict[str, int]:
-    cond, params = f.where()
+    cond, params = f.where_month(m="c")  # the case's department then
     df = fetch(path, f"""
         select c.card, count(*) as n from marts.fct_case c join marts.dim_window w on w.window_id = c.window_id
         where {cond} and c.status = 'open' group by c.card""", params)
@@ -252,13 +256,14 @@ def ranking(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
 # ---------------------------------------------------------------- timeliness
 
 
-def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None) -> tuple[str, tuple]:
+def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None, department_name: str = "w.department_name"
+                    ) -> tuple[str, tuple]:
     extra, params = "", tuple(cards)
     if item:
         extra = " and c.item_code = ?"
         params += (item,)
     sql = f"""
-        select c.case_id, w.window_name, w.department_name, i.item_name, c.card, c.is_legal_overdue,
+        select c.case_id, w.window_name, {department_name} as department_name, i.item_name, c.card, c.is_legal_overdue,
                c.accepted_at, c.deadline_at, c.remaining_workdays, c.overdue_workdays
         from marts.fct_case c
         join marts.dim_window w on w.window_id = c.window_id
@@ -271,19 +276,19 @@ def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None) -> tupl
 
 
 def open_cases(path: str, f: Filters, cards: tuple[str, ...], item: str | None, limit: int = ROW_LIMIT) -> pd.DataFrame:
-    cond, params = f.where()
-    sql, extra = _open_cases_sql(cond, cards, item)
+    cond, params = f.where_month(m="c")  # the case's department then
+    sql, extra = _open_cases_sql(cond, cards, item, month_department_name(path, "c", "c.accepted_at::date"))
     return fetch(path, sql + " limit ?", params + extra + (limit,))
 
 
 def open_cases_count(path: str, f: Filters, cards: tuple[str, ...], item: str | None) -> int:
-    cond, params = f.where()
-    sql, extra = _open_cases_sql(cond, cards, item)
+    cond, params = f.where_month(m="c")  # the case's department then
+    sql, extra = _open_cases_sql(cond, cards, item, month_department_name(path, "c", "c.accepted_at::date"))
     return int(scalar(path, f"select count(*) from ({sql})", params + extra) or 0)
 
 
 def overdue_by_department(path: str, f: Filters) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = f.where_month(m="c")  # the case's department then
     return fetch(path, f"""
         select date_trunc('month', c.completed_at)::date as month, w.department_name,
                count(*) filter (where not c.is_on_time) as overdue, count(*) as completed
@@ -293,7 +298,7 @@ def overdue_by_department(path: str, f: Filters) -> pd.DataFrame:
 
 
 def overdue_by_item(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = f.where_month(m="c")  # the case's department then
     return fetch(path, f"""
         select coalesce(i.item_name, c.item_code) as item_name, count(*) filter (where not c.is_on_time) as overdue,
                count(*) as completed
@@ -435,7 +440,7 @@ def timeliness_signals(path: str, f: Filters, month: dt.date, limit: int = ROW_L
     """The timeliness signals dated in `month`, legal overdue first (empty when the snapshot predates the mart)."""
     if not has_table(path, "fct_timeliness_signal"):
         return pd.DataFrame(columns=["rule_id", "case_id", "window_name", "signal_date", "evidence"])
-    cond, params = f.where()
+    cond, params = f.where_month(m="s")  # the signal's department (the case's, on its acceptance date)
     return fetch(path, f"""
         select s.rule_id, s.case_id, w.window_name, s.signal_date, s.evidence
         from marts.fct_timeliness_signal s join marts.dim_window w on w.window_id = s.window_id
@@ -446,7 +451,7 @@ def timeliness_signals(path: str, f: Filters, month: dt.date, limit: int = ROW_L
 
 def open_legal_overdue(path: str, f: Filters) -> int:
     """Open cases past their legal deadline (法定超时), under the filters."""
-    cond, params = f.where()
+    cond, params = f.where_month(m="c")  # the case's department then
     return int(scalar(path, f"""
         select count(*) from marts.fct_case c join marts.dim_window w on w.window_id = c.window_id
         where {cond} and c.status = 'open' and c.is_legal_overdue""", params) or 0)
@@ -477,6 +482,29 @@ def window_month(path: str, window_id: str, month: dt.date) -> pd.DataFrame:
         select m.*, w.window_name, {month_department_name(path)} as department_name, w.center_name{", " + v2 if v2 else ""}
         from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
         where m.window_id = ? and m.month = ?""", (window_id, month))
+
+
+def window_trend(path: str, window_id: str, month: dt.date, months: int = 12) -> pd.DataFrame:
+    """The window's last `months` months up to `month`: score, on-time rate and satisfaction, beside the
+    centre's (every window of its centre that month, weighted as the overview weights them)."""
+    first = (pd.Timestamp(month) - pd.DateOffset(months=months - 1)).date()
+    return fetch(path, """
+        with centre as (
+            select m.month,
+                   sum(m.on_time_rate * m.cases_completed)
+                       / nullif(sum(m.cases_completed) filter (where m.on_time_rate is not null), 0) as centre_on_time_rate,
+                   sum(m.good_reviews) / nullif(sum(m.evaluations), 0) as centre_satisfaction_rate,
+                   avg(m.score) as centre_score
+            from marts.fct_window_month m join marts.dim_window w on w.window_id = m.window_id
+            where w.center_id = (select center_id from marts.dim_window where window_id = ?)
+              and m.month between ? and ?
+            group by m.month
+        )
+        select m.month, m.score, m.on_time_rate, m.satisfaction_rate, centre.centre_score,
+               centre.centre_on_time_rate, centre.centre_satisfaction_rate
+        from marts.fct_window_month m left join centre using (month)
+        where m.window_id = ? and m.month between ? and ? order by m.month""",
+                 (window_id, first, month, window_id, first, month))
 
 
 def window_cases(path: str, window_id: str, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
@@ -586,7 +614,9 @@ def hall_board(path: str, f: Filters, day: dt.date) -> pd.DataFrame:
     return fetch(path, f"""
         with ev as (select window_id, count(*) as ratings, count(*) filter (where is_good) as good,
                            count(*) filter (where is_bad) as bad
-                    from marts.fct_evaluation where evaluated_at::date = ? group by window_id),
+                    from marts.fct_evaluation
+                    -- a system-default rating is nobody's opinion (SPEC v2 §4.4), as in hall_feed
+                    where evaluated_at::date = ? and coalesce(channel, '') <> 'default' group by window_id),
              red as (select window_id, count(*) as red_cards from marts.fct_case
                      where status = 'open' and card = 'red' group by window_id)
         select w.window_name, w.department_name, coalesce(ev.ratings, 0) as ratings,

@@ -128,6 +128,20 @@ def who(inspector_id: str) -> str:
     return audit.inspector_label(inspector_id, names)
 
 
+def stratum_name(stratum) -> str:
+    """A draw's stratum (a department or window id, or "all": windowwatch/audit/pools.py) by its name."""
+    if stratum == "all":
+        return t("audit.strata.none")
+    if ctx.snapshot:
+        pairs = q.window_departments(ctx.snapshot)
+        reference = q.windows(ctx.snapshot)
+        named = {**dict(zip(pairs.department_id, pairs.department_name)),
+                 **dict(zip(reference.window_id, reference.window_name))}
+        if stratum in named:
+            return named[stratum]
+    return str(stratum)
+
+
 commits = [e for e in entries if e.get("kind") == "commit"]
 draw_of = {e["commit_seq"]: e for e in entries if e.get("kind") in ("draw", "callback")}
 audits = {}  # id -> (commit, draw or None), newest first; the id is the draw's once drawn
@@ -487,7 +501,7 @@ else:
             st.caption(t("audit.finding_none_assigned", inspector=who(mine)))
     if sample:
         case_id = st.selectbox(t("audit.finding_case"), list(sample), key=f"audit_case_{draw_id}",
-                               format_func=lambda cid: f"{cid} · {sample[cid]['stratum']}")
+                               format_func=lambda cid: f"{cid} · {stratum_name(sample[cid]['stratum'])}")
         assigned = sample[case_id]["inspectors"]
         if not assigned:
             st.warning(t("audit.finding_unstaffed", case=c.md(case_id)))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboards import case_view
 from dashboards import common as c
+from dashboards import evidence
 from dashboards import queries as q
 from dashboards.i18n import t
 
@@ -30,22 +31,30 @@ if len(by_window):
                  labels={"signals": t("col.signals"), "window_name": t("col.window_name"), "rule": t("col.rule_id")})
     fig.update_layout(title=t("offbook.by_window"), yaxis_autorange="reversed")
     with left:
-        c.chart(fig, "ob_window")
+        c.chart(fig, "ob_window", counts="x")
 trend = q.signals_by_month(path, f)
 if len(trend):
     fig = px.bar(trend.assign(rule=trend.rule_id.map(lambda v: c.label("rule", v)), month=c.ym(trend.month)), x="month", y="signals",
                  color="rule", labels={"signals": t("col.signals"), "month": t("col.month"), "rule": t("col.rule_id")})
     fig.update_layout(title=t("offbook.by_month"), xaxis_type="category")
     with right:
-        c.chart(fig, "ob_month")
+        c.chart(fig, "ob_month", counts="y")
 
 st.subheader(t("offbook.list"))
 rules = ["", *by_rule.rule_id]
 rule_labels = {v: t("filter.all") if not v else c.label("rule", v) for v in rules}
 rule = st.selectbox(t("offbook.rule"), rules, key="ob_rule", format_func=rule_labels.__getitem__) or None
 signals = q.signal_list(path, f, month, rule)
-st.dataframe(c.rename(c.with_link(signals).assign(rule_id=signals.rule_id.map(lambda v: c.label("rule", v)))),
-             hide_index=True, key="ob_list", column_config=c.link_config())
+
+
+def in_words(rows):
+    return rows.assign(rule_id=rows.rule_id.map(lambda v: c.label("rule", v)),
+                       evidence=[evidence.explain(r, e) for r, e in zip(rows.rule_id, rows.evidence)])
+
+
+st.dataframe(c.rename(in_words(c.with_link(signals))), hide_index=True, key="ob_list", column_config=c.link_config())
+c.export_buttons(lambda: c.rename(in_words(q.signal_list(path, f, month, rule, limit=q.EXPORT_LIMIT))),
+                 "off_book_signals", "ob_list")
 
 case_ids = [x for x in signals.case_id.dropna().unique()]
 if case_ids:

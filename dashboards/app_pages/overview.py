@@ -49,7 +49,7 @@ else:
     fig = go.Figure(go.Bar(x=trend.month, y=trend.cases_accepted, name=t("overview.kpi.cases")))
     fig.update_layout(title=t("overview.trend.cases"), xaxis_type="category")
     with left:
-        c.chart(fig, "ov_cases")
+        c.chart(fig, "ov_cases", counts="y")
     fig = go.Figure()
     fig.add_scatter(x=trend.month, y=trend.on_time_rate, name=t("overview.kpi.on_time"), mode="lines+markers")
     fig.add_scatter(x=trend.month, y=trend.good_rate, name=t("overview.kpi.satisfaction"), mode="lines+markers")
@@ -87,7 +87,8 @@ with b:
     qs = q.quarantine_summary(path)
     if len(qs):
         st.markdown(t("overview.quarantine", rows=int(qs.rows.sum())))
-        st.dataframe(c.rename(qs), hide_index=True, key="ov_quarantine")
+        st.dataframe(c.rename(c.feed_labels(qs)), hide_index=True, key="ov_quarantine")
         if c.ctx().role in ("inspector", "auditor"):  # raw feed rows: not for the management office
             with st.expander(t("overview.quarantine_rows")):
-                st.dataframe(c.rename(q.quarantine_rows(path)), hide_index=True, key="ov_quarantine_rows")
+                st.dataframe(c.rename(c.feed_labels(q.quarantine_rows(path))), hide_index=True,
+                             key="ov_quarantine_rows")

@@ -6,6 +6,7 @@ import yaml
 
 from core.config import ConfigError, load_scoring
 from dashboards import common as c
+from dashboards import hall_queries as hq
 from dashboards import queries as q
 from dashboards.i18n import t
 from windowwatch.snapshot import scoring_copy
@@ -91,6 +92,26 @@ for comp in ("T", "S", "D", "I", "R"):
                 name=t(f"rankings.component.{comp}"))
 fig.update_layout(barmode="stack", yaxis_autorange="reversed")
 c.chart(fig, "rk_breakdown", height=max(300, 28 * len(df) + 120))
+
+# SPEC v2 §4.6 / §4.10: each deduction with its source, and the month's window adjustment proposals
+deductions = hq.deductions(path, ctx.filters, month)
+with st.expander(t("rankings.deductions", n=c.fmt_int(len(deductions))), expanded=False):
+    if deductions.empty:
+        st.caption(t("rankings.no_deductions"))
+    else:
+        by_source = deductions.groupby("source").points.sum()
+        st.caption(t("rankings.note_sep").join(f"{c.label('deduction_source', s)} {p:g}" for s, p in by_source.items()))
+        st.dataframe(c.rename(deductions.assign(source=deductions.source.map(lambda v: c.label("deduction_source", v)),
+                                                points=deductions.points.map(lambda v: f"{v:g}"))),
+                     hide_index=True, key="rk_deductions")
+items = dict(zip(*q.items(path)[["item_code", "item_name"]].to_dict("list").values()))
+proposals = hq.adjustments(path, month, items)
+proposals = proposals[proposals.proposal != 0] if not proposals.empty else proposals
+if not proposals.empty:
+    st.subheader(t("hall_ops.adjustments"))
+    for r in proposals.itertuples():
+        st.markdown(t("hall_ops.adjust_line", kind=t("hall_ops.add" if r.proposal > 0 else "hall_ops.merge"),
+                      business=c.md(r.business_type), evidence=c.md(r.evidence)))
 
 with st.expander(t("rankings.config")):
     if scoring:

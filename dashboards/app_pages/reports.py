@@ -29,8 +29,7 @@ except Exception as exc:  # a damaged manifest must not take the page down
     st.stop()
 
 if not versions:
-    st.info(t("reports.none"))
-    st.code("uv run windowwatch report publish --month YYYY-MM", language="bash")
+    st.info(t("reports.none"))  # the command is the administrator's (docs/operations.md), not the reader's
     st.stop()
 
 MIME = {

@@ -34,7 +34,7 @@ if len(dist):
                            marker_color=[RATING_COLOURS.get(int(v), "#9e9e9e") for v in dist.rating]))
     fig.update_layout(title=t("satisfaction.distribution"))
     with left:
-        c.chart(fig, "sat_dist")
+        c.chart(fig, "sat_dist", counts="y")
 trend = q.monthly_trend(path, f)
 if len(trend):
     trend = trend.assign(month=c.ym(trend.month))
@@ -54,14 +54,17 @@ with tab_bad:
     if bad.empty:
         st.info(t("common.empty"))
     else:
-        shown = c.with_link(bad).assign(
-            rating=bad.rating.map(lambda v: c.label("rating", v)),
-            reason_codes=bad.reason_codes.map(
-                lambda v: "" if c.is_missing(v) else "、".join(c.label("reason", r) for r in str(v).split(";"))),
-            comment=bad.comment.map(c.mask_pii),
-            verdict=bad.verdict.map(lambda v: c.label("verdict", v)),
-            is_late=bad.is_late.map(lambda v: t("satisfaction.late_mark") if not c.is_missing(v) and bool(v) else ""),
-        )
+        def in_words(rows):
+            return rows.assign(
+                rating=rows.rating.map(lambda v: c.label("rating", v)),
+                reason_codes=rows.reason_codes.map(
+                    lambda v: "" if c.is_missing(v) else "、".join(c.label("reason", r) for r in str(v).split(";"))),
+                comment=rows.comment.map(c.mask_pii),
+                verdict=rows.verdict.map(lambda v: c.label("verdict", v)),
+                is_late=rows.is_late.map(lambda v: t("satisfaction.late_mark") if not c.is_missing(v) and bool(v) else ""),
+            )
+
+        shown = in_words(c.with_link(bad))
         late_mask = bad.is_late.fillna(False).astype(bool).tolist()
         # highlight only the columns that tell the story (styling every cell is slow to serialise)
         marked = [t("col.rectification_deadline"), t("col.is_late"), t("col.window_name")]
@@ -69,6 +72,8 @@ with tab_bad:
             lambda col: ["background-color: #fdecea" if late else "" for late in late_mask], subset=marked, axis=0)
         st.dataframe(styled, hide_index=True, key="sat_bad", column_config=c.link_config())
         st.caption(t("satisfaction.late_hint"))
+        c.export_buttons(lambda: c.rename(in_words(q.bad_reviews(path, f, month, outstanding, limit=q.EXPORT_LIMIT))),
+                         "bad_reviews", "sat_bad")
 
 # 评价真实性 (docs/rules.md#rating-integrity): each signal with its evidence as a sentence, one click to the
 # window and to the rated case

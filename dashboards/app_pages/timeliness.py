@@ -3,12 +3,10 @@
 import plotly.express as px
 import streamlit as st
 
-from dashboards import auth
 from dashboards import common as c
 from dashboards import evidence
 from dashboards import queries as q
 from dashboards.i18n import t
-from windowwatch import spreadsheets
 
 ctx = c.ctx()
 st.title(t("timeliness.title"))
@@ -40,7 +38,7 @@ st.markdown(t("timeliness.count", total=c.fmt_int(total), shown=c.fmt_int(len(ro
 CARD_COLOURS = {"red": "background-color: #fdecea", "yellow": "background-color: #fff8e1"}
 row_colours = [CARD_COLOURS.get(v, "") for v in rows.card]
 shown = c.rename(c.with_link(rows).assign(card=rows.card.map(lambda v: c.label("card", v)),
-                             is_legal_overdue=rows.is_legal_overdue.map(lambda v: t("common.yes") if not c.is_missing(v) and bool(v) else "")))
+                             is_legal_overdue=rows.is_legal_overdue.map(lambda v: c.yes_no(v, no=""))))
 marked = [t("col.card"), t("col.case_id"), t("col.deadline_at")]  # few styled cells: fast to serialise
 st.dataframe(shown.style.apply(lambda col: row_colours, subset=marked, axis=0), hide_index=True, key="tl_open",
              column_config=c.link_config())
@@ -49,17 +47,10 @@ st.dataframe(shown.style.apply(lambda col: row_colours, subset=marked, axis=0), 
 def export_frame():
     full = q.open_cases(path, f, tuple(cards), item, limit=q.EXPORT_LIMIT)
     return c.rename(full.assign(card=full.card.map(lambda v: c.label("card", v)),
-                                is_legal_overdue=full.is_legal_overdue.map(lambda v: t("common.yes") if not c.is_missing(v) and bool(v) else "")))
+                                is_legal_overdue=full.is_legal_overdue.map(lambda v: c.yes_no(v, no=""))))
 
 
-d1, d2, _ = st.columns([1, 1, 4])
-# guarded: the file is made when the button is clicked, which must not outlive the session
-d1.download_button(t("timeliness.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(export_frame())),
-                   file_name="open_cases.csv",
-                   mime="text/csv", key="tl_csv", on_click="ignore")
-d2.download_button(t("timeliness.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({"open_cases": export_frame()})),
-                   file_name="open_cases.xlsx", key="tl_xlsx", on_click="ignore",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+c.export_buttons(export_frame, "open_cases", "tl")
 
 st.subheader(t("timeliness.signals", month=month.strftime("%Y-%m")))
 signals = q.timeliness_signals(path, f, month)
@@ -79,7 +70,7 @@ else:
     fig = px.bar(trend.assign(month=c.ym(trend.month)), x="month", y="overdue", color="department_name", barmode="group",
                  labels={"month": t("col.month"), "overdue": t("col.overdue"), "department_name": t("col.department_name")})
     fig.update_layout(xaxis_type="category")
-    c.chart(fig, "tl_dept")
+    c.chart(fig, "tl_dept", counts="y")
 
 st.subheader(t("timeliness.trend_item", month=month.strftime("%Y-%m")))
 by_item = q.overdue_by_item(path, f, month)
@@ -89,4 +80,4 @@ else:
     fig = px.bar(by_item, x="overdue", y="item_name", orientation="h",
                  labels={"overdue": t("col.overdue"), "item_name": t("col.item_name")})
     fig.update_layout(yaxis_autorange="reversed")
-    c.chart(fig, "tl_item_chart", height=max(260, 30 * len(by_item) + 100))
+    c.chart(fig, "tl_item_chart", height=max(260, 30 * len(by_item) + 100), counts="x")

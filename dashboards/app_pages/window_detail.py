@@ -1,5 +1,6 @@
 """Window drill-down: one window's month — every component of its score and the cases behind it."""
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import common as c
@@ -55,11 +56,33 @@ if not c.is_missing(m.deductions) and m.deductions > 0:
 if c.score_note(m.score_note):
     st.caption(t("window.score_note", note=c.score_note(m.score_note)))
 
+st.subheader(t("window.trend"))
+trend = q.window_trend(path, window_id, month)
+if len(trend):
+    x = c.month_labels(trend.month)
+    left, right = st.columns(2)
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=trend.score, name=t("col.score"), mode="lines+markers")
+    fig.add_scatter(x=x, y=trend.centre_score, name=t("window.centre_series", name=t("col.score")),
+                    mode="lines", line=dict(dash="dash"))
+    fig.update_layout(title=t("window.trend_score"), xaxis_type="category", yaxis_tickformat=".1f")
+    with left:
+        c.chart(fig, "wd_trend_score")
+    fig = go.Figure()
+    for col in ("on_time_rate", "satisfaction_rate"):
+        fig.add_scatter(x=x, y=trend[col], name=t(f"col.{col}"), mode="lines+markers")
+        fig.add_scatter(x=x, y=trend[f"centre_{col}"], name=t("window.centre_series", name=t(f"col.{col}")),
+                        mode="lines", line=dict(dash="dash"))
+    fig.update_layout(title=t("window.trend_rates"), xaxis_type="category", yaxis_tickformat=".0%")
+    with right:
+        c.chart(fig, "wd_trend_rates")
+
 st.subheader(t("window.cases"))
 cases = q.window_cases(path, window_id, month)
 st.caption(t("window.cases_hint", n=c.fmt_int(len(cases))))
 shown = c.with_link(cases).assign(status=cases.status.map(lambda v: c.label("status", v)),
-                     card=cases.card.map(lambda v: c.label("card", v) if not c.is_missing(v) else ""))
+                     card=cases.card.map(lambda v: c.label("card", v) if not c.is_missing(v) else ""),
+                     is_on_time=cases.is_on_time.map(c.yes_no), is_same_day=cases.is_same_day.map(c.yes_no))
 st.dataframe(c.rename(shown), hide_index=True, key="wd_cases", column_config=c.link_config())
 if len(cases):
     pick = st.selectbox(t("window.open_case"), list(cases.case_id), key="wd_case")
@@ -75,5 +98,6 @@ with right:
     st.markdown(f"**{t('window.flags')}**")
     fl = q.window_flags(path, window_id, month)
     st.dataframe(c.rename(fl.assign(flag_type=fl.flag_type.map(lambda v: c.label("flag", v)),
-                                    review_status=fl.review_status.map(lambda v: c.label("review", v)))),
+                                    review_status=fl.review_status.map(lambda v: c.label("review", v)),
+                                    source=fl.source.map(lambda v: c.label("flag_source", v)))),
                  hide_index=True, key="wd_flags")

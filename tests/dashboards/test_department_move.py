@@ -40,6 +40,11 @@ def moved(tmp_path_factory):
                         [NEW_DEPT[0], OCT])
             con.execute("update marts.dim_window set department_id = ?, department_name = ? where window_id = 'W02'",
                         list(NEW_DEPT))
+            # a case (and its signals) belongs to the department of its window on its acceptance date
+            for table, day in (("fct_case", "accepted_at"), ("fct_timeliness_signal", "signal_date"),
+                               ("fct_off_book_signal", "signal_date")):
+                con.execute(f"update marts.{table} set department_id = ? where window_id = 'W02' and {day} >= ?",
+                            [NEW_DEPT[0], OCT])
             con.execute("create schema if not exists intermediate")
             con.execute(
                 "create table intermediate.int_reference__window_versions (window_id varchar, version bigint, "
@@ -158,3 +163,36 @@ def test_report_changes_in_chinese_and_in_english(moved):
     at = _login("view", "view-pass-123", {"month": "2026-10"}, lang="en")
     codes = [c.value for c in at.code]
     assert any("changes against version 1" in c and "市场监管专业窗口" in c for c in codes), codes
+
+
+def test_case_and_signal_lists_filter_on_the_department_of_the_acceptance_date(moved):
+    """Issue 19: open cases, overdue counts and signals follow the case's department (fct_case.department_id,
+    the window version in force on the acceptance date), not today's dim_window: W02's cases accepted
+    before its move stay under 市公安局, named as then; those accepted after are under the new department."""
+    _, snap = moved
+    con = duckdb.connect(snap, read_only=True)
+    try:
+        before, after = (set(r[0] for r in con.execute(
+            f"select case_id from marts.fct_case where window_id = 'W02' and status = 'open' and accepted_at {op} ?",
+            [OCT]).fetchall()) for op in ("<", ">="))
+    finally:
+        con.close()
+    assert before and after, "the fixture needs open W02 cases accepted before and after the move"
+    cards = ("red", "yellow", "green")
+    old = q.open_cases(snap, q.Filters(dept="D01"), cards, None, limit=10_000)
+    new = q.open_cases(snap, q.Filters(dept=NEW_DEPT[0]), cards, None, limit=10_000)
+    assert before <= set(old.case_id) and not (after & set(old.case_id))
+    assert set(new.case_id) == after
+    assert set(old[old.case_id.isin(before)].department_name) == {"市公安局"}
+    assert set(new.department_name) == {NEW_DEPT[1]}
+    assert q.open_cases_count(snap, q.Filters(dept=NEW_DEPT[0]), cards, None) == len(after)
+    assert sum(q.open_cards(snap, q.Filters(dept=NEW_DEPT[0])).values()) == len(after)
+    signals = q.timeliness_signals(snap, q.Filters(dept="D01"), OCT)
+    con = duckdb.connect(snap, read_only=True)
+    try:
+        moved_oct = {r[0] for r in con.execute(
+            "select case_id from marts.fct_timeliness_signal where window_id = 'W02' and signal_date >= ?",
+            [OCT]).fetchall()}
+    finally:
+        con.close()
+    assert not (moved_oct & set(signals.case_id))

@@ -23,13 +23,14 @@ APP = REPO_ROOT / "dashboards" / "app.py"
 PASSWORDS = {"insp": "insp-pass-123", "aud": "aud-pass-123", "view": "view-pass-123"}
 ROLES = {"insp": "inspector", "aud": "auditor", "view": "viewer"}
 INSPECTOR_PAGES = ["overview", "rankings", "timeliness", "offbook", "satisfaction", "video", "audit", "reports",
-                   "window_detail", "case_detail", "hall"]
+                   "window_detail", "case_detail", "hall", "hall_ops", "staff"]
 TITLES_ZH = {"overview": "总览", "rankings": "星级窗口排名", "timeliness": "超时监控", "offbook": "体外循环",
              "satisfaction": "满意度", "video": "视频巡查", "audit": "双随机抽查", "reports": "月度报告",
-             "window_detail": "窗口明细", "case_detail": "办件时间线", "hall": "今日窗口满意度"}
+             "window_detail": "窗口明细", "case_detail": "办件时间线", "hall": "今日窗口满意度",
+             "hall_ops": "大厅运行", "staff": "星级服务人员"}
 MONTH = dt.date(2026, 10, 1)
 UNTRANSLATED = re.compile(r"^(col|enum|nav|overview|rankings|timeliness|offbook|satisfaction|video|audit|reports|"
-                          r"window|case|hall|filter|common|login|app|role)\.[A-Za-z_.0-9]+$")
+                          r"window|case|hall|hall_ops|staff|filter|common|login|app|role)\.[A-Za-z_.0-9]+$")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_viewer_sees_only_reports(dash_home):
     assert not at.metric and not at.dataframe
 
 
-@pytest.mark.parametrize("role, pages", [("manager", ["overview", "rankings", "reports", "hall", "supervision"]),
+@pytest.mark.parametrize("role, pages", [("manager", ["overview", "rankings", "reports", "hall", "hall_ops", "supervision"]),
                                          ("department", ["reports", "supervision"])])
 def test_manager_and_department_see_only_their_pages(dash_home, role, pages):
     """SPEC §8 v2 roles, until the 督办 page and department scoping exist: the management office sees
@@ -139,7 +140,7 @@ def test_manager_and_department_see_only_their_pages(dash_home, role, pages):
                                       for c in at.sidebar.caption)
     for page in pages:
         open_page(at, page)
-    for page in ("timeliness", "offbook", "satisfaction", "case_detail", "window_detail", "audit"):
+    for page in ("timeliness", "offbook", "satisfaction", "case_detail", "window_detail", "audit", "staff"):
         with pytest.raises(ValueError):
             at.switch_page(f"app_pages/{page}.py")
 

@@ -51,7 +51,7 @@ def test_dynamic_keys_exist():
     zh = catalogue("zh")
     app = (DASH / "app.py").read_text(encoding="utf-8")
     pages = re.findall(r'\("(\w+)", "\w+\.py"', app)
-    assert len(pages) == 12
+    assert len(pages) == 14
     expected = [f"nav.{p}" for p in pages] + [f"role.{r}" for r in ("inspector", "auditor", "viewer")]
     expected += [f"enum.event.{e}" for e in EVENT_TYPES] + [f"enum.flag.{f}" for f in FLAG_TYPES]
     expected += [f"enum.reason.{r}" for r in REASON_CODES] + [f"enum.rating.{i}" for i in range(1, 6)]
@@ -61,6 +61,15 @@ def test_dynamic_keys_exist():
 
     expected += [f"enum.sup_state.{s}" for s in STATE_ZH] + [f"enum.sup_action.{a}" for a in ACTION_ZH]
     expected += [f"enum.sup_reason.{r}" for r in CLOSE_REASONS] + [f"enum.sup_kind.{k}" for k in KINDS]
+    from core.feeds import FEEDS
+
+    # the hall pages' enum labels (SPEC v2 §3 work_orders, inspections; §4.6 deduction sources)
+    expected += [f"enum.wo_channel.{v}" for v in FEEDS["work_orders"].by_name["channel"].enum]
+    expected += [f"enum.wo_category.{v}" for v in FEEDS["work_orders"].by_name["category"].enum]
+    expected += [f"enum.inspection_method.{v}" for v in FEEDS["inspections"].by_name["method"].enum]
+    expected += [f"enum.inspection_finding.{v}" for v in FEEDS["inspections"].by_name["finding"].enum]
+    expected += [f"enum.deduction_source.{v}" for v in ("rating_signal", "absent_day", "late", "complaint",
+                                                        "inspection", "late_ack")]
     expected += [f"sup.pdf.{k}" for k in ("notice", "warning")] + [f"sup.note_hint.{r}" for r in ("inspector", "department")]
     assert not [k for k in expected if k not in zh]
     assert all(zh[f"enum.sup_state.{s}"] == STATE_ZH[s] for s in STATE_ZH)  # the page says what the store says
@@ -122,10 +131,14 @@ def test_no_applicant_data_and_no_raw_quarantine_content_is_queried():
 def test_every_user_value_is_a_bound_parameter():
     """No f-string interpolates anything but SQL built from fixed fragments (conditions, placeholders)."""
     src = (DASH / "queries.py").read_text(encoding="utf-8")
+    # the hall pages' queries (SPEC v2 §4.10, §4.12): table aliases and mart names from the fixed HALL_MARTS
+    src += "\n" + (DASH / "hall_queries.py").read_text(encoding="utf-8")
     tree = ast.parse(src)
-    allowed = {"cond", "extra", "scope", "_WORKDAY_INDEX", "_signal_scope", "join", "w", "sql"}
+    allowed = {"cond", "extra", "scope", "_WORKDAY_INDEX", "_signal_scope", "join", "w", "sql", "table", "window_col"}
     # the month's department (finding 5): table aliases and fixed SQL fragments
     allowed |= {"m", "alias", "current", "then", "month_department_name", "path"}
+    # a case's department then (issue 19): the date a row is about and the name's SQL, fixed expressions
+    allowed |= {"on", "department_name"}
     # snapshots published before SPEC v2 §4.6: fixed defaults for the columns they lack
     allowed |= {"v2_scoring_columns", "V2_SCORING_COLUMNS", "c", "v2"}
     # the 好差评 backlog stages: fragments looked up in the fixed BACKLOG_STAGES table
@@ -137,3 +150,15 @@ def test_every_user_value_is_a_bound_parameter():
                     names = {n.id for n in ast.walk(part.value) if isinstance(n, ast.Name)}
                     names |= {n.attr for n in ast.walk(part.value) if isinstance(n, ast.Attribute)}
                     assert names <= allowed | {"col", "value", "_", "cards", "wd", "s", "params"}, (node.lineno, names)
+
+
+def test_quarantine_and_flag_source_codes_have_names():
+    """The overview's quarantine table and the video tables name feeds, quarantine rules and flag sources
+    through the catalogue (issue 19: no `transactions` / `unknown_enum` / `ai` in the Chinese interface)."""
+    from core.feeds import FEEDS, QUARANTINE_RULES
+
+    for lang in LANGS:
+        keys = set(catalogue(lang))
+        wanted = {f"enum.feed.{f}" for f in FEEDS} | {f"enum.quarantine_rule.{r}" for r in QUARANTINE_RULES}
+        wanted |= {"enum.flag_source.ai", "enum.flag_source.inspector"}
+        assert not wanted - keys, (lang, sorted(wanted - keys))

@@ -27,30 +27,31 @@ PAGES = {  # url path -> (zh title, en title)
 }
 
 
-def settle(page: Page) -> None:
-    """Wait until Streamlit has finished the current run."""
+def settle(page: Page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished the current run (`timeout` ms for each step: a walk of many
+    pages on a machine shared with other test runs gives more)."""
     page.wait_for_timeout(300)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
     # plotly draws after the run: wait until every chart has its SVG
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-        ".every(el => el.querySelector('.main-svg'))", timeout=30_000)
+        ".every(el => el.querySelector('.main-svg'))", timeout=timeout)
     page.wait_for_timeout(1200)
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-        ".every(el => el.querySelector('.main-svg'))", timeout=30_000)
+        ".every(el => el.querySelector('.main-svg'))", timeout=timeout)
 
 
-def login(browser, base: str, user: str, password: str, path: str = "") -> Page:
+def login(browser, base: str, user: str, password: str, path: str = "", timeout: float = 30_000) -> Page:
     page = browser.new_page(viewport={"width": 1440, "height": 2200}, locale="zh-CN")
     page.goto(f"{base}/{path}")
     page.get_by_label("用户名").fill(user)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    expect(page.locator("h1").first).not_to_have_text(re.compile("登录"), timeout=30_000)
-    settle(page)
+    expect(page.locator("h1").first).not_to_have_text(re.compile("登录"), timeout=timeout)
+    settle(page, timeout)
     return page
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import chinese_calendar
 import duckdb
 import pytest
+from tests.support.hall_snapshot import add_hall_operations
 from tests.support.satisfaction_v2 import add_satisfaction_v2
 
 AS_OF = dt.date(2026, 10, 20)
@@ -504,6 +505,7 @@ def build_snapshot(path: Path, *, with_case_events: bool = True, seed: int = 4) 
                                    s["min_completed"]])
     con.execute(DEPT_MONTH_SQL)
     add_satisfaction_v2(con, AS_OF, add_workdays)  # §4.4 v2 好差评 columns (issue 17)
+    add_hall_operations(con, AS_OF, is_workday)  # §4.10 / §4.12 hall marts (issue 25)
     con.execute("checkpoint")
     con.close()
     return path

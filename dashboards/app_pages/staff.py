@@ -1,0 +1,55 @@
+"""工作人员 staff stars (星级服务人员, SPEC v2 §4.12, §7): each staff member's month — cases, on-time rate,
+satisfaction, attendance, score, stars and rank per centre. Personnel data: inspectors and auditors
+only (app.PAGES), never in a public report."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import auth
+from dashboards import common as c
+from dashboards import hall_queries as hq
+from dashboards.i18n import t
+from windowwatch import spreadsheets
+
+ctx = c.ctx()
+st.title(t("staff.title"))
+path = c.require_snapshot()
+month = c.require_month(path)
+f = ctx.filters
+st.caption(t("overview.month", month=month.strftime("%Y-%m")))
+st.caption(t("staff.personnel"))
+
+df = hq.staff_month(path, f, month)
+if df.empty:
+    st.info(t("common.empty"))
+    st.stop()
+
+ranked = df[df.is_eligible.fillna(False).astype(bool)]
+cols = st.columns(3)
+cols[0].metric(t("staff.count"), c.fmt_int(len(df)), border=True)
+cols[1].metric(t("staff.ranked"), c.fmt_int(len(ranked)), border=True)
+cols[2].metric(t("staff.five_stars"), c.fmt_int((ranked.stars == 5).sum()), border=True)
+
+shown = c.rename(df.assign(
+    rank=df["rank"].map(c.fmt_rank),
+    score=df.score.map(c.fmt_score),
+    stars=[c.stars_or_not_rated(s, e) for s, e in zip(df.stars, df.is_eligible)],
+    on_time_rate=df.on_time_rate.map(c.fmt_pct),
+    adjusted_satisfaction=df.adjusted_satisfaction.map(c.fmt_pct),
+    **{k: df[k].map(lambda v: "—" if c.is_missing(v) else c.fmt_int(v))
+       for k in ("late_arrivals", "early_leaves", "absent_days", "cases_completed", "evaluations", "bad_reviews")},
+)[["rank", "staff_name", "window_name", "score", "stars", "cases_completed", "on_time_rate", "evaluations",
+   "adjusted_satisfaction", "bad_reviews", "late_arrivals", "early_leaves", "absent_days", "staff_id"]])
+st.dataframe(shown, hide_index=True, key="st_table")
+a, b, _ = st.columns([1, 1, 4])
+a.download_button(t("common.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(shown)), file_name="staff.csv",
+                  mime="text/csv", key="st_csv", on_click="ignore")
+b.download_button(t("common.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({t("staff.title"): shown})),
+                  file_name="staff.xlsx", key="st_xlsx", on_click="ignore",
+                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+if not ranked.empty:
+    counts = ranked.stars.value_counts().reindex([5, 4, 3, 2, 1], fill_value=0)
+    fig = go.Figure(go.Bar(x=[c.stars(s) for s in counts.index], y=counts.values))
+    fig.update_layout(title=t("staff.star_chart"), xaxis_type="category", yaxis=dict(dtick=1, tickformat="d"))
+    c.chart(fig, "st_stars")

@@ -1,0 +1,51 @@
+"""Every list exports what it shows (issue 19): 超时监控's open cases, 体外循环's signals and 满意度's bad
+reviews offer CSV and Excel named by the list, the filters and the data's date; the file holds the rows
+of the list under the page's filters, with the headers in Chinese and codes in words."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from dashboards.i18n import t
+from tests.support.app_pages import signed_in
+from tests.support.dashboard_snapshot import add_test_user, published_home
+from tests.support.untranslated import untranslated
+
+PASSWORD = "export-pass-123"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    with published_home(tmp_path_factory, "exports") as (h, snap):
+        add_test_user("insp", "inspector", PASSWORD)
+        yield h, snap
+
+
+def rows_of(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("page,name,id_col", [
+    ("timeliness", "open_cases", "case_id"),
+    ("offbook", "off_book_signals", "case_id"),
+    ("satisfaction", "bad_reviews", "evaluation_id"),
+])
+def test_the_export_holds_the_shown_rows(home, deferred_downloads, page, name, id_col):
+    at = signed_in("insp", PASSWORD, page, {"month": "2026-10", "dept": "D01"})
+    header, link = t(f"col.{id_col}", lang="zh"), t("col.open_case", lang="zh")
+    frames = [df.value.data if hasattr(df.value, "data") else df.value for df in at.dataframe]  # a Styler: .data
+    shown = next(f for f in frames if header in f.columns and link in f.columns)  # the list with its links
+    assert len(shown), f"the fixture's {page} list is empty under the filters"
+    files = {k: v for k, v in deferred_downloads.items() if k.startswith(f"{name}_")}
+    stems = {re.sub(r"\.(csv|xlsx)$", "", k) for k in files}
+    assert stems == {f"{name}_2026-10_D01_as-of-2026-10-20"}, files.keys()
+    exported = rows_of(next(v for k, v in files.items() if k.endswith(".csv"))())
+    assert [r[header] for r in exported] == [str(v) for v in shown[header]]
+    assert link not in exported[0]  # the link column is the screen's, not the file's
+    assert not untranslated(" ".join(exported[0].keys())), exported[0].keys()
+    xlsx = next(v for k, v in files.items() if k.endswith(".xlsx"))()
+    assert xlsx[:2] == b"PK"
