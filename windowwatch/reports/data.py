@@ -154,6 +154,7 @@ def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[
         wm = con.execute(
             "select max(as_of_date), max(greatest(accepted_at, coalesce(completed_at, accepted_at))) from marts.fct_case"
         ).fetchone()
+        extras = _month_extras(con, start)
     finally:
         con.close()
     for r in departments:
@@ -164,9 +165,46 @@ def read_month(month: str, h: Home | None = None) -> tuple[dict[str, Any], dict[
         "windows": windows,
         "departments": departments,
         "scoring": scoring.model_dump(mode="json"),
+        **extras,
     }
     watermark = {"as_of_date": _json_value(wm[0]), "max_event_time": _json_value(wm[1])}
     return content, watermark, path
+
+
+def _month_extras(con, start: dt.date) -> dict[str, Any]:
+    """What the 通报 states beside the window rows, from the snapshot's marts when it has them (a
+    snapshot published before a mart existed gives nothing, so its content is unchanged):
+    - satisfaction_loop: the month's 好差评 follow-up counts (SPEC v2 §4.4; by the month of each
+      deadline, as fct_window_month's rates);
+    - deductions: points per window and source (SPEC v2 §4.6, fct_window_deduction), when any;
+    - adjustments: the month's window adjustment proposals ≠ 0 (SPEC v2 §4.10, fct_window_adjustment), when any."""
+    out: dict[str, Any] = {}
+    if {"is_verification_due", "is_callback_due", "is_default", "is_overturned", "evaluated_month",
+            "verification_month", "callback_month"} <= set(_columns(con, "fct_evaluation")):
+        row = con.execute(
+            "select count(*) filter (where evaluated_month = $1 and is_default), "
+            "count(*) filter (where evaluated_month = $1 and is_overturned), "
+            "count(*) filter (where verification_month = $1 and is_verification_due), "
+            "count(*) filter (where verification_month = $1 and is_verification_due and is_verified_on_time), "
+            "count(*) filter (where callback_month = $1 and is_callback_due), "
+            "count(*) filter (where callback_month = $1 and is_callback_due and is_called_back_on_time) "
+            "from marts.fct_evaluation", [start]).fetchone()
+        out["satisfaction_loop"] = dict(zip(
+            ("default_ratings", "appeals_overturned", "verification_due", "verified_on_time", "callback_due",
+             "called_back_on_time"), row))
+    if _columns(con, "fct_window_deduction"):
+        deductions = _rows(con, "select window_id, source, count(*) as items, sum(points) as points "
+                                "from marts.fct_window_deduction where month = ? group by window_id, source "
+                                "order by window_id, source", [start])
+        if deductions:
+            out["deductions"] = deductions
+    if _columns(con, "fct_window_adjustment"):
+        adjustments = _rows(con, "select business_type, current_windows, tickets, p90_wait_minutes, served_per_window_hour, "
+                                 "proposal, evidence from marts.fct_window_adjustment "
+                                 "where month = ? and proposal <> 0 order by proposal desc, business_type", [start])
+        if adjustments:
+            out["adjustments"] = adjustments
+    return out
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -70,6 +70,26 @@ TEXT: dict[str, dict[str, str]] = {
     "none": {"zh": "无", "en": "none"},
     "sep": {"zh": "；", "en": "; "},
     "list_sep": {"zh": "、", "en": ", "},
+    # 一、总体情况: the 好差评 loop and the hall in words (SPEC v2 §4.4, §4.10, §4.11)
+    "loop": {"zh": "好差评闭环：主动评价率 {active}；差评核实及时率 {verify}（应核实 {vdue} 件）；实名差评回访及时率 {callback}"
+                   "（应回访 {cdue} 件）。系统默认评价 {defaults} 条、申诉撤销差评 {overturned} 条，均不计入满意度。",
+             "en": "Rating follow-up: active evaluation rate {active}; bad ratings verified on time {verify} ({vdue} due); "
+                   "real-name bad reviews called back on time {callback} ({cdue} due). {defaults} system-default ratings "
+                   "and {overturned} bad reviews overturned on appeal count in no satisfaction figure."},
+    "hall.attendance": {"zh": "在岗率 {rate}（缺岗 {absent} 个窗口日，迟到 {late} 次、早退 {early} 次）",
+                        "en": "in-post rate {rate} ({absent} absent window-days, {late} late arrivals, {early} early leaves)"},
+    "hall.queue": {"zh": "90% 等候最长的窗口为{window}（{worst} 分钟）",
+                   "en": "longest 90th-percentile queue wait at {window} ({worst} minutes)"},
+    "hall.complaints": {"zh": "查实投诉 {n} 件", "en": "{n} substantiated complaints"},
+    "hall.findings": {"zh": "明察暗访发现问题 {n} 项", "en": "{n} inspection findings"},
+    "hall.supervision": {"zh": "督办 {opened} 件（按期回告 {acked} 件，升级 {escalated} 件）",
+                         "en": "{opened} supervision items ({acked} acknowledged on time, {escalated} escalated)"},
+    "hall": {"zh": "大厅运行：{parts}。", "en": "Hall operations: {parts}."},
+    "deductions.by_source": {"zh": "扣分 {points}（{parts}）", "en": "deductions {points} ({parts})"},
+    "h.adjust": {"zh": "窗口动态增减建议", "en": "Window adjustment proposals"},
+    "adjust.none": {"zh": "本月无增减窗口建议。", "en": "No window adjustment proposed this month."},
+    "adjust.add": {"zh": "建议增开 1 个窗口", "en": "add one window"},
+    "adjust.merge": {"zh": "建议撤并 1 个窗口", "en": "merge one window away"},
     "changes.scoring": {"zh": "评分规则文件已变更。", "en": "The scoring file changed."},
     "changes.added": {"zh": "新增窗口：{names}", "en": "Windows added: {names}"},
     "changes.removed": {"zh": "移除窗口：{names}", "en": "Windows removed: {names}"},
@@ -158,6 +178,21 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "has_volume_gap_signal": ("应进未进疑点", "Volume-gap signal"),
     "eligible_windows": ("参评窗口数", "Eligible windows"),
     "uses_assumed_calendar": ("含推定工作日", "Uses assumed working days"),
+    "days_scheduled": ("应在岗天数", "Scheduled days"),
+    "days_staffed": ("在岗天数", "Staffed days"),
+    "days_covered": ("请假/公出顶岗天数", "Days covered by leave or business"),
+    "in_post_rate": ("在岗率", "In-post rate"),
+    "absent_days": ("缺岗天数", "Absent days"),
+    "late_arrivals": ("迟到次数", "Late arrivals"),
+    "early_leaves": ("早退次数", "Early leaves"),
+    "avg_wait_minutes": ("平均等候（分钟）", "Average wait (minutes)"),
+    "p90_wait_minutes": ("90%等候（分钟）", "90th-percentile wait (minutes)"),
+    "substantiated_complaints": ("查实投诉件数", "Substantiated complaints"),
+    "work_orders_closed_on_time_rate": ("工单按期办结率", "Work orders closed on time"),
+    "inspection_findings": ("明察暗访发现问题数", "Inspection findings"),
+    "supervision_items_opened": ("督办件数", "Supervision items opened"),
+    "supervision_acknowledged_on_time": ("按期回告件数", "Acknowledged on time"),
+    "supervision_escalated": ("督办升级件数", "Supervision items escalated"),
     "component_t": ("按时办结（T）", "On time (T)"),
     "component_s": ("满意度（S）", "Satisfaction (S)"),
     "component_d": ("纪律（D）", "Discipline (D)"),
@@ -166,6 +201,20 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 # ---------------------------------------------------------------- codes of the marts
+
+DEDUCTION_SOURCES = {  # fct_window_deduction.source -> (zh, en) (SPEC v2 §4.6)
+    "rating_signal": ("评价真实性疑点", "rating-integrity signals"),
+    "absent_day": ("缺岗", "absent days"),
+    "late": ("迟到早退", "late arrivals and early leaves"),
+    "complaint": ("查实投诉", "substantiated complaints"),
+    "inspection": ("明察暗访", "inspections"),
+    "late_ack": ("督办逾期回告", "late supervision replies"),
+}
+
+ADJUST_HEAD = [("business_type", "业务类型", "Business type"), ("current_windows", "现有窗口", "Windows"),
+               ("tickets", "取号数", "Tickets"), ("p90_wait_minutes", "90%等候（分钟）", "p90 wait (min)"),
+               ("served_per_window_hour", "每窗口每小时办理", "Served per window-hour"),
+               ("proposal", "建议", "Proposal"), ("evidence", "依据", "Evidence")]
 
 COMPONENTS = {  # score component letter -> (zh, en)
     "T": ("按时办结率", "on-time rate"),
@@ -328,6 +377,10 @@ LEAF_LABELS: dict[str, tuple[str, str]] = {
     "deduct_late": ("扣分：迟到早退（每次）", "deduction per late arrival or early leave"),
     "deduct_late_ack": ("扣分：督办逾期回告（每件）", "deduction per late supervision reply"),
     "late_grace_minutes": ("迟到早退宽限（分钟）", "late arrival grace (minutes)"),
+    "queue_add_p90_minutes": ("窗口动态增减：增开窗口的90%等候时长（分钟）", "window adjustment: add when p90 wait over (minutes)"),
+    "queue_merge_per_hour": ("窗口动态增减：撤并窗口的每窗口每小时办理量", "window adjustment: merge when served per window-hour under"),
+    "queue_merge_p90_minutes": ("窗口动态增减：撤并窗口的90%等候时长（分钟）", "window adjustment: merge when p90 wait under (minutes)"),
+    "spot_checks_per_day": ("一日三查：每个工作日视频抽查次数", "spot checks per centre and working day"),
 }
 
 SCORING_VALUES = {  # enum values of the scoring file -> zh

@@ -24,8 +24,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from windowwatch.reports.labels import (
+    ADJUST_HEAD,
     BOTTOM_HEAD,
     COLUMNS,
+    DEDUCTION_SOURCES,
     KPI,
     RANKING_HEAD,
     score_note_text,
@@ -123,6 +125,78 @@ def kpis(content: dict[str, Any], lang: str = "zh") -> list[dict[str, str]]:
     return [{"label": KPI[k][lang], "value": v} for k, v in values.items()]
 
 
+def _ratio(num: int, den: int) -> str:
+    """A rate whose denominator is due items: 1.0 (100.0%) when none are due, as the marts count it."""
+    return pct(num / den) if den else pct(1.0)
+
+
+def loop_line(content: dict[str, Any], lang: str = "zh") -> str | None:
+    """The 好差评 follow-up of the month in one sentence (SPEC v2 §4.4), when the snapshot has it."""
+    loop = content.get("satisfaction_loop")
+    if not loop:
+        return None
+    return tr("loop", lang, active=pct(weighted(content["windows"], "active_evaluation_rate", "cases_completed")),
+              verify=_ratio(loop["verified_on_time"], loop["verification_due"]), vdue=loop["verification_due"],
+              callback=_ratio(loop["called_back_on_time"], loop["callback_due"]), cdue=loop["callback_due"],
+              defaults=loop["default_ratings"], overturned=loop["appeals_overturned"])
+
+
+def hall_line(content: dict[str, Any], lang: str = "zh") -> str | None:
+    """大厅运行 in one sentence (SPEC v2 §4.10, §4.11): only the parts whose feed covers the month."""
+    ws = content["windows"]
+
+    def total(key: str) -> int | None:
+        values = [w[key] for w in ws if w.get(key) is not None]
+        return sum(values) if values else None
+
+    parts = []
+    scheduled, covered, staffed = total("days_scheduled"), total("days_covered"), total("days_staffed")
+    if scheduled is not None:
+        den = scheduled - (covered or 0)
+        parts.append(tr("hall.attendance", lang, rate=pct(staffed / den) if den else "—", absent=total("absent_days") or 0,
+                        late=total("late_arrivals") or 0, early=total("early_leaves") or 0))
+    queued = [w for w in ws if w.get("p90_wait_minutes") is not None]
+    if queued:
+        worst = max(queued, key=lambda w: (w["p90_wait_minutes"], w["window_id"]))
+        parts.append(tr("hall.queue", lang, window=window_name(worst), worst=f"{worst['p90_wait_minutes']:.1f}"))
+    if total("substantiated_complaints") is not None:
+        parts.append(tr("hall.complaints", lang, n=total("substantiated_complaints")))
+    if total("inspection_findings") is not None:
+        parts.append(tr("hall.findings", lang, n=total("inspection_findings")))
+    if total("supervision_items_opened"):
+        parts.append(tr("hall.supervision", lang, opened=total("supervision_items_opened"),
+                        acked=total("supervision_acknowledged_on_time") or 0,
+                        escalated=total("supervision_escalated") or 0))
+    return tr("hall", lang, parts=tr("sep", lang).join(parts)) if parts else None
+
+
+def deduction_text(w: dict[str, Any], content: dict[str, Any] | None, lang: str = "zh") -> str:
+    """扣分 of a window with its sources (SPEC v2 §4.6: each deduction is listed with its source)."""
+    points = f"{w['deductions']:g}"
+    rows = [d for d in (content or {}).get("deductions", []) if d["window_id"] == w["window_id"]]
+    if not rows:
+        return tr("deductions", lang, points=points)
+    parts = [f"{DEDUCTION_SOURCES.get(d['source'], (d['source'],) * 2)[0 if lang == 'zh' else 1]} {d['points']:g}"
+             for d in rows]
+    return tr("deductions.by_source", lang, points=points, parts=tr("list_sep", lang).join(parts))
+
+
+def adjustment_rows(content: dict[str, Any], lang: str = "zh") -> list[list[str]]:
+    """The month's window adjustment proposals (SPEC v2 §4.10), as table cells."""
+    out = []
+    for a in content.get("adjustments", []):
+        out.append([
+            str(a.get("business_type") or "—"),
+            str(a.get("current_windows") if a.get("current_windows") is not None else "—"),
+            str(a.get("tickets") if a.get("tickets") is not None else "—"),
+            "—" if a.get("p90_wait_minutes") is None else f"{a['p90_wait_minutes']:.1f}",
+            "—" if a.get("served_per_window_hour") is None else f"{a['served_per_window_hour']:.2f}",
+            tr("adjust.add" if (a.get("proposal") or 0) > 0 else "adjust.merge", lang),
+            str(a.get("evidence") or ""),
+        ])
+    return out
+
+
 def rank_order(w: dict[str, Any]) -> tuple:
     return (w.get("rank") is None, w.get("rank") or 0, -(w.get("score") or 0), w["window_id"])
 
@@ -180,7 +254,7 @@ def star_chart(windows: list[dict[str, Any]], lang: str = "zh") -> str:
     return _svg(5 * (bw + gap) + 40, base + 34, out)
 
 
-def weak_points(w: dict[str, Any], lang: str = "zh") -> str:
+def weak_points(w: dict[str, Any], lang: str = "zh", content: dict[str, Any] | None = None) -> str:
     L = {k: v[0 if lang == "zh" else 1] for k, v in COLUMNS.items()}
     parts = []
     if (w.get("on_time_rate") or 1) < 0.95:
@@ -194,13 +268,14 @@ def weak_points(w: dict[str, Any], lang: str = "zh") -> str:
     if (w.get("rectification_rate") if w.get("rectification_rate") is not None else 1) < 1:
         parts.append(f"{L['rectification_rate']} {pct(w.get('rectification_rate'))}")
     if (w.get("deductions") or 0) > 0:
-        parts.append(tr("deductions", lang, points=f"{w['deductions']:g}"))
+        parts.append(deduction_text(w, content, lang))
     if w.get("veto_reason"):
         parts.append(tr("veto", lang, reason=veto_text(w["veto_reason"], lang)))
     return tr("sep", lang).join(parts) or "—"
 
 
-def remarks(w: dict[str, Any], min_cases: int, lang: str = "zh") -> list[dict[str, str]]:
+def remarks(w: dict[str, Any], min_cases: int, lang: str = "zh",
+            content: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """The 备注 of a window's row: (text, css class) pieces."""
     out = []
     if w.get("is_red_flag"):
@@ -214,13 +289,14 @@ def remarks(w: dict[str, Any], min_cases: int, lang: str = "zh") -> list[dict[st
     if w.get("veto_reason"):
         out.append({"text": tr("veto", lang, reason=veto_text(w["veto_reason"], lang)), "cls": "red"})
     if (w.get("deductions") or 0) > 0:
-        out.append({"text": tr("deductions", lang, points=f"{w['deductions']:g}"), "cls": ""})
+        out.append({"text": deduction_text(w, content, lang), "cls": ""})
     if w.get("score_note"):
         out.append({"text": score_note_text(w["score_note"], lang), "cls": "muted"})
     return out
 
 
-def window_rows(ws: list[dict[str, Any]], min_cases: int, lang: str) -> list[dict[str, Any]]:
+def window_rows(ws: list[dict[str, Any]], min_cases: int, lang: str,
+                content: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     rows = []
     for w in sorted(ws, key=rank_order):
         rows.append({
@@ -234,8 +310,8 @@ def window_rows(ws: list[dict[str, Any]], min_cases: int, lang: str) -> list[dic
             "rates": [pct(w.get(k)) for k in ("on_time_rate", "adjusted_satisfaction", "rectification_rate", "off_book_rate")],
             "flags": w["video_flags_confirmed"] if w.get("video_flags_confirmed") is not None else "—",
             "completed": w["cases_completed"] if w.get("cases_completed") is not None else "—",
-            "remarks": remarks(w, min_cases, lang),
-            "weak": weak_points(w, lang),
+            "remarks": remarks(w, min_cases, lang, content),
+            "weak": weak_points(w, lang, content),
         })
     return rows
 
@@ -382,13 +458,18 @@ def context(content: dict[str, Any], manifest: dict[str, Any], changes: dict[str
         "scoring_rows": scoring_rows(content["scoring"], lang),
         "rules": rules(content["scoring"], lang),
         "kpis": kpis(content, lang),
-        "rows": window_rows(ws, min_cases, lang),
+        "rows": window_rows(ws, min_cases, lang, content),
+        "loop_line": loop_line(content, lang),
+        "hall_line": hall_line(content, lang),
+        "adjust_head": [h[1] if lang == "zh" else h[2] for h in ADJUST_HEAD],
+        "adjustments": adjustment_rows(content, lang),
+        "has_adjustment_data": "adjustments" in content or any(w.get("p90_wait_minutes") is not None for w in ws),
         "ranking_head": [(h[0], h[1] if lang == "zh" else h[2]) for h in RANKING_HEAD],
         "bottom_head": [h[1] if lang == "zh" else h[2] for h in BOTTOM_HEAD],
         "red_flags": [{"line": tr("red.line", lang, name=window_name(w), dept=dept_name(w), score=fmt_score(w.get("score")),
                                   rank=w.get("rank") if w.get("rank") is not None else "—")}
                       for w in eligible if w.get("is_red_flag")],
-        "bottoms": window_rows([w for w in ws if w.get("is_bottom")], min_cases, lang),
+        "bottoms": window_rows([w for w in ws if w.get("is_bottom")], min_cases, lang, content),
         "departments": [[dept_cell(d, k, lang) for k in dept_cols] for d in departments],
         "dept_head": [COLUMNS.get(k, (k, k))[0 if lang == "zh" else 1] if k != "department_name"
                       else ("部门" if lang == "zh" else "Department") for k in dept_cols],
@@ -527,11 +608,28 @@ def write_ranking_xlsx(content: dict[str, Any], path: Path, manifest: dict[str, 
         ["评分文件哈希", m.get("scoring_hash")],
         ["审计日志链头", m.get("audit_chain_head")],
     ] + [[f"评分参数：{label}", value] for label, _key, value in scoring_rows(content["scoring"], "zh")]
+    sheets = {"排名": r_rows, "评分构成": c_rows, "部门": d_rows}
+    columns = {"排名": r_cols, "评分构成": c_cols, "部门": d_cols}
+    formats = {"排名": r_fmt, "评分构成": c_fmt, "部门": d_fmt}
+    names = {w["window_id"]: window_name(w) for w in ws}
+    if content.get("deductions"):  # SPEC v2 §4.6: each deduction with its source
+        heads = ["窗口名称", "窗口编号", "扣分来源", "条数", "扣分"]
+        sheets["扣分明细"] = [dict(zip(heads, (names.get(d["window_id"], d["window_id"]), d["window_id"],
+                                                DEDUCTION_SOURCES.get(d["source"], (d["source"],))[0], d["items"],
+                                                d["points"])))
+                              for d in content["deductions"]]
+        columns["扣分明细"], formats["扣分明细"] = heads, {"扣分": SCORE}
+    if content.get("adjustments"):  # SPEC v2 §4.10: the month's proposals
+        heads = [h[1] for h in ADJUST_HEAD]
+        sheets["窗口增减建议"] = [dict(zip(heads, cells)) for cells in adjustment_rows(content, "zh")]
+        columns["窗口增减建议"] = heads
+    sheets["数据说明"] = about
+    columns["数据说明"] = ["项目", "值"]
     write_xlsx(
         path,
-        {"排名": r_rows, "评分构成": c_rows, "部门": d_rows, "数据说明": about},
-        columns={"排名": r_cols, "评分构成": c_cols, "部门": d_cols, "数据说明": ["项目", "值"]},
-        formats={"排名": r_fmt, "评分构成": c_fmt, "部门": d_fmt},
+        sheets,
+        columns=columns,
+        formats=formats,
         widths={"排名": {COLUMNS["window_name"][0]: 30, COLUMNS["department_name"][0]: 18,
                          COLUMNS["veto_reason"][0]: 40, "得分说明": 40},
                 "评分构成": {COLUMNS["window_name"][0]: 30, COLUMNS["department_name"][0]: 18},
