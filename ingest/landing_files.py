@@ -63,6 +63,13 @@ def remove_leftovers(home: Home) -> None:
                 m = re.search(r"\.(\d+)\.tmp$", p.name)
                 if m is None or not pid_alive(int(m.group(1))):
                     p.unlink(missing_ok=True)
+    # a kill while the run report is written (run.save_report) leaves `runs/.ingest-….json.<pid>.tmp`;
+    # other stages' temp files in runs/ (core/atomic.py, random names) are not ingest's to remove
+    if home.runs.is_dir():
+        for p in home.runs.glob(".ingest-*.tmp"):
+            m = re.search(r"\.(\d+)\.tmp$", p.name)
+            if m is not None and not pid_alive(int(m.group(1))):
+                p.unlink(missing_ok=True)
     base = home.root / "tmp" / "ingest"
     if base.is_dir():
         for d in base.iterdir():

@@ -109,3 +109,20 @@ def test_rerun_after_reference_change_leaves_no_stale_quarantine(ww_home, tmp_pa
     tx = [d for d in report.deliveries if d.feed == "transactions"][0]
     assert (tx.landed, tx.quarantined, tx.partitions) == (2, 0, ["2025-01-06", "2025-01-07"])
     assert list((ww_home / "quarantine" / "transactions").glob("[0-9a-f]*.parquet")) == []
+
+
+def test_a_report_temp_file_of_a_killed_run_is_removed_by_the_next_run(ww_home, tmp_path):
+    """A kill while the run report is written (ingest/run.py save_report) leaves
+    `runs/.ingest-….json.<pid>.tmp`; the next run removes it (a dead pid only), and leaves other
+    stages' temp files in runs/ alone (a faster ingest made the kill -9 trials hit this point)."""
+    inbox = make_inbox(tmp_path)
+    runs = ww_home / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    dead = runs / ".ingest-latest.json.999999999.tmp"  # above any pid_max: never alive
+    mine = runs / f".ingest-20261201T000000-1.json.{os.getpid()}.tmp"  # a live writer (this process)
+    other = runs / ".run-20261201.json.k3j_x9.tmp"  # core/atomic.py names its temp files at random
+    for p in (dead, mine, other):
+        p.write_text("{}", encoding="utf-8")
+    run(ww_home, inbox)
+    assert not dead.exists()
+    assert mine.exists() and other.exists()

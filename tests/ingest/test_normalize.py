@@ -149,6 +149,9 @@ def test_fast_timestamps_equal_the_general_rule_property():
         st.tuples(sep_date, st.sampled_from(["T", " "]), clock.map(":".join)).map("".join),
         st.tuples(compact_date, st.just("T"), clock.map("".join)).map("".join),
         st.tuples(compact_date, clock.map("".join)).map("".join),
+        # a typed source's Datetime as text (normalize._FRACTION_TS), with odd fractions and tails
+        st.tuples(sep_date, st.sampled_from(["T", " "]), clock.map(":".join),
+                  st.sampled_from([".000000", ".5", ".123456789", ".1234567890123", ".", ".000000Z", ".5+08:00"])).map("".join),
         st.text(alphabet="0123456789-:T +Z./", max_size=26),
     )
 
