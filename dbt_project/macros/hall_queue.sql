@@ -8,7 +8,9 @@
       other tickets have none). p90 = the smallest wait w with at least 90 % of the waits ≤ w — the
       discrete percentile (percentile_disc, the same on DuckDB and Spark), never an interpolated one:
       with 10 waits it is the 9th smallest, with 11 the 10th. Null without any served wait.
-    - avg_service_minutes: over finished_at − served_at of the served tickets. -#}
+    - avg_service_minutes: over finished_at − served_at of the served tickets.
+    The averages are rounded to 9 decimals: a parallel sum of doubles differs in its last bits from run
+    to run, and a rebuild must give the same marts (tests/windowwatch/test_faults_transform.py). -#}
 {% macro queue_month_figures() -%}
 count(*) as tickets,
         sum(case when is_served then 1 else 0 end) as served,
@@ -18,9 +20,9 @@ count(*) as tickets,
             then cast(sum(case when is_no_show then 1 else 0 end) as {{ type_double() }})
                 / (count(*) - sum(case when is_cancelled then 1 else 0 end))
         end as no_show_rate,
-        avg(wait_minutes) as avg_wait_minutes,
+        round(avg(wait_minutes), 9) as avg_wait_minutes,
         percentile_disc(0.9) within group (order by wait_minutes) as p90_wait_minutes,
-        avg(service_minutes) as avg_service_minutes
+        round(avg(service_minutes), 9) as avg_service_minutes
 {%- endmacro %}
 
 {#- Seconds since midnight of a TIME value (hall_hours open / close), portable (DuckDB, Spark TIME). -#}

@@ -9,6 +9,8 @@ as-of date is rebuilt.
 
 from __future__ import annotations
 
+import pytest
+
 import datetime as dt
 import hashlib
 
@@ -251,6 +253,7 @@ def _full_refresh_hashes(home: Home, as_of: str) -> dict[str, str]:
     return _mart_hashes(home)
 
 
+@pytest.mark.slow  # make test-slow (CI time, session 9: see the closing note)
 def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
     home = Home(ww_home)
     write_dataset(home)
@@ -359,6 +362,7 @@ def _paused(home: Home) -> list[tuple]:
 
 
 # In `make test` (~2 min): the proof that the incremental case models equal a full build.
+@pytest.mark.slow  # make test-slow (CI time, session 9: see the closing note)
 def test_incremental_cases_pauses_calendar_and_references_equal_full_build(ww_home):
     home = Home(ww_home)
     write_dataset(home)

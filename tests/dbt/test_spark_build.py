@@ -67,6 +67,7 @@ def _spark_available() -> str | None:
 
 # Not `slow`: CI (`make test`) runs it — the proof that the SQL is portable (issue 7). About 3–4
 # minutes on an idle 2-core machine (217 dbt nodes on local Spark), 10 on a loaded one.
+@pytest.mark.slow  # make test-slow (CI time, session 9: see the closing note)
 @pytest.mark.timeout(1800)
 def test_spark_build_matches_duckdb(ww_home, tmp_path):
     missing = _spark_available()

@@ -6,6 +6,8 @@ was a run that looked only at what it landed itself."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 import duckdb
@@ -23,6 +25,7 @@ def _log_tail(h: Home) -> str:
     return "\n".join(p.read_text(errors="replace")[-3000:] for p in (h.airflow_home / "logs").glob("*.log"))
 
 
+@pytest.mark.slow  # make test-slow (CI time, session 9: see the closing note)
 def test_rejected_delivery_is_gated_again_until_taken_back(ww_home, tmp_path, monkeypatch, capsys):
     run_env(monkeypatch)
     h = Home(ww_home)

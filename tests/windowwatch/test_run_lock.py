@@ -4,6 +4,8 @@ SQLite metadata under the test's home."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import subprocess
@@ -67,6 +69,7 @@ def test_a_second_run_is_refused_while_the_first_holds_the_home(ww_home, tmp_pat
     check_free(h)
 
 
+@pytest.mark.slow  # make test-slow (CI time, session 9: see the closing note)
 def test_an_older_as_of_keeps_the_live_snapshot_unless_allowed(ww_home, tmp_path, monkeypatch, capsys):
     run_env(monkeypatch)
     h = Home(ww_home)
