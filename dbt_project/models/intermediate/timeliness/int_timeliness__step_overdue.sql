@@ -6,44 +6,52 @@
     to_event is measured to the as-of date while the case is open, and not at all once it is not.
     The centre's own supervision rule (环节时限, set per item); signal_date = the first working day
     past the limit. -#}
-with cases as (
-    select case_id, window_id, department_id, item_code, status
-    from {{ ref('int_cases__case_facts') }}
+with limits as (
+    select item_code, from_event, to_event, limit_workdays
+    from {{ ref('int_timeliness__step_limits') }}
 ),
 
-steps as (
-    select cases.case_id, cases.window_id, cases.department_id, cases.status,
-           limits.from_event, limits.to_event, limits.limit_workdays
-    from cases
-    inner join {{ ref('int_timeliness__step_limits') }} as limits on limits.item_code = cases.item_code
-),
-
-events as (
-    select case_id, event_id, event_type, event_time, event_date
+{#- Performance (issue 23): only the event types a step starts or ends with are read (at city scale
+    three of the twelve types), and the first from_event of a case is one aggregate over them, so
+    no case × step row is built for a case that never reached its step's from_event. -#}
+step_events as (
+    select case_id, event_type, event_time
     from {{ ref('int_cases__events') }}
-    where case_id in (select case_id from steps)
+    where event_type in (select from_event from limits union select to_event from limits)
+),
+
+first_events as (
+    select case_id, event_type, min(event_time) as first_time
+    from step_events
+    where event_type in (select from_event from limits)
+    group by case_id, event_type
 ),
 
 started as (
-    select steps.*, min(events.event_time) as from_time
-    from steps
-    inner join events on events.case_id = steps.case_id and events.event_type = steps.from_event
-    group by steps.case_id, steps.window_id, steps.department_id, steps.status,
-             steps.from_event, steps.to_event, steps.limit_workdays
+    select cases.case_id, cases.window_id, cases.department_id, cases.status,
+           limits.from_event, limits.to_event, limits.limit_workdays, first_events.first_time as from_time
+    from {{ ref('int_cases__case_facts') }} as cases
+    inner join limits on limits.item_code = cases.item_code
+    inner join first_events on first_events.case_id = cases.case_id and first_events.event_type = limits.from_event
+),
+
+ended_at as (
+    select started.case_id, started.from_event, started.to_event, min(step_events.event_time) as to_time
+    from started
+    inner join step_events
+        on step_events.case_id = started.case_id
+        and step_events.event_type = started.to_event
+        and step_events.event_time > started.from_time
+    group by started.case_id, started.from_event, started.to_event
 ),
 
 ended as (
-    select
-        started.case_id, started.window_id, started.department_id, started.status,
-        started.from_event, started.to_event, started.limit_workdays, started.from_time,
-        min(events.event_time) as to_time
+    select started.*, ended_at.to_time
     from started
-    left join events
-        on events.case_id = started.case_id
-        and events.event_type = started.to_event
-        and events.event_time > started.from_time
-    group by started.case_id, started.window_id, started.department_id, started.status,
-             started.from_event, started.to_event, started.limit_workdays, started.from_time
+    left join ended_at
+        on ended_at.case_id = started.case_id
+        and ended_at.from_event = started.from_event
+        and ended_at.to_event = started.to_event
 ),
 
 measured as (
