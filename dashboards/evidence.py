@@ -140,6 +140,9 @@ def explain(rule_id: str, evidence: str) -> str:
         return _off_book(str(rule_id), str(evidence or ""))
     if str(rule_id).startswith("RI_"):
         return _fill(rule_id, evidence, _rating_values(parameters(evidence)))
+    if str(rule_id) == "SUBSTANTIATED_COMPLAINT":  # supervision sync (windowwatch/supervision/sync.py)
+        p = parameters(evidence)
+        return _fill(rule_id, evidence, {**p, "channel_text": _label("wo_channel", p.get("channel", "other"))})
     if not str(rule_id).startswith("TL_"):
         return evidence
     p = parameters(evidence)

@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     so_.add_argument("--case", help="one of the window's cases (case_id), when the item is about a case")
     so_.add_argument("--reason", required=True, help="what was found and why it is supervised (the item's evidence)")
     so_.add_argument("--user", required=True, help="the inspector opening it")
+    sb_ = sup_sub.add_parser("bench", help="time sync and the 督办 page's queries on N synthetic items (own home)")
+    sb_.add_argument("--items", type=int, default=10_000, help="how many items (triggers) to build (default 10000)")
+    sb_.add_argument("--url", help="an empty PostgreSQL database to use as the store (default: SQLite in a temp home)")
 
     qua = sub.add_parser("quarantine", help="take back what landed")
     qua_sub = qua.add_subparsers(dest="quarantine_command", required=True, metavar="ACTION")
@@ -256,7 +259,7 @@ def _quarantine_delivery(args):
 def _supervise(args):
     from windowwatch.supervision import cli
     return {"sync": cli.sync_main, "send": cli.send_main, "list": cli.list_main,
-            "act": cli.act_main, "open": cli.open_main}[args.supervise_command](args)
+            "act": cli.act_main, "open": cli.open_main, "bench": cli.bench_main}[args.supervise_command](args)
 
 
 def _bench(args):
@@ -281,7 +284,7 @@ HANDLERS = {
     "bench": _bench,
     "pii rotate": _pii_rotate,
     "quarantine delivery": _quarantine_delivery,
-    **{f"supervise {action}": _supervise for action in ("sync", "send", "list", "act", "open")},
+    **{f"supervise {action}": _supervise for action in ("sync", "send", "list", "act", "open", "bench")},
 }
 
 

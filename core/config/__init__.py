@@ -268,6 +268,8 @@ class SupervisionTriggers(_Strict):
     timeliness: bool = True
     bad_review_late: bool = True
     video_flag: bool = True
+    rating_integrity: bool = True  # a 评价真实性 signal (fct_rating_signal)
+    substantiated_complaint: bool = True  # a substantiated 12345 / 办不成事 complaint (fct_work_order)
 
 
 class Supervision(_Strict):

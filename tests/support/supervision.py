@@ -44,6 +44,15 @@ def edit_snapshot(path: Path, sql: str, params: list | None = None) -> None:
         con.close()
 
 
+def query(path: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` over a DuckDB file (a snapshot or warehouse), opened read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
 def red_case(path: Path) -> tuple[str, str]:
     """(case_id, department_id) of an open red-card case that is not legal overdue."""
     con = duckdb.connect(str(path), read_only=True)

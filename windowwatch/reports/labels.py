@@ -360,6 +360,8 @@ SCORING_LABELS: dict[str, tuple[str, str]] = {
     "supervision.triggers.timeliness": ("督办触发：时限合规疑点", "supervision trigger: timeliness signal"),
     "supervision.triggers.bad_review_late": ("督办触发：差评逾期未整改", "supervision trigger: bad review not rectified"),
     "supervision.triggers.video_flag": ("督办触发：视频违规", "supervision trigger: video flag"),
+    "supervision.triggers.rating_integrity": ("督办触发：评价真实性信号", "supervision trigger: rating-integrity signal"),
+    "supervision.triggers.substantiated_complaint": ("督办触发：查实投诉", "supervision trigger: substantiated complaint"),
 }
 
 # by the last key, wherever a section puts it (SPEC v2 §4.6 deductions, §4.9, §4.10)

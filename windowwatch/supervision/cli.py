@@ -1,4 +1,4 @@
-"""`windowwatch supervise sync | list | act | send` (SPEC §6)."""
+"""`windowwatch supervise sync | list | act | send | open | bench` (SPEC §6)."""
 
 from __future__ import annotations
 
@@ -130,6 +130,21 @@ def _issue(store, item: dict) -> dict:  # noqa: ANN001
         print(f"windowwatch supervise act: item {item['item_id']} changed, but its PDF could not be made ({exc}); "
               "it is made when the item is next shown on the 督办 page", file=sys.stderr)
         return {}
+
+
+def bench_main(args) -> int:  # noqa: ANN001
+    """`supervise bench --items N [--url URL]`: sync and the 督办 page's queries timed on N synthetic items."""
+    from windowwatch.supervision.bench import run
+    from windowwatch.supervision.store import StoreError
+
+    if args.items < 1:
+        return _err("bench", "--items must be at least 1")
+    try:
+        res = run(args.items, url=args.url)
+    except StoreError as exc:
+        return _err("bench", str(exc))
+    print(res.table())
+    return 0
 
 
 def open_main(args) -> int:  # noqa: ANN001

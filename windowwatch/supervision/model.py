@@ -85,6 +85,14 @@ video_reviews = sa.Table(  # 视频复核 (SPEC §4.11): a person's decision on 
     sa.Column("item_id", sa.Integer, sa.ForeignKey("items.item_id")),  # the item a confirmation opened
 )
 
+audit_pending = sa.Table(  # an audit entry staged in the change's transaction, appended to the log after it (journal.py)
+    "audit_pending",
+    metadata,
+    sa.Column("txn", sa.String(255), primary_key=True),
+    sa.Column("entry", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 # ------------------------------------------------------------------ vocabulary
 
 OPEN, NOTIFIED, ACKNOWLEDGED, RECTIFIED, CLOSED, ESCALATED = (
@@ -99,9 +107,11 @@ ACTION_ZH = {"notify": "督办", "acknowledge": "回告", "rectify": "整改", "
 CLOSE_REASONS = {"rectified": "整改到位", "handled": "已处理", "false_alarm": "误报"}
 
 # trigger kinds (docs/rules.md#supervision-督办)
-KINDS = ("red_card", "legal_overdue", "off_book", "timeliness", "bad_review_late", "video_flag", "manual")
+KINDS = ("red_card", "legal_overdue", "off_book", "timeliness", "bad_review_late", "video_flag", "rating_integrity",
+         "substantiated_complaint", "manual")
 KIND_ZH = {"red_card": "红牌（超承诺时限）", "legal_overdue": "超法定时限", "off_book": "体外循环信号",
            "timeliness": "时限合规信号", "bad_review_late": "差评整改超期", "video_flag": "视频巡查违规",
+           "rating_integrity": "评价真实性信号", "substantiated_complaint": "查实投诉",
            "manual": "人工督办"}
 # a manual item (workflow.open_manual): subject = its case, else its window; rule = MANUAL-<n>, n counting the
 # manual items of that subject, so one subject can have several and the trigger key stays unique

@@ -13,19 +13,22 @@ states, actions and kinds through model.py's names, the rule's and the evidence'
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core import atomic
-from core.feeds import FLAG_TYPES
+from core.faults import checkpoint
+from core.feeds import FLAG_TYPES, WORK_ORDERS
 from core.paths import Home
 from windowwatch.supervision.model import ACTION_ZH, CLOSE_REASONS, KIND_ZH, STATE_ZH, SYSTEM_ACTOR
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_ISSUER = "政务服务中心管理办公室"
-SUBJECT_ZH = {"bad_review_late": "评价", "video_flag": "视频巡查线索"}  # every other kind names a case
+SUBJECT_ZH = {"bad_review_late": "评价", "video_flag": "视频巡查线索", "rating_integrity": "评价",
+              "substantiated_complaint": "工单"}  # every other kind names a case (RI_TOO_PERFECT: a window-month)
 CASE_KINDS = ("red_card", "legal_overdue", "off_book", "timeliness")
 
 
@@ -66,8 +69,14 @@ def time_zh(t: dt.datetime | None) -> str:
 
 
 def evidence_zh(item: dict) -> str:
-    """The trigger's evidence as stored, a video flag's type in Chinese (the sync writes its code)."""
+    """The trigger's evidence as stored, a video flag's type in Chinese (the sync writes its code), a
+    查实投诉's codes as the sentence the page's catalogue says (`evidence.SUBSTANTIATED_COMPLAINT`)."""
     text = str(item.get("evidence") or "—")
+    if item.get("kind") == "substantiated_complaint":
+        p = dict(re.findall(r"(\w+)=(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|\S+)", text))
+        if {"order", "channel", "received"} <= set(p):
+            channel = next(c.enum for c in WORK_ORDERS.columns if c.name == "channel").get(p["channel"], ("",))[0]
+            return f"{channel}工单 {p['order']} 于 {p['received']} 受理，经核查投诉属实（查实投诉）。"
     if item.get("kind") == "video_flag":
         for code, names in FLAG_TYPES.items():
             text = text.replace(f"：{code} ", f"：{names[-1]} ")
@@ -121,8 +130,8 @@ def _common(item: dict, names: Names, rule_label: str | None, evidence: str | No
         "item": item, "css": (TEMPLATES / "_base.css").read_text(encoding="utf-8"), "issuer": names.issuer,
         "department_name": names.department_name, "window_name": names.window_name,
         "kind_label": KIND_ZH.get(item["kind"], "督办事项"), "rule_label": rule_label,
-        "subject_label": SUBJECT_ZH.get(item["kind"]) or ("窗口" if item["kind"] == "manual"
-                                                          and item["subject_id"] == item.get("window_id") else "办件"),
+        "subject_label": ("窗口月份" if item.get("rule") == "RI_TOO_PERFECT" else SUBJECT_ZH.get(item["kind"]))
+        or ("窗口" if item["kind"] == "manual" and item["subject_id"] == item.get("window_id") else "办件"),
         "evidence": evidence if evidence is not None else evidence_zh(item),
         "trigger_at": time_zh(item.get("trigger_at")), "notified_at": time_zh(item.get("notified_at")),
         "reply_by": time_zh(item.get("reply_by")), "fix_by": time_zh(item.get("fix_by")),
@@ -130,11 +139,28 @@ def _common(item: dict, names: Names, rule_label: str | None, evidence: str | No
     }
 
 
+STALE_TEMP_S = 60  # a temp file of a document this old was left by a killed writer (none renders that long)
+
+
 def _write(html: str, path: Path) -> Path:
+    """Render in memory, then write the file atomically: the temp file beside it lives only for the write
+    (a kill -9 during the seconds of layout leaves nothing — the fault trials caught one left under
+    supervision/notices/ while WeasyPrint rendered into it), and one a killed writer left is removed."""
+    import time
+
     from weasyprint import HTML
 
+    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    checkpoint("supervision.notice_rendered")
+    if path.parent.is_dir():
+        for old in path.parent.glob(f".{path.name}.*.tmp"):
+            try:
+                if time.time() - old.stat().st_mtime > STALE_TEMP_S:
+                    old.unlink(missing_ok=True)
+            except FileNotFoundError:  # its writer finished meanwhile
+                continue
     with atomic.atomic_path(path) as tmp:
-        HTML(string=html, base_url=str(TEMPLATES)).write_pdf(str(tmp))
+        tmp.write_bytes(pdf)
     return path
 
 
@@ -222,8 +248,10 @@ def rule_label_zh(item: dict) -> str | None:
     if item["kind"] == "video_flag":
         names = FLAG_TYPES.get(str(item["rule"]).lower())
         return names[-1] if names else None
-    if item["kind"] in ("off_book", "timeliness"):
+    if item["kind"] in ("off_book", "timeliness", "rating_integrity"):
         return RULES.get(item["rule"], (None,))[0]
+    if item["kind"] == "substantiated_complaint":
+        return "查实投诉"
     return None
 
 

@@ -13,7 +13,8 @@ The triggers are computed by one set-based query inside DuckDB over the snapshot
 compared there with the store's keys (an Arrow table): no Python loop over cases. A trigger
 switched off in the scoring file (`supervision.triggers`) or whose table the snapshot lacks
 neither opens nor clears anything. Sync-made transitions go to the audit log as one
-`supervision_sync` entry holding their count and hash; then the outbox is sent (notify.py).
+`supervision_sync` entry holding their count and hash, staged in the transaction and appended after
+its commit (journal.py); then the outbox is sent (notify.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 
 from core.faults import checkpoint
 from core.localtime import now_local
-from windowwatch.supervision import notify
+from windowwatch.supervision import journal, notify
 from windowwatch.supervision.model import (
     ACKNOWLEDGED, CLOSED, ESCALATED, NOTIFIED, OPEN, SYSTEM_ACTOR, items, transitions, video_reviews)
 from windowwatch.supervision.store import Store
@@ -66,6 +67,20 @@ TRIGGERS: dict[str, tuple[dict[str, tuple[str, ...]], str]] = {
                '视频巡查确认：' || f.flag_type || ' 于 ' || f.flagged_at::varchar || coalesce('（' || f.clip_ref || '）', '')
         from marts.fct_video_flag f left join marts.dim_window w using (window_id)
         where f.review_status = 'confirmed'"""),
+    # 评价真实性: a rating's signal is about that rating; RI_TOO_PERFECT (no rating) about the window-month
+    "rating_integrity": ({"fct_rating_signal": ("evaluation_id", "window_id", "department_id", "month", "rule_id",
+                                                "signal_date", "evidence")}, """
+        select 'rating_integrity', coalesce(evaluation_id, window_id || ' ' || strftime(month, '%Y-%m')), rule_id,
+               department_id, window_id, signal_date::timestamp, evidence
+        from marts.fct_rating_signal"""),
+    # 查实投诉: a 12345 / 办不成事 complaint found true (docs/rules.md#work-orders); its evidence as codes the
+    # catalogue's evidence.SUBSTANTIATED_COMPLAINT says (dashboards/evidence.py)
+    "substantiated_complaint": ({"fct_work_order": ("order_id", "channel", "received_at", "department_id", "window_id",
+                                                    "is_substantiated_complaint")}, """
+        select 'substantiated_complaint', order_id, 'SUBSTANTIATED_COMPLAINT', department_id, window_id, received_at,
+               'order=' || order_id || ' channel=' || coalesce(channel, 'other') || ' received='
+               || strftime(received_at, '%Y-%m-%d %H:%M:%S') || coalesce(' window=' || window_id, '')
+        from marts.fct_work_order where is_substantiated_complaint"""),
 }
 
 
@@ -220,6 +235,7 @@ def sync(store: Store, snapshot: Path | None = None, now: dt.datetime | None = N
         if res.opened or res.cleared or res.uncleared or res.recurred or res.escalated:
             _audit(store, conn, res, now)
         checkpoint("supervision.sync_before_commit")
+    journal.flush(store)
 
     if send:
         sent = notify.send_pending(store.engine, store.home, now)
@@ -278,16 +294,17 @@ def _digest(conn: sa.Connection, res: SyncResult, now: dt.datetime) -> None:
 
 
 def _audit(store: Store, conn: sa.Connection, res: SyncResult, now: dt.datetime) -> None:
+    import uuid
+
     from core.localtime import LOCAL_TZ
     from windowwatch.audit.hashing import H, canonical_json
-    from windowwatch.audit.log import AuditLog
 
     made = conn.execute(sa.select(transitions.c.item_id, transitions.c.seq, transitions.c.from_state,
                                   transitions.c.to_state, transitions.c.action)
                         .where(transitions.c.actor == SYSTEM_ACTOR, transitions.c.at == now)
                         .order_by(transitions.c.item_id, transitions.c.seq)).all()
-    AuditLog(store.home).append({
+    journal.stage(conn, f"sync:{uuid.uuid4().hex}", {
         "kind": AUDIT_KIND, "user": SYSTEM_ACTOR, "at": now.replace(tzinfo=LOCAL_TZ).isoformat(timespec="seconds"),
         "snapshot": res.snapshot, "store": store.url, "counts": res.counts(), "transitions": len(made),
         "transitions_hash": H(canonical_json([list(r) for r in made])),
-    })
+    }, now)

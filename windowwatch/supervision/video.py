@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from core.localtime import now_local
 from core.settings import settings
+from windowwatch.supervision import journal
 from windowwatch.supervision.model import REVIEW_DECISIONS, items, video_reviews
 from windowwatch.supervision.store import Store
 from windowwatch.supervision.workflow import Actor, Refused, insert_item
@@ -87,13 +88,14 @@ def review(store: Store, actor: Actor, flag_id: str, decision: str, note: str, *
             conn.execute(sa.insert(video_reviews).values(
                 flag_id=flag_id, decision=decision, note=note, reviewer=actor.name, reviewed_at=now,
                 window_id=flag["window_id"], flag_type=flag["flag_type"], item_id=item_id))
-            _audit(store, flag_id, decision, note, actor.name, now, item_id)
+            _audit(store, conn, flag_id, decision, note, actor.name, now, item_id)
     except sa.exc.IntegrityError:
         earlier = decision_of(store, flag_id)
         if earlier is None:
             raise
         raise Refused(f"video flag {flag_id} was already {earlier['decision']} by {earlier['reviewer']} at "
                       f"{earlier['reviewed_at']:%Y-%m-%d %H:%M}: nothing was changed by you") from None
+    journal.flush(store)
     return decision_of(store, flag_id)
 
 
@@ -111,15 +113,15 @@ def _open_item(conn: sa.Connection, flag: dict, actor: Actor, note: str, now: dt
                        trigger_at=flag["flagged_at"], actor=actor, note=note, now=now)
 
 
-def _audit(store: Store, flag_id: str, decision: str, note: str, user: str, now: dt.datetime,
+def _audit(store: Store, conn: sa.Connection, flag_id: str, decision: str, note: str, user: str, now: dt.datetime,
            item_id: int | None) -> None:
+    """Stage the decision's audit entry in its transaction (journal.py), keyed by the flag (decided once)."""
     from core.localtime import LOCAL_TZ
-    from windowwatch.audit.log import AuditLog
 
-    AuditLog(store.home).append({
+    journal.stage(conn, f"video_review:{flag_id}", {
         "kind": AUDIT_KIND, "flag_id": flag_id, "decision": decision, "note": note, "user": user,
         "at": now.replace(tzinfo=LOCAL_TZ).isoformat(timespec="seconds"), "item_id": item_id, "store": store.url,
-    })
+    }, now)
 
 
 def clip_source(clip_ref: str | None, home) -> str | Path | None:  # noqa: ANN001

@@ -15,8 +15,10 @@ The manager role (管理办公室) reads only. A department account acts only on
 department. Every change is one transaction guarded by the item's `version` (optimistic
 concurrency): an actor who read an older version is refused with who changed the item and when,
 and the change already made stands. Each transition is appended to the hash-chained audit log
-(windowwatch/audit/log.py) inside that transaction, after the guarded update succeeded, and writes
-an outbox message when it waits on someone (notify.py).
+(windowwatch/audit/log.py): staged inside that transaction, after the guarded update succeeded, and
+appended once it committed (journal.py: a kill -9 in between leaves no entry for a change that did not
+happen, and the next change appends a committed one's missing entry); it writes an outbox message
+when it waits on someone (notify.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import sqlalchemy as sa
 
 from core.faults import checkpoint
 from core.localtime import now_local
-from windowwatch.supervision import notify
+from windowwatch.supervision import journal, notify
 from windowwatch.supervision.model import (
     ACKNOWLEDGED, ACTION_ZH, ACTIONS, CLOSE_REASONS, CLOSED, ESCALATED, KIND_ZH, MANUAL, MANUAL_RULE, NOTIFIED, OPEN,
     RECTIFIED, STATE_ZH, items, transitions)
@@ -130,6 +132,7 @@ def act(store: Store, item_id: int, action: str, actor: Actor, note: str, reason
             "reopen": "why the item is opened again"}.get(action, "what you did and why"))
     if action == "close" and reason not in CLOSE_REASONS:
         raise Refused(f"close needs --reason, one of {', '.join(f'{k} ({v})' for k, v in CLOSE_REASONS.items())}")
+    journal.flush(store)  # what a change killed after its commit left unlogged
     with store.engine.begin() as conn:
         q = sa.select(items).where(items.c.item_id == item_id)
         if conn.dialect.name == "postgresql":
@@ -171,8 +174,10 @@ def act(store: Store, item_id: int, action: str, actor: Actor, note: str, reason
                                                    note=note, reason=reason))
         after = {**item, **values}
         _message(conn, action, after, actor, note, now)
-        _audit(store, item_id, seq, action, item["state"], to_state, actor.name, now, note, reason)
+        _audit(store, conn, item_id, seq, action, item["state"], to_state, actor.name, now, note, reason)
         checkpoint("supervision.before_commit")
+    checkpoint("supervision.after_commit")
+    journal.flush(store)
     return after
 
 
@@ -242,12 +247,13 @@ def open_manual(store: Store, actor: Actor, window_id: str, reason: str, case_id
                     items.c.kind == MANUAL, items.c.subject_id == subject)).scalar_one()
                 item_id = insert_item(conn, (MANUAL, subject, f"{MANUAL_RULE}-{n + 1}"), department_id, window_id,
                                       evidence=reason, trigger_at=now, actor=actor, note=reason, now=now)
-                _audit(store, item_id, 1, "open", None, OPEN, actor.name, now, reason, None)
+                _audit(store, conn, item_id, 1, "open", None, OPEN, actor.name, now, reason, None)
             break
         except sa.exc.IntegrityError:
             continue
     else:
         raise Refused(f"could not number the manual item of {subject}: others are opening items on it now; try again")
+    journal.flush(store)
     return get_item(store, item_id)
 
 
@@ -286,13 +292,13 @@ def _message(conn: sa.Connection, action: str, item: dict, actor: Actor, note: s
                        body=f"{what} 已由 {actor.name} 升级，请研究效能告诫或移送纪检。\n说明：{note}", now=now)
 
 
-def _audit(store: Store, item_id: int, seq: int, action: str, from_state: str | None, to_state: str, actor: str,
-           now: dt.datetime, note: str, reason: str | None) -> None:
+def _audit(store: Store, conn: sa.Connection, item_id: int, seq: int, action: str, from_state: str | None,
+           to_state: str, actor: str, now: dt.datetime, note: str, reason: str | None) -> None:
+    """Stage the transition's audit entry in its transaction (journal.py), keyed by item and transition number."""
     from core.localtime import LOCAL_TZ
-    from windowwatch.audit.log import AuditLog
 
-    AuditLog(store.home).append({
+    journal.stage(conn, f"transition:{item_id}:{seq}", {
         "kind": AUDIT_KIND, "item_id": item_id, "transition_seq": seq, "action": action, "from_state": from_state,
         "to_state": to_state, "note": note, "reason": reason, "user": actor,
         "at": now.replace(tzinfo=LOCAL_TZ).isoformat(timespec="seconds"), "store": store.url,
-    })
+    }, now)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
 from core.paths import Home
+from tests.support.supervision import query
 from windowwatch.pipeline import step_supervision_export
 from windowwatch.runs import RunRecord
 from windowwatch.supervision.export import export, export_path
@@ -53,11 +53,7 @@ def _walk(sup) -> dict[str, int]:
 
 
 def _q(warehouse, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
+    return query(warehouse, sql)
 
 
 def _store_rows(store, table) -> list[dict]:

@@ -4,12 +4,14 @@ escalation by working days (across a holiday). SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import sqlalchemy as sa
 
 from tests.support.dashboard_snapshot import add_workdays
-from tests.support.supervision import edit_snapshot, liaison, red_case
+from tests.support.supervision import edit_snapshot, liaison, query, red_case
+from windowwatch.supervision import notices
 from windowwatch.supervision.model import items, transitions
 from windowwatch.supervision.sync import sync
 from windowwatch.supervision.workflow import act, actor_for, get_item, history
@@ -40,7 +42,11 @@ def _expected_triggers(snapshot) -> set[tuple[str, str, str]]:
                union all select 'timeliness', case_id, rule_id from marts.fct_timeliness_signal
                          where case_id is not null and rule_id <> 'TL_LEGAL_OVERDUE'
                union all select 'video_flag', flag_id, upper(flag_type) from marts.fct_video_flag
-                         where review_status = 'confirmed'"""
+                         where review_status = 'confirmed'
+               union all select 'rating_integrity', coalesce(evaluation_id, window_id || ' ' || strftime(month, '%Y-%m')),
+                                rule_id from marts.fct_rating_signal
+               union all select 'substantiated_complaint', order_id, 'SUBSTANTIATED_COMPLAINT' from marts.fct_work_order
+                         where is_substantiated_complaint"""
         return set(con.execute(q).fetchall())
     finally:
         con.close()
@@ -168,3 +174,64 @@ def test_a_trigger_switched_off_opens_nothing(sup, tmp_path, monkeypatch):
     res = sync(sup.store, now=NOW)
     assert "video_flag: switched off (supervision.triggers)" in res.skipped
     assert not [r for r in _rows(sup, "kind") if r[0] == "video_flag"]
+
+
+def test_a_rating_integrity_signal_opens_one_item_and_its_going_clears_it(sup):
+    from dashboards.evidence import explain
+
+    signals = query(sup.snapshot, "select evaluation_id, window_id, strftime(month, '%Y-%m'), rule_id, "
+                                           "department_id, signal_date, evidence from marts.fct_rating_signal")
+    assert {r[3] for r in signals} >= {"RI_TOO_PERFECT", "RI_NO_SERVICE"}  # the fixture has both shapes
+    first = sync(sup.store, now=NOW)
+    opened = {(r[2], r[3]): r for r in _rows(sup, "kind", "item_id", "subject_id", "rule", "department_id",
+                                             "window_id", "trigger_at", "evidence") if r[0] == "rating_integrity"}
+    assert len(opened) == len(signals) and first.opened >= len(signals)
+    for evaluation_id, window_id, month, rule_id, department_id, signal_date, evidence in signals:
+        subject = evaluation_id if rule_id != "RI_TOO_PERFECT" else f"{window_id} {month}"  # a window-month
+        item = opened[(subject, rule_id)]
+        assert (item[4], item[5], item[6], item[7]) == (department_id, window_id, dt.datetime.combine(signal_date,
+                                                                                                     dt.time()), evidence)
+        assert not re.search(r"\w+=", explain(rule_id, item[7]))  # the page says the codes as the catalogue's sentence
+    assert sync(sup.store, now=NOW + dt.timedelta(days=1)).opened == 0
+    gone = next(s for s in signals if s[3] == "RI_TOO_PERFECT")
+    edit_snapshot(sup.snapshot, "delete from marts.fct_rating_signal where rule_id = 'RI_TOO_PERFECT' and window_id = ? "
+                                "and strftime(month, '%Y-%m') = ?", [gone[1], gone[2]])
+    res = sync(sup.store, now=NOW + dt.timedelta(days=2))
+    assert (res.opened, res.cleared) == (0, 1)
+    item = _find(sup, "rating_integrity", f"{gone[1]} {gone[2]}", "RI_TOO_PERFECT")
+    assert item["trigger_cleared"] and item["state"] == "open"
+
+
+def test_a_substantiated_complaint_opens_one_item_and_its_going_clears_it(sup):
+    from dashboards.evidence import explain
+
+    orders = query(sup.snapshot, "select order_id, department_id, window_id, received_at, channel "
+                                          "from marts.fct_work_order where is_substantiated_complaint")
+    assert len(orders) == 1  # the fixture: one 12345 complaint found true, one not, one praise
+    order_id, department_id, window_id, received_at, channel = orders[0]
+    sync(sup.store, now=NOW)
+    rows = [r for r in _rows(sup, "kind", "subject_id", "rule", "department_id", "window_id", "trigger_at", "evidence")
+            if r[0] == "substantiated_complaint"]
+    assert rows == [("substantiated_complaint", order_id, "SUBSTANTIATED_COMPLAINT", department_id, window_id,
+                     received_at, f"order={order_id} channel={channel} received={received_at:%Y-%m-%d %H:%M:%S}"
+                     f" window={window_id}")]
+    text = explain("SUBSTANTIATED_COMPLAINT", rows[0][6])
+    assert "12345 热线" in text and order_id in text and "查实投诉" in text and not re.search(r"\w+=", text)
+    assert channel not in text
+    item = _find(sup, "substantiated_complaint", order_id)  # the PDFs `supervise act` makes say it in Chinese too
+    assert notices.evidence_zh(item) == f"12345热线工单 {order_id} 于 {received_at:%Y-%m-%d %H:%M:%S} 受理，经核查投诉属实（查实投诉）。"
+    assert notices.rule_label_zh(item) == "查实投诉"
+    assert sync(sup.store, now=NOW + dt.timedelta(days=1)).opened == 0
+    edit_snapshot(sup.snapshot, "update marts.fct_work_order set substantiated = false, is_substantiated_complaint = "
+                                "false where order_id = ?", [order_id])
+    res = sync(sup.store, now=NOW + dt.timedelta(days=2))
+    assert (res.opened, res.cleared) == (0, 1)
+    assert _find(sup, "substantiated_complaint", order_id)["trigger_cleared"]
+
+
+def test_a_snapshot_without_the_tables_skips_the_new_triggers_and_says_why(sup):
+    edit_snapshot(sup.snapshot, "drop table marts.fct_work_order; drop table marts.fct_rating_signal")
+    res = sync(sup.store, now=NOW)
+    assert any(s.startswith("substantiated_complaint: the snapshot lacks fct_work_order.order_id") for s in res.skipped)
+    assert any(s.startswith("rating_integrity: the snapshot lacks fct_rating_signal.") for s in res.skipped)
+    assert res.opened > 0 and not [r for r in _rows(sup, "kind") if r[0] in ("rating_integrity", "substantiated_complaint")]
