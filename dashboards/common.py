@@ -275,16 +275,45 @@ def yes_no(v, no: str | None = None) -> str:
 
 
 def with_link(df: pd.DataFrame, id_col: str = "case_id", page: str = "case", param: str = "case",
-              name: str = "open_case") -> pd.DataFrame:
+              name: str = "open_case", extra: dict[str, str] | None = None) -> pd.DataFrame:
     """`df` with a first column `name` holding the relative URL of each row's drill-down
-    (`case?case=<id>`): one click opens it (in a new tab, which the session cookie keeps signed in),
-    and the URL can be shared. Show it with `link_config(name)`."""
-    from urllib.parse import quote
+    (`case?case=<id>`, then the `extra` query parameters): one click opens it (in a new tab, which the
+    session cookie keeps signed in), and the URL can be shared. Show it with `link_config(name)`."""
+    from urllib.parse import quote, urlencode
 
-    urls = df[id_col].map(lambda v: None if is_missing(v) or v == "" else f"{page}?{param}={quote(str(v), safe='')}")
+    tail = f"&{urlencode(extra)}" if extra else ""
+    urls = df[id_col].map(
+        lambda v: None if is_missing(v) or v == "" else f"{page}?{param}={quote(str(v), safe='')}{tail}")
     out = df.copy()
     out.insert(0, name, urls)
     return out
+
+
+def page_filters() -> dict[str, str]:
+    """The page's month, centre and department filters as URL query parameters (a drill-down link keeps them)."""
+    c = st.session_state.get("_ctx")
+    if c is None:  # outside a page run (a table built in a unit test)
+        return {}
+    f = c.filters
+    values = {"month": f.month.strftime("%Y-%m") if f.month else None, "center": f.center, "dept": f.dept}
+    return {k: v for k, v in values.items() if v}
+
+
+def window_link(df: pd.DataFrame, id_col: str = "window_id") -> pd.DataFrame:
+    """`df` with a first column open_window: the row's window on 窗口明细 (`window?w=<id>`) with the page's
+    filters (`page_filters`). Show it with `link_config("open_window")`."""
+    return with_link(df, id_col, page="window", param="w", name="open_window", extra=page_filters())
+
+
+# The roles app.PAGES lets open the drill-down pages 窗口明细 and 办件 (tests/dashboards/test_access_matrix.py
+# holds the two equal): a table shown to another role (督办's department liaison) carries no link to a page
+# its reader cannot open.
+DRILL_DOWN_ROLES = ("inspector", "auditor")
+
+
+def may_drill_down() -> bool:
+    c = st.session_state.get("_ctx")
+    return c is not None and c.role in DRILL_DOWN_ROLES
 
 
 def link_config(name: str = "open_case") -> dict:

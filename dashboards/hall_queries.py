@@ -67,7 +67,7 @@ def absent_days(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
         return pd.DataFrame()
     cond, params = _scope(f, "a")
     return fetch(path, f"""
-        select strftime(a.date, '%Y-%m-%d') as date, w.window_name, a.open_time, a.close_time
+        select strftime(a.date, '%Y-%m-%d') as date, a.window_id, w.window_name, a.open_time, a.close_time
         from marts.fct_attendance_day a join marts.dim_window w on w.window_id = a.window_id
         where a.is_absent and a.date >= ? and a.date < ? and {cond}
         order by a.date, w.window_name""", (month, _next_month(month)) + params)
@@ -89,7 +89,7 @@ def queue_by_window(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
         return pd.DataFrame()
     cond, params = _scope(f, "x")
     return fetch(path, f"""
-        select w.window_name, x.tickets, x.served, x.no_show_rate, x.avg_wait_minutes, x.p90_wait_minutes,
+        select x.window_id, w.window_name, x.tickets, x.served, x.no_show_rate, x.avg_wait_minutes, x.p90_wait_minutes,
                x.avg_service_minutes
         from marts.fct_queue_month x join marts.dim_window w on w.window_id = x.window_id
         where x.scope = 'window' and x.month = ? and {cond}
@@ -124,7 +124,7 @@ def work_orders(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
     cond, params = _scope(f, "o")
     return fetch(path, f"""
         select o.order_id, o.channel, o.category, strftime(o.received_at, '%Y-%m-%d %H:%M') as received_at,
-               coalesce(w.window_name, o.window_id) as window_name, strftime(o.due_at, '%Y-%m-%d %H:%M') as due_at,
+               o.window_id, coalesce(w.window_name, o.window_id) as window_name, strftime(o.due_at, '%Y-%m-%d %H:%M') as due_at,
                strftime(o.closed_at, '%Y-%m-%d %H:%M') as closed_at, o.is_closed_on_time, o.substantiated,
                o.requester_satisfaction, o.content
         from marts.fct_work_order o left join marts.dim_window w on w.window_id = o.window_id
@@ -139,7 +139,7 @@ def inspections(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
     cond, params = _scope(f, "i")
     return fetch(path, f"""
         select strftime(i.inspected_at, '%Y-%m-%d %H:%M') as inspected_at, i.method, i.finding,
-               coalesce(w.window_name, '') as window_name, i.deduction, i.note
+               i.window_id, coalesce(w.window_name, '') as window_name, i.deduction, i.note
         from marts.fct_inspection i left join marts.dim_window w on w.window_id = i.window_id
         where i.month = ? and {cond}
         order by i.has_finding desc, i.inspected_at""", (month,) + params)
@@ -165,7 +165,7 @@ def staff_month(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
     cond, params = _scope(f, "s")
     return fetch(path, f"""
         select s.rank, coalesce(p.staff_name, s.staff_id) as staff_name, s.staff_id,
-               coalesce(w.window_name, s.window_id) as window_name, s.score, s.stars, s.is_eligible,
+               s.window_id, coalesce(w.window_name, s.window_id) as window_name, s.score, s.stars, s.is_eligible,
                s.cases_completed, s.on_time_rate, s.evaluations, s.adjusted_satisfaction, s.bad_reviews,
                s.late_arrivals, s.early_leaves, s.absent_days
         from marts.fct_staff_month s
@@ -182,7 +182,7 @@ def deductions(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
         return pd.DataFrame()
     cond, params = f.where_month()
     return fetch(path, f"""
-        select w.window_name, d.source, d.points, d.ref_id, d.reason
+        select d.window_id, w.window_name, d.source, d.points, d.ref_id, d.reason
         from marts.fct_window_deduction d
         join marts.fct_window_month m on m.window_id = d.window_id and m.month = d.month
         join marts.dim_window w on w.window_id = d.window_id

@@ -95,13 +95,44 @@ def month_department_name(path: str, m: str = "m", on: str | None = None) -> str
     in the window version in force on the month's first day, else the department's current name. `on`:
     another date the row is about (a case: its acceptance date), for a row `m` with window_id and
     department_id."""
+    return department_name_on(path, m, on, by_window=True)
+
+
+def department_name_on(path: str, m: str = "d", on: str | None = None, by_window: bool = False) -> str:
+    """SQL of the department name of row `m` (with department_id) on the date `on` (default `m.month`): the
+    name the department had in the window versions in force then (of the row's window when `by_window`, of
+    any of its windows otherwise: a department-month row), else its current name, else its id."""
     current = f"(select min(dn.department_name) from marts.dim_window dn where dn.department_id = {m}.department_id)"
     if not _has_window_versions(path):
         return f"coalesce({current}, {m}.department_id)"
+    day = on or f"{m}.month"
+    window = f"v.window_id = {m}.window_id and " if by_window else ""
     then = (f"(select min(v.department_name) from intermediate.int_reference__window_versions v "
-            f"where v.window_id = {m}.window_id and v.department_id = {m}.department_id "
-            f"and v.valid_from <= {on or m + '.month'} and {on or m + '.month'} < v.valid_to)")
+            f"where {window}v.department_id = {m}.department_id and v.valid_from <= {day} and {day} < v.valid_to)")
     return f"coalesce({then}, {current}, {m}.department_id)"
+
+
+def dated_where(path: str, f: Filters, table: str, alias: str) -> tuple[str, tuple]:
+    """The filter of a dated row `alias` of marts.`table` (an evaluation, a video flag) joined with dim_window `w`:
+    on the row's own department_id (its window's department on the row's date, docs/rules.md#reference-versions),
+    so a window that moved department keeps its earlier rows under the old one; a snapshot published before
+    the column existed filters on today's department (`f.where()`)."""
+    if department_on_date(path, table):
+        return f.where_month(m=alias)
+    return f.where()
+
+
+def department_on_date(path: str, table: str) -> bool:
+    """Whether marts.`table` carries department_id (the department on the row's date)."""
+    return bool(scalar(path, "select count(*) from information_schema.columns where table_schema = 'marts' "
+                             "and table_name = ? and column_name = 'department_id'", (table,)))
+
+
+def dated_department_name(path: str, table: str, alias: str, on: str) -> str:
+    """SQL of the department name of the dated row `alias` (see `dated_where`): as then, else today's."""
+    if department_on_date(path, table):
+        return month_department_name(path, alias, on)
+    return "w.department_name"
 
 
 def window_departments(path: str) -> pd.DataFrame:
@@ -179,7 +210,7 @@ def open_cards(path: str, f: Filters) -> dict[str, int]:
 
 
 def pending_video(path: str, f: Filters) -> int:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_video_flag", "v")
     return int(scalar(path, f"""
         select count(*) from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id
         where {cond} and v.review_status = 'pending'""", params) or 0)
@@ -263,7 +294,8 @@ def _open_cases_sql(cond: str, cards: tuple[str, ...], item: str | None, departm
         extra = " and c.item_code = ?"
         params += (item,)
     sql = f"""
-        select c.case_id, w.window_name, {department_name} as department_name, i.item_name, c.card, c.is_legal_overdue,
+        select c.case_id, c.window_id, w.window_name, {department_name} as department_name, i.item_name, c.card,
+               c.is_legal_overdue,
                c.accepted_at, c.deadline_at, c.remaining_workdays, c.overdue_workdays
         from marts.fct_case c
         join marts.dim_window w on w.window_id = c.window_id
@@ -365,7 +397,8 @@ def signal_list(path: str, f: Filters, month: dt.date, rule: str | None, limit: 
     if rule:
         extra, params = " and s.rule_id = ?", params + (rule,)
     return fetch(path, f"""
-        select s.case_id, s.rule_id, strftime(s.signal_date, '%Y-%m-%d') as signal_date, w.window_name, s.department_id, s.evidence
+        select s.case_id, s.rule_id, strftime(s.signal_date, '%Y-%m-%d') as signal_date, s.window_id, w.window_name,
+               {department_name_on(path, "s", "s.signal_date")} as department_name, s.evidence
         from marts.fct_off_book_signal s {_signal_scope()}
         where {cond} and date_trunc('month', s.signal_date)::date = ?{extra}
         order by s.signal_date desc, s.case_id limit ?""", params + (limit,))
@@ -379,11 +412,13 @@ def volume_gap(path: str, f: Filters) -> pd.DataFrame:
     if f.dept:
         sql.append("d.department_id = ?")
         params.append(f.dept)
+    # the department as named in the row's month (a renamed department, or one whose windows all moved
+    # away since, keeps the name it had then: docs/rules.md#reference-versions)
     return fetch(path, f"""
-        select d.month, d.department_id, any_value(w.department_name) as department_name, d.reported_cases,
+        select d.month, d.department_id, {department_name_on(path)} as department_name, d.reported_cases,
                d.cases_accepted, d.volume_gap, d.reported_cases / nullif(d.cases_accepted, 0) as ratio
-        from marts.fct_department_month d left join marts.dim_window w on w.department_id = d.department_id
-        where {" and ".join(sql)} group by all order by d.month desc, d.department_id""", tuple(params))
+        from marts.fct_department_month d
+        where {" and ".join(sql)} order by d.month desc, d.department_id""", tuple(params))
 
 
 # ---------------------------------------------------------------- one case
@@ -439,10 +474,10 @@ def non_workdays(path: str, after: dt.date, through: dt.date) -> pd.DataFrame:
 def timeliness_signals(path: str, f: Filters, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
     """The timeliness signals dated in `month`, legal overdue first (empty when the snapshot predates the mart)."""
     if not has_table(path, "fct_timeliness_signal"):
-        return pd.DataFrame(columns=["rule_id", "case_id", "window_name", "signal_date", "evidence"])
+        return pd.DataFrame(columns=["rule_id", "case_id", "window_id", "window_name", "signal_date", "evidence"])
     cond, params = f.where_month(m="s")  # the signal's department (the case's, on its acceptance date)
     return fetch(path, f"""
-        select s.rule_id, s.case_id, w.window_name, s.signal_date, s.evidence
+        select s.rule_id, s.case_id, s.window_id, w.window_name, s.signal_date, s.evidence
         from marts.fct_timeliness_signal s join marts.dim_window w on w.window_id = s.window_id
         where {cond} and date_trunc('month', s.signal_date) = ?
         order by s.rule_id <> 'TL_LEGAL_OVERDUE', s.signal_date desc, s.case_id limit ?""",
@@ -462,6 +497,15 @@ def case_evaluations(path: str, case_id: str) -> pd.DataFrame:
         select evaluation_id, evaluated_at, rating, reason_codes, comment, verdict, rectification_deadline,
                rectified_at, callback_at from marts.fct_evaluation where case_id = ? order by evaluated_at""",
                  (case_id,))
+
+
+def evaluation_cases(path: str, evaluation_ids: tuple[str, ...]) -> dict[str, str]:
+    """evaluation id -> the case it rates: an evaluation's drill-down is its case's timeline."""
+    if not evaluation_ids:
+        return {}
+    df = fetch(path, """select evaluation_id, case_id from marts.fct_evaluation
+                        where list_contains(?, evaluation_id) and case_id is not null""", (list(evaluation_ids),))
+    return dict(zip(df.evaluation_id, df.case_id))
 
 
 def case_window_flags(path: str, case_id: str) -> pd.DataFrame:
@@ -535,7 +579,7 @@ def window_evaluations(path: str, window_id: str, month: dt.date) -> pd.DataFram
 
 
 def rating_distribution(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_evaluation", "e")
     return fetch(path, f"""
         select e.rating, count(*) as n from marts.fct_evaluation e join marts.dim_window w on w.window_id = e.window_id
         where {cond} and date_trunc('month', e.evaluated_at)::date = ? group by e.rating order by e.rating desc""",
@@ -543,14 +587,17 @@ def rating_distribution(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
 
 
 def bad_reviews(path: str, f: Filters, month: dt.date, outstanding_only: bool, limit: int = ROW_LIMIT) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_evaluation", "e")
+    department = dated_department_name(path, "fct_evaluation", "e", "e.evaluated_at::date")
     scope = ("e.rectified_at is null and coalesce(e.verdict, '') <> 'invalid'" if outstanding_only
              else "date_trunc('month', e.evaluated_at)::date = ?")
     if not outstanding_only:
         params = params + (month,)
     return fetch(path, f"""
         with ref as (select max(as_of_date) as d from marts.fct_case)
-        select e.evaluation_id, e.case_id, w.window_name, e.evaluated_at, e.rating, e.reason_codes, e.comment,
+        select e.evaluation_id, e.case_id, e.window_id, w.window_name, {department} as department_name, e.evaluated_at,
+               e.rating,
+               e.reason_codes, e.comment,
                e.verdict, e.verified_at, e.rectification_deadline, e.rectified_at, e.callback_at,
                (e.rectified_at > e.rectification_deadline
                 or (e.rectified_at is null and coalesce(e.verdict, '') <> 'invalid'
@@ -561,7 +608,7 @@ def bad_reviews(path: str, f: Filters, month: dt.date, outstanding_only: bool, l
 
 
 def rectification_backlog(path: str, f: Filters) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_evaluation", "e")
     return fetch(path, f"""
         with ref as (select max(as_of_date) as d from marts.fct_case)
         select count(*) as outstanding,
@@ -574,7 +621,7 @@ def rectification_backlog(path: str, f: Filters) -> pd.DataFrame:
 
 
 def flags_by_type(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_video_flag", "v")
     return fetch(path, f"""
         select v.flag_type, count(*) as n from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id
         where {cond} and v.review_status = 'confirmed' and date_trunc('month', v.flagged_at)::date = ?
@@ -582,7 +629,7 @@ def flags_by_type(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
 
 
 def flags_heatmap(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_video_flag", "v")
     return fetch(path, f"""
         select w.window_name, hour(v.flagged_at) as hour, count(*) as n
         from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id
@@ -591,10 +638,11 @@ def flags_heatmap(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
 
 
 def pending_flags(path: str, f: Filters, limit: int = ROW_LIMIT) -> pd.DataFrame:
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_video_flag", "v")
+    department = dated_department_name(path, "fct_video_flag", "v", "v.flagged_at::date")
     return fetch(path, f"""
         with ref as (select max(as_of_date) as d from marts.fct_case)
-        select v.flag_id, w.window_name, v.flagged_at, v.flag_type, v.source, v.confidence, v.clip_ref,
+        select v.flag_id, v.window_id, w.window_name, {department} as department_name, v.flagged_at, v.flag_type, v.source, v.confidence, v.clip_ref,
                date_diff('day', v.flagged_at::date, ref.d) as age_days
         from marts.fct_video_flag v join marts.dim_window w on w.window_id = v.window_id, ref
         where {cond} and v.review_status = 'pending' order by v.flagged_at limit ?""", params + (limit,))
@@ -684,7 +732,7 @@ def review_backlog(path: str, f: Filters, stage: str, limit: int = ROW_LIMIT) ->
     """Bad reviews whose `stage` (verification 核实 / rectification 整改 / callback 回访) is still open as of
     the snapshot's as-of date, earliest deadline first; days_left < 0 means that many days overdue."""
     needs, deadline, still_open = BACKLOG_STAGES[stage]
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_evaluation", "e")
     return fetch(path, f"""
         with ref as (select max(as_of_date) as d from marts.fct_case)
         select e.evaluation_id, e.case_id, e.window_id, w.window_name, e.rating, e.evaluated_at,
@@ -697,7 +745,7 @@ def review_backlog(path: str, f: Filters, stage: str, limit: int = ROW_LIMIT) ->
 def appeals(path: str, f: Filters, month: dt.date, limit: int = ROW_LIMIT) -> pd.DataFrame:
     """申诉复核: evaluations appealed in `month` (by appeal_at) with their outcome (upheld, overturned, or
     none yet)."""
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_evaluation", "e")
     return fetch(path, f"""
         select e.evaluation_id, e.case_id, e.window_id, w.window_name, e.rating, e.evaluated_at, e.appeal_at,
                e.appeal_result
@@ -708,7 +756,7 @@ def appeals(path: str, f: Filters, month: dt.date, limit: int = ROW_LIMIT) -> pd
 
 def appeals_by_window(path: str, f: Filters, month: dt.date) -> pd.DataFrame:
     """Per window, `month`'s appeals (by appeal_at): how many, upheld, overturned, still under review."""
-    cond, params = f.where()
+    cond, params = dated_where(path, f, "fct_evaluation", "e")
     return fetch(path, f"""
         select w.window_id, w.window_name, count(*) as appeals,
                count(*) filter (where e.appeal_result = 'upheld') as upheld,

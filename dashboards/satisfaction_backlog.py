@@ -35,7 +35,7 @@ def _links() -> dict:
 
 
 def _linked(df: pd.DataFrame) -> pd.DataFrame:
-    return c.with_link(c.with_link(df), "window_id", page="window", param="w", name="open_window")
+    return c.window_link(c.with_link(df))
 
 
 def _when(v, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -16,18 +16,17 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from core.localtime import now_local
 from core.paths import Home
 from dashboards import common as c
 from dashboards import evidence as ev
 from dashboards.i18n import current_lang, t
 from windowwatch.supervision import notices
-from windowwatch.supervision.model import ACTIONS, CLOSE_REASONS, NOTIFIED, items, outbox
+from windowwatch.supervision.model import ACTIONS, CLOSE_REASONS, items
+from windowwatch.supervision.queue import department_choices, inbox, queue, window_choices  # noqa: F401 (the page's)
 from windowwatch.supervision.store import Store, open_store, store_url
 from windowwatch.supervision.workflow import (
     RULES, Actor, Refused, Stale, act, actor_for, check_allowed, get_item, history, open_manual)
 
-ROW_LIMIT = 500
 CASE_KINDS = notices.CASE_KINDS
 
 
@@ -83,9 +82,14 @@ def fmt_time(v) -> str:
 def evidence_text(item: dict) -> str:
     """The trigger's evidence in the reader's language (a timeliness rule's parameters as a sentence)."""
     text = notices.evidence_zh(item) if current_lang() != "en" else str(item.get("evidence") or "—")
-    if str(item.get("rule", "")).startswith("TL_"):
+    if explained(item):
         return ev.explain(item["rule"], str(item.get("evidence") or ""))
     return text
+
+
+def explained(item: dict) -> bool:
+    """Whether the item's evidence is codes a catalogue sentence says (timeliness, 评价真实性, 查实投诉)."""
+    return str(item.get("rule", "")).startswith(("TL_", "RI_")) or item.get("rule") == "SUBSTANTIATED_COMPLAINT"
 
 
 def note_text(transition: dict) -> str:
@@ -95,60 +99,29 @@ def note_text(transition: dict) -> str:
 # ---------------------------------------------------------------- queries
 
 
-def department_choices(s: Store, department_id: str | None) -> list[str]:
-    q = sa.select(items.c.department_id).distinct().order_by(items.c.department_id)
-    if department_id:
-        q = q.where(items.c.department_id == department_id)
-    with s.engine.connect() as conn:
-        return [d for d in conn.execute(q).scalars() if d]
-
-
-def window_choices(s: Store, department_id: str | None) -> list[str]:
-    q = sa.select(items.c.window_id).distinct().order_by(items.c.window_id)
-    if department_id:
-        q = q.where(items.c.department_id == department_id)
-    with s.engine.connect() as conn:
-        return [w for w in conn.execute(q).scalars() if w]
-
-
-def queue(s: Store, *, state: str | None, department: str | None, window: str | None, kind: str | None
-          ) -> tuple[pd.DataFrame, int]:
-    """The items matching the filters (at most ROW_LIMIT, overdue replies first) and how many match."""
-    cond = []
-    for col, v in (("state", state), ("department_id", department), ("window_id", window), ("kind", kind)):
-        if v:
-            cond.append(items.c[col] == v)
-    now = now_local()
-    overdue = sa.and_(items.c.state == NOTIFIED, items.c.reply_by < now)
-    cols = [items.c[n] for n in ("item_id", "state", "kind", "subject_id", "rule", "department_id", "window_id",
-                                 "opened_at", "reply_by", "fix_by", "trigger_cleared", "version")]
-    q = (sa.select(*cols, overdue.label("overdue")).where(*cond)
-         .order_by(sa.case((overdue, 0), else_=1), items.c.item_id).limit(ROW_LIMIT))
-    with s.engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).mappings().all(), columns=[*(col.name for col in cols), "overdue"])
-        n = conn.execute(sa.select(sa.func.count()).select_from(items).where(*cond)).scalar_one()
-    return df, int(n)
-
-
-def inbox(s: Store, a: Actor, limit: int = 50) -> pd.DataFrame:
-    """The outbox messages addressed to the user's role (a department's: to its department only)."""
-    q = sa.select(outbox.c.message_id, outbox.c.item_id, outbox.c.subject, outbox.c.created_at,
-                  items.c.kind, items.c.rule, items.c.state).select_from(
-        outbox.outerjoin(items, items.c.item_id == outbox.c.item_id)).where(outbox.c.recipient_role == a.role)
-    if a.role == "department":
-        q = q.where(outbox.c.department_id == a.department_id)
-    q = q.order_by(outbox.c.message_id.desc()).limit(limit)
-    with s.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).mappings().all(),
-                            columns=["message_id", "item_id", "subject", "created_at", "kind", "rule", "state"])
-
-
 def subject_text(row) -> str:
     """A message's subject with the trigger's rule code replaced by its name."""
     text = str(row.subject)
     if not c.is_missing(row.rule) and current_lang() != "en":
         text = text.replace(f" {row.rule}）", f" {rule_label(row.kind, row.rule)}）")
     return text
+
+
+EVALUATION_KINDS = ("bad_review_late", "rating_integrity")  # items whose subject is an evaluation (sync.TRIGGERS)
+
+
+def case_ids(snapshot: str | None, df: pd.DataFrame) -> pd.Series:
+    """The case each queue row names, for its 办件 link: a case trigger's or a manual item's case, the case an
+    evaluation rates; none for a window, a window-month, a video flag or a work order."""
+    evaluations = tuple(sorted(set(df.subject_id[df.kind.isin(EVALUATION_KINDS)].dropna())))
+    rated = c.q.evaluation_cases(snapshot, evaluations) if snapshot else {}
+
+    def one(kind, subject, window):
+        if kind in CASE_KINDS or (kind == "manual" and subject != window):
+            return subject
+        return rated.get(subject)
+
+    return pd.Series([one(*r) for r in zip(df.kind, df.subject_id, df.window_id)], index=df.index, dtype=object)
 
 
 def first_opened(s: Store) -> dt.datetime | None:
@@ -286,11 +259,11 @@ def _document_texts(item: dict) -> dict:
     from dashboards.i18n import catalogue
 
     rule = None
-    if item["kind"] in ("off_book", "timeliness", "video_flag"):
+    if item["kind"] in ("off_book", "timeliness", "video_flag", "rating_integrity", "substantiated_complaint"):
         key = f"enum.flag.{str(item['rule']).lower()}" if item["kind"] == "video_flag" else f"enum.rule.{item['rule']}"
         rule = catalogue("zh").get(key)
     text = None
-    if str(item.get("rule", "")).startswith("TL_") and current_lang() != "en":
+    if explained(item) and current_lang() != "en":
         text = ev.explain(item["rule"], str(item.get("evidence") or ""))  # the sentence, not the parameters
     return {"rule_label": rule, "evidence": text}
 

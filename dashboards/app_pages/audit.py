@@ -142,6 +142,18 @@ def stratum_name(stratum) -> str:
     return str(stratum)
 
 
+DRILL = {**c.link_config("open_case"), **c.link_config("open_window")}
+
+
+def drill_links(shown: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
+    """`shown` (headers in words) after the links of its rows (`ids`: case_id or evaluation_id, window_id):
+    the case — an evaluation's is the case it rates — and the window, each opened in one click."""
+    if "case_id" not in ids and "evaluation_id" in ids:
+        rated = q.evaluation_cases(ctx.snapshot, tuple(sorted(set(ids.evaluation_id) - {""}))) if ctx.snapshot else {}
+        ids = ids.assign(case_id=ids.evaluation_id.map(rated))
+    return pd.concat([c.rename(c.with_link(c.window_link(ids))[["open_case", "open_window"]]), shown], axis=1)
+
+
 commits = [e for e in entries if e.get("kind") == "commit"]
 draw_of = {e["commit_seq"]: e for e in entries if e.get("kind") in ("draw", "callback")}
 audits = {}  # id -> (commit, draw or None), newest first; the id is the draw's once drawn
@@ -521,7 +533,7 @@ else:
         ft["problem_codes"] = ft["problem_codes"].map(lambda v: "、".join(v.split(";")) if v else t("audit.no_problem"))
         ft["inspectors"] = ft["inspectors"].map(lambda v: "、".join(who(i) for i in v.split(";") if i))
         ft["recorded_at"] = ft["recorded_at"].str[:19].str.replace("T", " ")
-        st.dataframe(c.rename(ft, "audit.col"), hide_index=True, key="audit_findings")
+        st.dataframe(drill_links(c.rename(ft, "audit.col"), ft), hide_index=True, key="audit_findings", column_config=DRILL)
     else:
         st.caption(t("audit.findings_none"))
 
@@ -560,7 +572,8 @@ else:
             shown[t("audit.col_unstaffed")] = public.unstaffed
             note = t("audit.list.note")
             shown[note] = shown[note].map(c.mask_pii)  # defence in depth: notes are scrubbed when recorded
-        st.container(key="audit_public_box").dataframe(shown, hide_index=True, key="audit_public")
+        st.container(key="audit_public_box").dataframe(drill_links(shown, pd.DataFrame(public.rows, columns=public.keys)),
+                                                       hide_index=True, key="audit_public", column_config=DRILL)
     home = ctx.home
     makers = {fmt: (lambda fmt=fmt: audit.render(audit.build_public_list(draw_id, home), fmt)) for fmt in ("csv", "xlsx", "html")}
     # the draw's and its commit's log entries verbatim: enough to recompute the draw (VERIFY.md)

@@ -5,12 +5,10 @@ Each optional feed never delivered says so instead of showing empty tables (SPEC
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import auth
 from dashboards import common as c
 from dashboards import hall_queries as hq
 from dashboards import queries as q
 from dashboards.i18n import current_lang, t
-from windowwatch import spreadsheets
 
 ctx = c.ctx()
 st.title(t("hall_ops.title"))
@@ -34,14 +32,19 @@ def minutes(v) -> str:
     return "—" if c.is_missing(v) else f"{float(v):.1f}"
 
 
+def linked(frame):
+    """A table as shown: its window (window_id) opens 窗口明细 with the page's filters in one click (first
+    column); the id itself is not shown."""
+    return c.window_link(frame).drop(columns=["window_id"])
+
+
+WINDOW_LINK = c.link_config("open_window")
+
+
 def export(frame, name: str, key: str) -> None:
-    """CSV and XLSX of what the table shows (Chinese headers in zh-CN)."""
-    a, b, _ = st.columns([1, 1, 4])
-    a.download_button(t("common.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(frame)), file_name=f"{name}.csv",
-                      mime="text/csv", key=f"{key}_csv", on_click="ignore")
-    b.download_button(t("common.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({name: frame})),
-                      file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    """CSV and XLSX of what the table shows (headers in the reader's language, no link column), named by
+    the list, the page's filters and the data's date (common.export_buttons)."""
+    c.export_buttons(lambda: c.rename(frame.drop(columns=["window_id"], errors="ignore")), name, key)
 
 
 # One section at a time (a radio, not st.tabs): only the chosen section is drawn, so a chart is never
@@ -67,15 +70,17 @@ if section == "attendance":  # 考勤: in-post rate, absent window-days, late ar
             cols[1].metric(t("col.absent_days"), c.fmt_int(att.absent_days.sum()), border=True)
             cols[2].metric(t("col.late_arrivals"), c.fmt_int(att.late_arrivals.sum()), border=True)
             cols[3].metric(t("col.early_leaves"), c.fmt_int(att.early_leaves.sum()), border=True)
-            shown = c.rename(att.drop(columns=["window_id"]).assign(in_post_rate=att.in_post_rate.map(c.fmt_pct)))
-            st.dataframe(shown, hide_index=True, key="ho_attendance")
-            export(shown, t("hall_ops.tab.attendance"), "ho_att")
+            rows = att.assign(in_post_rate=att.in_post_rate.map(c.fmt_pct))
+            st.dataframe(c.rename(linked(rows)), hide_index=True, key="ho_attendance", column_config=WINDOW_LINK)
+            export(rows, "hall_attendance", "ho_att")
             absent = hq.absent_days(path, f, month)
             st.subheader(t("hall_ops.absent_days"))
             if absent.empty:
                 st.caption(t("rankings.none"))
             else:
-                st.dataframe(c.rename(absent.astype(str)), hide_index=True, key="ho_absent")
+                st.dataframe(c.rename(linked(absent.astype(str))), hide_index=True, key="ho_absent",
+                             column_config=WINDOW_LINK)
+                export(absent.astype(str), "hall_absent_days", "ho_abs")
 
 if section == "queue":  # 排队叫号: waits by business type and hour; 窗口动态增减 proposals with their evidence
     if not have["fct_queue_month"]:
@@ -95,12 +100,13 @@ if section == "queue":  # 排队叫号: waits by business type and hour; 窗口�
                                p90_wait_minutes=adj.p90_wait_minutes.map(minutes),
                                served_per_window_hour=adj.served_per_window_hour.map(lambda v: "—" if c.is_missing(v) else f"{v:.2f}"))
             st.dataframe(c.rename(table), hide_index=True, key="ho_adjust")
-            export(c.rename(table), t("hall_ops.adjustments"), "ho_adj")
+            export(table, "hall_adjustments", "ho_adj")
         st.subheader(t("hall_ops.by_type"))
         by_type = hq.queue_by_type(path, f, month, items)
-        st.dataframe(c.rename(by_type.assign(no_show_rate=by_type.no_show_rate.map(c.fmt_pct),
-                                             **{k: by_type[k].map(minutes) for k in ("avg_wait_minutes", "p90_wait_minutes", "avg_service_minutes")})),
-                     hide_index=True, key="ho_by_type")
+        by_type = by_type.assign(no_show_rate=by_type.no_show_rate.map(c.fmt_pct),
+                                 **{k: by_type[k].map(minutes) for k in ("avg_wait_minutes", "p90_wait_minutes", "avg_service_minutes")})
+        st.dataframe(c.rename(by_type), hide_index=True, key="ho_by_type")
+        export(by_type, "hall_queue_by_type", "ho_type")
         hours = hq.queue_by_hour(path, month, items)
         if not hours.empty:
             fig = go.Figure()
@@ -112,9 +118,10 @@ if section == "queue":  # 排队叫号: waits by business type and hour; 窗口�
             c.chart(fig, "ho_hours")
         st.subheader(t("hall_ops.by_window"))
         by_window = hq.queue_by_window(path, f, month)
-        st.dataframe(c.rename(by_window.assign(no_show_rate=by_window.no_show_rate.map(c.fmt_pct),
-                                               **{k: by_window[k].map(minutes) for k in ("avg_wait_minutes", "p90_wait_minutes", "avg_service_minutes")})),
-                     hide_index=True, key="ho_by_window")
+        by_window = by_window.assign(no_show_rate=by_window.no_show_rate.map(c.fmt_pct),
+                                     **{k: by_window[k].map(minutes) for k in ("avg_wait_minutes", "p90_wait_minutes", "avg_service_minutes")})
+        st.dataframe(c.rename(linked(by_window)), hide_index=True, key="ho_by_window", column_config=WINDOW_LINK)
+        export(by_window, "hall_queue_by_window", "ho_win")
 
 if section == "orders":  # 12345 / 办不成事 work orders
     if not have["fct_work_order"]:
@@ -130,16 +137,16 @@ if section == "orders":  # 12345 / 办不成事 work orders
                            c.fmt_int(((orders.category == "complaint") & orders.substantiated.fillna(False).astype(bool)).sum()),
                            border=True)
             cols[2].metric(t("hall_ops.closed_late"), c.fmt_int((orders.is_closed_on_time == False).sum()), border=True)  # noqa: E712
-            shown = c.rename(orders.assign(
+            rows = orders.assign(
                 channel=orders.channel.map(lambda v: c.label("wo_channel", v)),
                 category=orders.category.map(lambda v: c.label("wo_category", v)),
                 is_closed_on_time=orders.is_closed_on_time.map(yes_no),
                 substantiated=orders.substantiated.map(yes_no),
                 requester_satisfaction=orders.requester_satisfaction.map(lambda v: "" if c.is_missing(v) else c.label("callback_result", v)),
                 content=orders.content.map(c.mask_pii),
-            ).fillna(""))
-            st.dataframe(shown, hide_index=True, key="ho_orders")
-            export(shown, t("hall_ops.tab.orders"), "ho_wo")
+            )
+            st.dataframe(c.rename(linked(rows.fillna(""))), hide_index=True, key="ho_orders", column_config=WINDOW_LINK)
+            export(rows.fillna(""), "hall_work_orders", "ho_wo")
 
 if section == "inspections":  # 明察暗访 records and the 一日三查 calendar
     if not have["fct_inspection"]:
@@ -167,9 +174,10 @@ if section == "inspections":  # 明察暗访 records and the 一日三查 calend
         if records.empty:
             st.caption(t("common.empty"))
         else:
-            shown = c.rename(records.assign(method=records.method.map(lambda v: c.label("inspection_method", v)),
-                                            finding=records.finding.map(lambda v: c.label("inspection_finding", v)),
-                                            deduction=records.deduction.map(lambda v: "" if c.is_missing(v) or v == 0 else f"{v:g}"),
-                                            note=records.note.map(c.mask_pii)).fillna(""))
-            st.dataframe(shown, hide_index=True, key="ho_inspections")
-            export(shown, t("hall_ops.inspections"), "ho_insp")
+            rows = records.assign(method=records.method.map(lambda v: c.label("inspection_method", v)),
+                                  finding=records.finding.map(lambda v: c.label("inspection_finding", v)),
+                                  deduction=records.deduction.map(lambda v: "" if c.is_missing(v) or v == 0 else f"{v:g}"),
+                                  note=records.note.map(c.mask_pii))
+            st.dataframe(c.rename(linked(rows.fillna(""))), hide_index=True, key="ho_inspections",
+                         column_config=WINDOW_LINK)
+            export(rows.fillna(""), "hall_inspections", "ho_insp")

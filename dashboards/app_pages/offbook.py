@@ -52,7 +52,8 @@ def in_words(rows):
                        evidence=[evidence.explain(r, e) for r, e in zip(rows.rule_id, rows.evidence)])
 
 
-st.dataframe(c.rename(in_words(c.with_link(signals))), hide_index=True, key="ob_list", column_config=c.link_config())
+st.dataframe(c.rename(in_words(c.with_link(c.window_link(signals))).drop(columns=["window_id"])), hide_index=True,
+             key="ob_list", column_config={**c.link_config("open_window"), **c.link_config()})
 c.export_buttons(lambda: c.rename(in_words(q.signal_list(path, f, month, rule, limit=q.EXPORT_LIMIT))),
                  "off_book_signals", "ob_list")
 
@@ -68,5 +69,6 @@ gap = q.volume_gap(path, f)
 if gap.empty:
     st.caption(t("offbook.no_volumes"))
 else:
-    gap = gap.assign(month=gap.month.dt.strftime("%Y-%m"), ratio=gap.ratio.map(c.fmt_pct))
-    st.dataframe(c.rename(gap), hide_index=True, key="ob_gap")
+    shown = c.rename(gap.assign(month=gap.month.dt.strftime("%Y-%m"), ratio=gap.ratio.map(c.fmt_pct)))
+    st.dataframe(shown, hide_index=True, key="ob_gap")
+    c.export_buttons(lambda: shown, "volume_gap", "ob_gap")

@@ -68,7 +68,7 @@ def movement(m) -> str:
     return f"▲{m}" if m > 0 else (f"▼{-m}" if m < 0 else "＝")
 
 
-table = df.assign(
+table = c.window_link(df).assign(
     rank=df["rank"].map(c.fmt_rank),
     movement=df.movement.map(movement),
     stars=[c.stars_or_not_rated(s, e) for s, e in zip(df.stars, df.is_eligible)],
@@ -78,10 +78,10 @@ table = df.assign(
     veto_reason=df.veto_reason.map(lambda x: "" if c.is_missing(x) else c.label("veto", x)),
     is_eligible=df.is_eligible.map(lambda x: "✓" if x else t("rankings.ineligible")),
     **{k: df[k].map(c.fmt_pct) for k in ("T", "S", "D", "I", "R")},
-)[["rank", "movement", "window_name", "department_name", "stars", "score", "deductions", "T", "S", "D", "I", "R",
+)[["open_window", "rank", "movement", "window_name", "department_name", "stars", "score", "deductions", "T", "S", "D", "I", "R",
    "cases_completed", "is_eligible", "veto_reason", "score_note"]]
 st.subheader(t("rankings.table"))
-st.dataframe(c.rename(table), hide_index=True, key="rk_table")
+st.dataframe(c.rename(table), hide_index=True, key="rk_table", column_config=c.link_config("open_window"))
 
 st.subheader(t("rankings.breakdown"))
 fig = go.Figure()
@@ -101,9 +101,10 @@ with st.expander(t("rankings.deductions", n=c.fmt_int(len(deductions))), expande
     else:
         by_source = deductions.groupby("source").points.sum()
         st.caption(t("rankings.note_sep").join(f"{c.label('deduction_source', s)} {p:g}" for s, p in by_source.items()))
-        st.dataframe(c.rename(deductions.assign(source=deductions.source.map(lambda v: c.label("deduction_source", v)),
-                                                points=deductions.points.map(lambda v: f"{v:g}"))),
-                     hide_index=True, key="rk_deductions")
+        st.dataframe(c.rename(c.window_link(deductions).drop(columns=["window_id"]).assign(
+                         source=deductions.source.map(lambda v: c.label("deduction_source", v)),
+                         points=deductions.points.map(lambda v: f"{v:g}"))),
+                     hide_index=True, key="rk_deductions", column_config=c.link_config("open_window"))
 items = dict(zip(*q.items(path)[["item_code", "item_name"]].to_dict("list").values()))
 proposals = hq.adjustments(path, month, items)
 proposals = proposals[proposals.proposal != 0] if not proposals.empty else proposals

@@ -64,13 +64,14 @@ with tab_bad:
                 is_late=rows.is_late.map(lambda v: t("satisfaction.late_mark") if not c.is_missing(v) and bool(v) else ""),
             )
 
-        shown = in_words(c.with_link(bad))
+        shown = in_words(c.with_link(c.window_link(bad))).drop(columns=["window_id"])
         late_mask = bad.is_late.fillna(False).astype(bool).tolist()
         # highlight only the columns that tell the story (styling every cell is slow to serialise)
         marked = [t("col.rectification_deadline"), t("col.is_late"), t("col.window_name")]
         styled = c.rename(shown).style.apply(
             lambda col: ["background-color: #fdecea" if late else "" for late in late_mask], subset=marked, axis=0)
-        st.dataframe(styled, hide_index=True, key="sat_bad", column_config=c.link_config())
+        st.dataframe(styled, hide_index=True, key="sat_bad",
+                     column_config={**c.link_config("open_window"), **c.link_config()})
         st.caption(t("satisfaction.late_hint"))
         c.export_buttons(lambda: c.rename(in_words(q.bad_reviews(path, f, month, outstanding, limit=q.EXPORT_LIMIT))),
                          "bad_reviews", "sat_bad")
@@ -83,7 +84,7 @@ with tab_integrity:
     if signals.empty:
         st.info(t("satisfaction.integrity_none"))
     else:
-        linked = c.with_link(c.with_link(signals), "window_id", page="window", param="w", name="open_window")
+        linked = c.window_link(c.with_link(signals))
         shown = linked.assign(
             rule_id=signals.rule_id.map(lambda v: c.label("rule", v)),
             evidence=[explain(r, e) for r, e in zip(signals.rule_id, signals.evidence)],

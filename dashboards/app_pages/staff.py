@@ -2,6 +2,7 @@
 satisfaction, attendance, score, stars and rank per centre. Personnel data: inspectors and auditors
 only (app.PAGES), never in a public report."""
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -40,7 +41,9 @@ shown = c.rename(df.assign(
        for k in ("late_arrivals", "early_leaves", "absent_days", "cases_completed", "evaluations", "bad_reviews")},
 )[["rank", "staff_name", "window_name", "score", "stars", "cases_completed", "on_time_rate", "evaluations",
    "adjusted_satisfaction", "bad_reviews", "late_arrivals", "early_leaves", "absent_days", "staff_id"]])
-st.dataframe(shown, hide_index=True, key="st_table")
+# the window opens 窗口明细 with the page's filters in one click (the link column is the screen's, not the file's)
+st.dataframe(pd.concat([c.rename(c.window_link(df)[["open_window"]]), shown], axis=1), hide_index=True,
+             key="st_table", column_config=c.link_config("open_window"))
 a, b, _ = st.columns([1, 1, 4])
 a.download_button(t("common.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(shown)), file_name="staff.csv",
                   mime="text/csv", key="st_csv", on_click="ignore")

@@ -37,11 +37,12 @@ rows = q.open_cases(path, f, tuple(cards), item)
 st.markdown(t("timeliness.count", total=c.fmt_int(total), shown=c.fmt_int(len(rows))))
 CARD_COLOURS = {"red": "background-color: #fdecea", "yellow": "background-color: #fff8e1"}
 row_colours = [CARD_COLOURS.get(v, "") for v in rows.card]
-shown = c.rename(c.with_link(rows).assign(card=rows.card.map(lambda v: c.label("card", v)),
-                             is_legal_overdue=rows.is_legal_overdue.map(lambda v: c.yes_no(v, no=""))))
+shown = c.rename(c.with_link(c.window_link(rows)).drop(columns=["window_id"]).assign(
+    card=rows.card.map(lambda v: c.label("card", v)),
+    is_legal_overdue=rows.is_legal_overdue.map(lambda v: c.yes_no(v, no=""))))
 marked = [t("col.card"), t("col.case_id"), t("col.deadline_at")]  # few styled cells: fast to serialise
 st.dataframe(shown.style.apply(lambda col: row_colours, subset=marked, axis=0), hide_index=True, key="tl_open",
-             column_config=c.link_config())
+             column_config={**c.link_config("open_window"), **c.link_config()})
 
 
 def export_frame():
@@ -60,7 +61,8 @@ else:
     signals = signals.assign(evidence=[evidence.explain(r, e) for r, e in zip(signals.rule_id, signals.evidence)],
                              rule_id=signals.rule_id.map(lambda v: c.label("rule", v)),
                              signal_date=signals.signal_date.map(lambda v: str(v)[:10]))
-    st.dataframe(c.rename(c.with_link(signals)), hide_index=True, key="tl_signals", column_config=c.link_config())
+    st.dataframe(c.rename(c.with_link(c.window_link(signals)).drop(columns=["window_id"])), hide_index=True,
+                 key="tl_signals", column_config={**c.link_config("open_window"), **c.link_config()})
 
 st.subheader(t("timeliness.trend_dept"))
 trend = q.overdue_by_department(path, f)

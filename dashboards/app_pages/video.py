@@ -44,13 +44,28 @@ if len(heat):
     with right:
         c.chart(fig, "vid_heat")
 
+
+
+def in_words(rows):
+    """The backlog as shown and exported: flag types and sources in words, each flag under its window's
+    department on the flag's date (fct_video_flag.department_id)."""
+    return rows.assign(flag_type=rows.flag_type.map(lambda v: c.label("flag", v)),
+                       source=rows.source.map(lambda v: c.label("flag_source", v)))
+
+
+def still_pending():
+    """Every pending flag of the filters (the export), less those decided since the snapshot."""
+    rows = q.pending_flags(path, f, limit=q.EXPORT_LIMIT)
+    return c.rename(in_words(rows[~rows.flag_id.isin(vr.decided(ctx.home, rows.flag_id.tolist()))]))
+
+
 st.subheader(t("video.backlog"))
 vr.show_flash()
 if pending.empty:
     st.success(t("video.no_pending"))
 else:
-    st.dataframe(c.rename(pending.assign(flag_type=pending.flag_type.map(lambda v: c.label("flag", v)),
-                                         source=pending.source.map(lambda v: c.label("flag_source", v)))),
-                 hide_index=True, key="vid_pending")
+    st.dataframe(c.rename(in_words(c.window_link(pending)).drop(columns=["window_id"])), hide_index=True,
+                 key="vid_pending", column_config=c.link_config("open_window"))
+    c.export_buttons(still_pending, "video_pending", "vid_pending")
     if ctx.role == "inspector":
         vr.review_form(ctx, pending)

@@ -16,8 +16,9 @@ f = ctx.filters
 win = q.windows(path)
 if f.center:
     win = win[win.center_id == f.center]
-if f.dept:
-    win = win[win.department_id == f.dept]
+if f.dept:  # today's windows of the department and those it had in a month (a window that moved)
+    pairs = q.window_departments(path)
+    win = win[win.window_id.isin(pairs[pairs.department_id == f.dept].window_id)]
 ids = list(win.window_id)
 names = dict(zip(win.window_id, win.window_name))
 wanted = f.window or st.query_params.get("w")

@@ -29,6 +29,7 @@ from streamlit.util import calc_hash
 
 from windowwatch.audit.log import AuditLog
 from core.paths import REPO_ROOT
+from dashboards.common import DRILL_DOWN_ROLES
 from tests.support.security import ENTROPY, PII_ON_SCREEN, downloads, has_widget, screen_text, session
 
 ROLES = ("anon", "viewer", "inspector", "auditor")
@@ -86,6 +87,8 @@ def test_the_matrix_covers_every_page_of_the_app():
     APP_PAGES = ast.literal_eval(node.value)
     assert {f"page.{k}" for k, *_ in APP_PAGES} == {k for k in MATRIX if k.startswith("page.")}
     assert {f for _, f, *_ in APP_PAGES} == {f for f, _ in PAGES.values()}
+    # a drill-down link is drawn for the roles that may open 窗口明细 and 办件, no other
+    assert {p[3] for p in APP_PAGES if p[0] in ("window", "case")} == {DRILL_DOWN_ROLES}
 
 
 def shows(at, title: str) -> bool:

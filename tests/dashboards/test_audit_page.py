@@ -164,6 +164,11 @@ def test_auditor_fills_the_form_commits_draws_records_and_publishes(audit_home):
     # the public list on the page shows the finding as every download does
     public = table_with(at, "分层")
     assert public.set_index("办件编号").loc[case["case_id"], "发现问题"] == "申请材料不全;超时未说明"
+    # issue 19: in both tables each row's case and window open 办件 / 窗口明细 in one click, with the month
+    assert list(shown["办件"]) == [f"case?case={f['case_id']}"]
+    assert list(shown["窗口详情"]) == [f"window?w={f['window_id']}&month=2026-10"]
+    assert list(public["办件"]) == [f"case?case={v}" for v in public["办件编号"]]
+    assert list(public["窗口详情"]) == [f"window?w={v}&month=2026-10" for v in public["窗口编号"]]
     assert f"已记录 1/{len(staffed)} 件" in texts(at.caption)
 
     # the log names the dashboard login who committed, drew and recorded — not the OS user
@@ -270,3 +275,23 @@ def test_viewer_never_reaches_the_audit_page(audit_home):
     assert not at.exception
     with pytest.raises(ValueError):
         at.switch_page("app_pages/audit.py")
+
+
+def test_a_callback_list_links_each_evaluation_to_its_case_and_window(audit_home):
+    """Issue 19: a 回访 draw's public list on the page — each evaluation opens the case it rates (办件), its
+    window 窗口明细, in one click."""
+    import duckdb
+
+    from windowwatch.snapshot import current_snapshot
+
+    r = audit.draw_callbacks("2026-10", 0.5, "回访抽取 2026-10", audit_home)
+    con = duckdb.connect(str(current_snapshot(audit_home)), read_only=True)
+    rated = dict(con.sql("select evaluation_id, case_id from marts.fct_evaluation").fetchall())
+    con.close()
+    at = audit_page("aud")
+    at.selectbox(key="audit_pick").set_value(r.draw_id)
+    run_ok(at)
+    public = table_with(at, "评价编号")
+    assert sorted(public["评价编号"]) == sorted(s["evaluation_id"] for s in r.sample) and len(public)
+    assert list(public["办件"]) == [f"case?case={rated[e]}" for e in public["评价编号"]]
+    assert list(public["窗口详情"]) == [f"window?w={w}&month=2026-10" for w in public["窗口编号"]]

@@ -41,8 +41,10 @@ def moved(tmp_path_factory):
             con.execute("update marts.dim_window set department_id = ?, department_name = ? where window_id = 'W02'",
                         list(NEW_DEPT))
             # a case (and its signals) belongs to the department of its window on its acceptance date
+            # and so does an evaluation or a video flag on its date (issue 19 leftovers)
             for table, day in (("fct_case", "accepted_at"), ("fct_timeliness_signal", "signal_date"),
-                               ("fct_off_book_signal", "signal_date")):
+                               ("fct_off_book_signal", "signal_date"), ("fct_evaluation", "evaluated_at"),
+                               ("fct_video_flag", "flagged_at")):
                 con.execute(f"update marts.{table} set department_id = ? where window_id = 'W02' and {day} >= ?",
                             [NEW_DEPT[0], OCT])
             con.execute("create schema if not exists intermediate")
@@ -196,3 +198,75 @@ def test_case_and_signal_lists_filter_on_the_department_of_the_acceptance_date(m
     finally:
         con.close()
     assert not (moved_oct & set(signals.case_id))
+
+
+def _w02(snap: str, sql: str, params: list) -> set[str]:
+    con = duckdb.connect(snap, read_only=True)
+    try:
+        return {r[0] for r in con.execute(sql, params).fetchall()}
+    finally:
+        con.close()
+
+
+def test_evaluation_and_video_lists_filter_on_the_department_of_their_date(moved):
+    """Issue 19 leftovers: 满意度's bad reviews and 视频巡查's pending flags follow the department of the
+    evaluation's / flag's date (fct_evaluation / fct_video_flag.department_id), not today's dim_window: W02's
+    September rows stay under 市公安局, named as then; its October rows are the new department's."""
+    _, snap = moved
+    bad_sep = _w02(snap, "select evaluation_id from marts.fct_evaluation where window_id = 'W02' and is_bad "
+                         "and evaluated_at >= ? and evaluated_at < ?", [SEP, OCT])
+    bad_oct = _w02(snap, "select evaluation_id from marts.fct_evaluation where window_id = 'W02' and is_bad "
+                         "and evaluated_at >= ?", [OCT])
+    assert bad_sep and bad_oct, "the fixture needs bad W02 reviews in September and October"
+    old = q.bad_reviews(snap, q.Filters(dept="D01"), SEP, False)
+    assert bad_sep <= set(old.evaluation_id)
+    assert set(old[old.evaluation_id.isin(bad_sep)].department_name) == {"市公安局"}
+    assert not q.bad_reviews(snap, q.Filters(dept=NEW_DEPT[0]), SEP, False).evaluation_id.isin(bad_sep).any()
+    new = q.bad_reviews(snap, q.Filters(dept=NEW_DEPT[0]), OCT, False)
+    assert set(new.evaluation_id) == bad_oct and set(new.department_name) == {NEW_DEPT[1]}
+    assert not (bad_oct & set(q.bad_reviews(snap, q.Filters(dept="D01"), OCT, False).evaluation_id))
+
+    flags_before = _w02(snap, "select flag_id from marts.fct_video_flag where window_id = 'W02' "
+                              "and review_status = 'pending' and flagged_at < ?", [OCT])
+    assert flags_before, "the fixture needs a pending W02 flag before the move"
+    pending_old = q.pending_flags(snap, q.Filters(dept="D01"))
+    assert flags_before <= set(pending_old.flag_id)
+    assert set(pending_old[pending_old.flag_id.isin(flags_before)].department_name) == {"市公安局"}
+    assert not (flags_before & set(q.pending_flags(snap, q.Filters(dept=NEW_DEPT[0])).flag_id))
+
+
+def test_satisfaction_page_lists_an_old_evaluation_under_the_old_department(moved):
+    """The same on the 满意度 page: filtered on 市公安局 in September, W02's bad reviews are listed, 部门 市公安局."""
+    _, snap = moved
+    at = _login("insp", "insp-pass-123", {"month": "2026-09", "dept": "D01"})
+    at.switch_page("app_pages/satisfaction.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    frames = [df.value.data if hasattr(df.value, "data") else df.value for df in at.dataframe]
+    bad = next(f for f in frames if "评价编号" in f.columns and "整改期限" in f.columns)
+    rows = bad[bad["窗口"] == MOVED]
+    assert len(rows) and set(rows["部门"]) == {"市公安局"}
+
+
+def test_volume_gap_names_the_department_as_in_its_month(moved, tmp_path):
+    """Issue 19 leftovers: 体外循环's 应进未进 rows (fct_department_month) name the department as it was named
+    in the row's month (the window versions in force on its first day), not by today's dim_window: 市市场监管局
+    (D02) renamed 市场监督管理局 from October keeps its old name on its September row."""
+    _, snap = moved
+    copy = tmp_path / "renamed.duckdb"
+    shutil.copyfile(snap, copy)
+    renamed = "市场监督管理局"
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("update marts.dim_window set department_name = ? where department_id = 'D02'", [renamed])
+        con.execute("insert into intermediate.int_reference__window_versions "
+                    "select window_id, 2, ?, valid_to, window_name, department_id, ?, center_id, center_name "
+                    "from intermediate.int_reference__window_versions where department_id = 'D02'", [OCT, renamed])
+        con.execute("update intermediate.int_reference__window_versions set valid_to = ? "
+                    "where department_id = 'D02' and version = 1", [OCT])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    gap = q.volume_gap(str(copy), q.Filters(dept="D02"))
+    names = {dt.date.fromisoformat(str(m)[:10]): n for m, n in zip(gap.month, gap.department_name)}
+    assert names == {SEP: "市市场监管局", OCT: renamed}
+    assert len(q.volume_gap(str(copy), q.Filters())) == len(q.volume_gap(snap, q.Filters()))  # one row each

@@ -1,5 +1,5 @@
-"""Every list exports what it shows (issue 19): 超时监控's open cases, 体外循环's signals and 满意度's bad
-reviews offer CSV and Excel named by the list, the filters and the data's date; the file holds the rows
+"""Every list exports what it shows (issue 19): 超时监控's open cases, 体外循环's signals, 满意度's bad
+reviews, 视频巡查's pending reviews and 大厅运行's lists offer CSV and Excel named by the list, the filters and the data's date; the file holds the rows
 of the list under the page's filters, with the headers in Chinese and codes in words."""
 
 from __future__ import annotations
@@ -29,14 +29,18 @@ def rows_of(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
-@pytest.mark.parametrize("page,name,id_col", [
-    ("timeliness", "open_cases", "case_id"),
-    ("offbook", "off_book_signals", "case_id"),
-    ("satisfaction", "bad_reviews", "evaluation_id"),
+@pytest.mark.parametrize("page,name,id_col,link_col", [
+    ("timeliness", "open_cases", "case_id", "open_case"),
+    ("offbook", "off_book_signals", "case_id", "open_case"),
+    ("satisfaction", "bad_reviews", "evaluation_id", "open_case"),
+    # 视频巡查's pending-review backlog (issue 19 leftovers): each flag links to its window
+    ("video", "video_pending", "flag_id", "open_window"),
+    # 大厅运行's attendance (its first section), each window linking to 窗口明细
+    ("hall_ops", "hall_attendance", "window_name", "open_window"),
 ])
-def test_the_export_holds_the_shown_rows(home, deferred_downloads, page, name, id_col):
+def test_the_export_holds_the_shown_rows(home, deferred_downloads, page, name, id_col, link_col):
     at = signed_in("insp", PASSWORD, page, {"month": "2026-10", "dept": "D01"})
-    header, link = t(f"col.{id_col}", lang="zh"), t("col.open_case", lang="zh")
+    header, link = t(f"col.{id_col}", lang="zh"), t(f"col.{link_col}", lang="zh")
     frames = [df.value.data if hasattr(df.value, "data") else df.value for df in at.dataframe]  # a Styler: .data
     shown = next(f for f in frames if header in f.columns and link in f.columns)  # the list with its links
     assert len(shown), f"the fixture's {page} list is empty under the filters"

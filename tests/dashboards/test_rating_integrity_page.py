@@ -34,6 +34,8 @@ def test_every_signal_with_its_evidence_in_chinese_and_links(dash_home, marts):
     assert "52 条主动评价全部为「非常满意」" in too_perfect["证据"] and "9.13e-06" in too_perfect["证据"]
     assert not any(re.search(r"[a-z_]+=\S", e) for e in frame["证据"])  # no key=value shows through
     (_, window_id, case_id), (_, perfect_window, _) = published
-    assert no_service["窗口详情"] == f"window?w={window_id}" and no_service["办件"] == f"case?case={case_id}"
-    assert too_perfect["窗口详情"] == f"window?w={perfect_window}"
+    # the window's link carries the page's filters (issue 19: a shareable URL with the filters)
+    assert no_service["窗口详情"] == f"window?w={window_id}&month=2026-10"
+    assert no_service["办件"] == f"case?case={case_id}"
+    assert too_perfect["窗口详情"] == f"window?w={perfect_window}&month=2026-10"
     assert pd.isna(too_perfect["办件"])  # a window-month signal has no case

@@ -80,6 +80,39 @@ def test_a_department_queue_holds_only_its_department(world):
     queue = getattr(queue, "data", queue)
     assert len(set(queue["部门"])) == 1  # one department: its own
     assert len(queue) == _count(world, department_id="D02")
+    # no link to 窗口明细 or 办件: pages a department liaison cannot open (dashboards/app.py PAGES)
+    assert "窗口详情" not in queue.columns and "办件" not in queue.columns, list(queue.columns)
+
+
+def test_the_inspector_queue_links_each_window_and_case(world):
+    """Issue 19: a queue row's window opens 窗口明细 with the page's month, its case — a case trigger's, or the
+    case an evaluation rates — 办件, each in one click; a row about no case (a video flag, a work order) has no
+    case link."""
+    import duckdb
+
+    from windowwatch.snapshot import current_snapshot
+
+    with world.engine.connect() as conn:
+        stored = {r.item_id: r for r in conn.execute(sa.select(items.c.item_id, items.c.kind, items.c.subject_id,
+                                                               items.c.window_id))}
+    con = duckdb.connect(str(current_snapshot(world.home)), read_only=True)
+    rated = dict(con.sql("select evaluation_id, case_id from marts.fct_evaluation").fetchall())
+    con.close()
+    at = _page("insp")
+    queue = next(df.value for df in at.dataframe if "涉及对象" in df.value.columns)
+    queue = getattr(queue, "data", queue)
+    assert len(queue) == min(_count(world), 500)
+    kinds = set()
+    for r in queue.itertuples(index=False):
+        item = stored[int(r[list(queue.columns).index("编号")])]
+        link = dict(zip(queue.columns, r))
+        assert link["窗口详情"] == f"window?w={item.window_id}&month=2026-10", link
+        case = item.subject_id if item.kind in ("red_card", "legal_overdue", "off_book", "timeliness") else (
+            rated.get(item.subject_id) if item.kind in ("bad_review_late", "rating_integrity") else None)
+        shown = link["办件"] if isinstance(link["办件"], str) else None  # no link: empty (NaN after Arrow)
+        assert shown == (f"case?case={case}" if case else None), (item.kind, link)
+        kinds.add((item.kind, case is not None))
+    assert {("red_card", True), ("rating_integrity", True), ("substantiated_complaint", False)} <= kinds, kinds
 
 
 def test_inspector_in_english_and_in_chinese_shows_no_foreign_words(world):

@@ -139,6 +139,8 @@ def test_every_user_value_is_a_bound_parameter():
     allowed |= {"m", "alias", "current", "then", "month_department_name", "path"}
     # a case's department then (issue 19): the date a row is about and the name's SQL, fixed expressions
     allowed |= {"on", "department_name"}
+    # an evaluation's / flag's / department-month's department then (issue 19 leftovers): fixed SQL fragments
+    allowed |= {"window", "day", "department", "department_name_on"}
     # snapshots published before SPEC v2 §4.6: fixed defaults for the columns they lack
     allowed |= {"v2_scoring_columns", "V2_SCORING_COLUMNS", "c", "v2"}
     # the 好差评 backlog stages: fragments looked up in the fixed BACKLOG_STAGES table

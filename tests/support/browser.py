@@ -55,6 +55,18 @@ def login(browser, base: str, user: str, password: str, path: str = "", timeout:
     return page
 
 
+def click_new_tab(page: Page, x: float, y: float) -> Page:
+    """Point at a link cell of a data grid, then one click: the page opens in a new tab (the session cookie
+    keeps it signed in)."""
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    with page.context.expect_page() as new:
+        page.mouse.click(x, y)
+    opened = new.value
+    opened.wait_for_load_state()
+    return opened
+
+
 def assert_clean(page: Page, where: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, where
     body = page.locator("body").inner_text()

@@ -252,6 +252,7 @@ def build_evaluations(rng: random.Random, cases: list[dict]) -> list[dict]:
         rating = rng.choices([5, 4, 3, 2, 1], weights=[55, 25, 10, 6, 4])[0]
         at = c["completed_at"] + dt.timedelta(minutes=rng.randint(1, 120))
         row = dict(evaluation_id=f"EV{n:05d}", case_id=c["case_id"], window_id=c["window_id"],
+                   department_id=c["department_id"],
                    staff_id=None, rating=rating, channel=rng.choice(["pad", "mobile", "qr"]), evaluated_at=at,
                    round=1, reason_codes=None, comment=comments[rating], is_real_name=True, verified_at=None,
                    verdict=None, rectified_at=None, callback_at=None, is_good=rating >= 4, is_bad=rating <= 2,
@@ -287,14 +288,14 @@ def build_flags(rng: random.Random) -> list[dict]:
         month = rng.choice(MONTHS)
         at = _workday_times(rng, month, 1)[0]
         status = rng.choices(["confirmed", "pending", "dismissed"], weights=[50, 30, 20])[0]
-        out.append(dict(flag_id=f"VF{k + 1:04d}", window_id=w[0], camera_id=f"CAM{w[0][1:]}", flagged_at=at,
+        out.append(dict(flag_id=f"VF{k + 1:04d}", window_id=w[0], department_id=w[2], camera_id=f"CAM{w[0][1:]}", flagged_at=at,
                         flag_type=rng.choice(FLAG_TYPES), source=rng.choice(["ai", "inspector"]),
                         confidence=round(rng.uniform(0.6, 0.99), 2), review_status=status,
                         reviewed_at=None if status == "pending" else at + dt.timedelta(hours=3),
                         reviewer_id=None if status == "pending" else "INS01", clip_ref=f"clip://{w[0]}/{k + 1}",
                         counts_for_discipline=status == "confirmed"))
     # a confirmed private handover at W02 in October: a veto
-    out.append(dict(flag_id="VF9001", window_id="W02", camera_id="CAM02",
+    out.append(dict(flag_id="VF9001", window_id="W02", department_id="D01", camera_id="CAM02",
                     flagged_at=dt.datetime(2026, 10, 13, 10, 12), flag_type="private_handover", source="inspector",
                     confidence=None, review_status="confirmed", reviewed_at=dt.datetime(2026, 10, 13, 15, 0),
                     reviewer_id="INS02", clip_ref="clip://W02/handover", counts_for_discipline=True))
@@ -325,10 +326,11 @@ DDL = {
     "fct_evaluation": "evaluation_id VARCHAR, case_id VARCHAR, window_id VARCHAR, staff_id VARCHAR, rating TINYINT, "
     "channel VARCHAR, evaluated_at TIMESTAMP, round INTEGER, reason_codes VARCHAR, comment VARCHAR, "
     "is_real_name BOOLEAN, verified_at TIMESTAMP, verdict VARCHAR, rectified_at TIMESTAMP, callback_at TIMESTAMP, "
-    "is_good BOOLEAN, is_bad BOOLEAN, rectification_deadline TIMESTAMP, is_rectified_on_time BOOLEAN",
+    "is_good BOOLEAN, is_bad BOOLEAN, rectification_deadline TIMESTAMP, is_rectified_on_time BOOLEAN, "
+    "department_id VARCHAR",
     "fct_rating_signal": "evaluation_id VARCHAR, window_id VARCHAR, department_id VARCHAR, month DATE, rule_id VARCHAR, "
     "signal_date DATE, evidence VARCHAR",
-    "fct_video_flag": "flag_id VARCHAR, window_id VARCHAR, camera_id VARCHAR, flagged_at TIMESTAMP, "
+    "fct_video_flag": "flag_id VARCHAR, window_id VARCHAR, department_id VARCHAR, camera_id VARCHAR, flagged_at TIMESTAMP, "
     "flag_type VARCHAR, source VARCHAR, confidence DOUBLE, review_status VARCHAR, reviewed_at TIMESTAMP, "
     "reviewer_id VARCHAR, clip_ref VARCHAR, counts_for_discipline BOOLEAN",
     "fct_quarantine": "feed VARCHAR, source_file VARCHAR, line BIGINT, rule VARCHAR, raw VARCHAR, "
@@ -619,16 +621,16 @@ def build_city_snapshot(path: Path, cases: int = 2_500_000) -> Path:
     con.execute("""insert into marts.fct_off_book_signal
                    select case_id, window_id, department_id, 'OB_INSTANT', accepted_at::date, '秒办'
                    from marts.fct_case where off_book_signals > 0""")
-    con.execute("""insert into marts.fct_evaluation (evaluation_id, case_id, window_id, rating, evaluated_at, comment,
-                       is_good, is_bad, rectification_deadline, rectified_at, verdict)
-                   select 'E' || case_id, case_id, window_id, 5 - (hash(case_id) % 5)::int, completed_at + interval 1 hour,
+    con.execute("""insert into marts.fct_evaluation (evaluation_id, case_id, window_id, department_id, rating,
+                       evaluated_at, comment, is_good, is_bad, rectification_deadline, rectified_at, verdict)
+                   select 'E' || case_id, case_id, window_id, department_id, 5 - (hash(case_id) % 5)::int, completed_at + interval 1 hour,
                           '好', (5 - (hash(case_id) % 5)::int) >= 4, (5 - (hash(case_id) % 5)::int) <= 2,
                           completed_at + interval 21 day,
                           case when hash(case_id) % 3 = 0 then completed_at + interval 5 day end, 'valid'
                    from marts.fct_case where completed_at is not null and hash(case_id) % 10 < 6""")
-    con.execute("""insert into marts.fct_video_flag (flag_id, window_id, flagged_at, flag_type, review_status,
-                       counts_for_discipline)
-                   select 'F' || i, 'W' || lpad((i % 150 + 1)::varchar, 3, '0'),
+    con.execute("""insert into marts.fct_video_flag (flag_id, window_id, department_id, flagged_at, flag_type,
+                       review_status, counts_for_discipline)
+                   select 'F' || i, 'W' || lpad((i % 150 + 1)::varchar, 3, '0'), 'D' || lpad(((i % 150 + 1) % 30)::varchar, 2, '0'),
                           timestamp '2025-11-01 09:00' + to_days((i % 365)::int) + to_minutes((i * 37 % 480)::int),
                           ['absent', 'phone', 'chatting', 'eating'][i % 4 + 1],
                           ['confirmed', 'pending', 'dismissed'][i % 3 + 1], i % 3 = 0

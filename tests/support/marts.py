@@ -45,11 +45,12 @@ def make_marts(path: Path, *, red_card_deadline: str = "2025-10-20 23:59:59", ra
         con.execute(f"create or replace table marts.fct_evaluation as select 'E1' as evaluation_id, {rating}::tinyint as rating, "
                     "date '2025-10-01' as evaluated_month, null::varchar as reason_codes, "
                     # v2 好差评 (issue 17): a good pad rating, so nothing to verify or call back
-                    "'W01' as window_id, true as is_good, false as is_bad, false as is_default, false as is_overturned, "
+                    "'W01' as window_id, 'D01' as department_id, true as is_good, false as is_bad, false as is_default, false as is_overturned, "
                     "false as needs_rectification, true as is_real_name, null::timestamp as rectified_at, "
                     "false as needs_verification, null::timestamp as verification_deadline, null::boolean as is_verified_on_time, "
                     "false as needs_callback, null::timestamp as callback_deadline, null::boolean as is_called_back_on_time")
-        con.execute("create or replace table marts.fct_video_flag as select 'F1' as flag_id, 0.9 as confidence, 'confirmed' as review_status")
+        con.execute("create or replace table marts.fct_video_flag as select 'F1' as flag_id, 'W01' as window_id, 'D01' as department_id, "
+                    "0.9 as confidence, 'confirmed' as review_status")
         con.execute(f"""
             create or replace table marts.fct_window_month as select * from (values
               (date '2025-10-01', 'CTR1', 'W01', 5, 96.5, {rank_w01}, true, true, false, null, {float(deductions_of_w01)}),

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.paths import REPO_ROOT
-from tests.support.browser import assert_clean
+from tests.support.browser import assert_clean, click_new_tab
 from tests.support.dashboard_server import published_fixture_server
 from tests.support.hall_snapshot import ADJUST_EVIDENCE
 
@@ -138,3 +138,23 @@ def test_rankings_list_each_deduction_with_its_source(server, browser):
     expect(page.get_by_text("缺岗 3；查实投诉 2；明察暗访 2；迟到早退 1")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile("建议增开 1 个窗口：居民身份证换领"))).to_be_visible()
     assert_clean(page, "rankings deductions")
+
+
+def test_one_click_on_a_window_opens_its_window_page(server, browser):
+    """Issue 19: a window in 大厅运行's attendance table opens 窗口明细 for that window in one click, the
+    page's filters (month, centre) in the URL."""
+    base, snap = server
+    page = _open(browser, base, "insp", f"hall_ops{MONTH}&center=C01", "大厅运行")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    expect(grid).to_be_visible(timeout=30_000)
+    first_row = grid.locator("tbody tr").first.inner_text()
+    names = dict(zip(*_one(snap, "select list(window_name order by window_id), list(window_id order by window_id) "
+                                 "from marts.dim_window")))
+    name = next(n for n in sorted(names, key=len, reverse=True) if n in first_row)
+    box = grid.bounding_box()
+    # the window link column comes first, 75 px wide ("small"); rows 35 px under a 35 px header
+    opened = click_new_tab(page, box["x"] + 22, box["y"] + 35 + 18)
+    expect(opened).to_have_url(re.compile(rf"/window\?w={names[name]}&month=2026-10&center=C01"), timeout=30_000)
+    expect(opened.locator("h1").first).to_have_text("窗口明细", timeout=30_000)
+    expect(opened.get_by_text(re.compile(rf"^{re.escape(name)}（.+）· 2026-10$")).first).to_be_visible(timeout=30_000)
+    assert_clean(opened, "window from hall_ops")

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from core.paths import REPO_ROOT, Home
-from tests.support.browser import assert_clean
+from tests.support.browser import assert_clean, click_new_tab
 from tests.support.dashboard_server import dashboard_server
 from tests.support.dashboard_snapshot import publish_fixture
 from tests.support.supervision import PASSWORD, add_users
@@ -307,6 +307,46 @@ def test_an_inspector_opens_an_item_by_hand(world, browser):
     assert_clean(page, "manual item")
     main = page.get_by_test_id("stMainBlockContainer")
     assert not re.search(r"\b(manual|MANUAL|open)\b", main.inner_text())
+    page.close()
+
+
+def test_one_click_on_a_window_or_a_case_in_the_queue_opens_its_page(world, browser):
+    """Issue 19: a queue row's window opens 窗口明细 for that window (the page's month in the URL), its case
+    the case's timeline, each in one click in a new tab."""
+    import duckdb
+
+    from windowwatch.snapshot import current_snapshot
+
+    base, store = world
+    page = login(browser, base, "insp", "supervision?month=2026-10")
+    _tab(page, "督办队列")
+    _pick(page, "类型", "红牌（超承诺时限）")
+    _pick(page, "状态", "待督办")
+    first = get_item(store, _ids(store, kind="red_card", state="open")[0])
+    con = duckdb.connect(str(current_snapshot(store.home)), read_only=True)
+    try:
+        [(name,)] = con.execute("select window_name from marts.dim_window where window_id = ?",
+                                [first["window_id"]]).fetchall()
+    finally:
+        con.close()
+    grid = _grid(page, "sup_queue")
+    expect(grid).to_be_visible()
+    box = grid.bounding_box()
+    # link columns first, 75 px each ("small"): the item, the window, the case; rows 35 px under a 35 px header
+    opened = click_new_tab(page, box["x"] + 75 + 22, box["y"] + 35 + 18)
+    opened.bring_to_front()
+    expect(opened).to_have_url(re.compile(rf"/window\?w={first['window_id']}&month=2026-10(&|$)"), timeout=60_000)
+    expect(opened.locator("h1").first).to_have_text("窗口明细", timeout=60_000)
+    expect(opened.get_by_text(re.compile(rf"^{re.escape(name)}（.+）· 2026-10$")).first).to_be_visible(timeout=90_000)
+    assert_clean(opened, "window from supervision")
+    opened.close()
+    page.bring_to_front()
+    case = click_new_tab(page, box["x"] + 150 + 22, box["y"] + 35 + 18)
+    case.bring_to_front()
+    expect(case).to_have_url(re.compile(rf"/case\?case={re.escape(first['subject_id'])}(&|$)"), timeout=60_000)
+    expect(case.locator("h1").first).to_have_text("办件时间线", timeout=60_000)
+    assert_clean(case, "case from supervision")
+    case.close()
     page.close()
 
 
