@@ -54,7 +54,6 @@ def _overdue_callbacks(snap) -> list[tuple[str, str, dt.date]]:
         con.close()
 
 
-@pytest.mark.slow  # FAILED in the session-9 CI run (the one-click open did not reach case?case=…; cause not found yet)
 def test_overdue_callback_with_its_deadline_and_one_click_to_the_case(server, browser):
     base, snap = server
     overdue = _overdue_callbacks(snap)
@@ -78,7 +77,10 @@ def test_overdue_callback_with_its_deadline_and_one_click_to_the_case(server, br
         page.mouse.click(x, y)
     case_page = new.value
     case_page.wait_for_load_state()
-    expect(case_page).to_have_url(f"{base}/case?case={case_id}", timeout=30_000)
+    # the case page, then the app mirrors the language and the month into the URL (&lang=zh&month=…) after
+    # its first run: an exact URL would only match before that run
+    expect(case_page).to_have_url(re.compile(rf"^{re.escape(base)}/case\?case={re.escape(case_id)}(&.*)?$"),
+                                  timeout=30_000)
     expect(case_page.get_by_text(case_id).first).to_be_visible(timeout=30_000)
 
 
