@@ -9,8 +9,11 @@
       discrete percentile (percentile_disc, the same on DuckDB and Spark), never an interpolated one:
       with 10 waits it is the 9th smallest, with 11 the 10th. Null without any served wait.
     - avg_service_minutes: over finished_at − served_at of the served tickets.
-    The averages are rounded to 9 decimals: a parallel sum of doubles differs in its last bits from run
-    to run, and a rebuild must give the same marts (tests/windowwatch/test_faults_transform.py). -#}
+    The averages are exact sums of whole milliseconds (integers) divided once: a parallel avg() of
+    doubles differs in its last bits from run to run, and a rebuild must give the same marts
+    (tests/windowwatch/test_faults_transform.py). Rounding that avg to 9 decimals was not enough: a mean
+    that is a short binary fraction (15.4861328125) sits on the rounding boundary and came out
+    …813 in one city build and …812 in another (session 10). -#}
 {% macro queue_month_figures() -%}
 count(*) as tickets,
         sum(case when is_served then 1 else 0 end) as served,
@@ -20,9 +23,15 @@ count(*) as tickets,
             then cast(sum(case when is_no_show then 1 else 0 end) as {{ type_double() }})
                 / (count(*) - sum(case when is_cancelled then 1 else 0 end))
         end as no_show_rate,
-        round(avg(wait_minutes), 9) as avg_wait_minutes,
+        round({{ exact_mean_minutes('wait_minutes') }}, 9) as avg_wait_minutes,
         percentile_disc(0.9) within group (order by wait_minutes) as p90_wait_minutes,
-        round(avg(service_minutes), 9) as avg_service_minutes
+        round({{ exact_mean_minutes('service_minutes') }}, 9) as avg_service_minutes
+{%- endmacro %}
+
+{#- The mean of a minutes column as (sum of its whole milliseconds) / count / 60000: integer sums do not
+    depend on the order a parallel aggregate adds them in. Null when the column has no value. -#}
+{% macro exact_mean_minutes(column) -%}
+cast(sum(cast(round({{ column }} * 60000) as bigint)) as {{ type_double() }}) / count({{ column }}) / 60000
 {%- endmacro %}
 
 {#- Seconds since midnight of a TIME value (hall_hours open / close), portable (DuckDB, Spark TIME). -#}
