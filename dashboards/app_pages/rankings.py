@@ -82,6 +82,7 @@ table = c.window_link(df).assign(
    "cases_completed", "is_eligible", "veto_reason", "score_note"]]
 st.subheader(t("rankings.table"))
 st.dataframe(c.rename(table), hide_index=True, key="rk_table", column_config=c.link_config("open_window"))
+c.export_buttons(lambda: c.rename(table.drop(columns=["open_window"])), "rankings", "rk_export")
 
 st.subheader(t("rankings.breakdown"))
 fig = go.Figure()

@@ -6,11 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import auth
 from dashboards import common as c
 from dashboards import hall_queries as hq
 from dashboards.i18n import t
-from windowwatch import spreadsheets
 
 ctx = c.ctx()
 st.title(t("staff.title"))
@@ -44,12 +42,7 @@ shown = c.rename(df.assign(
 # the window opens 窗口明细 with the page's filters in one click (the link column is the screen's, not the file's)
 st.dataframe(pd.concat([c.rename(c.window_link(df)[["open_window"]]), shown], axis=1), hide_index=True,
              key="st_table", column_config=c.link_config("open_window"))
-a, b, _ = st.columns([1, 1, 4])
-a.download_button(t("common.csv"), auth.guarded(lambda: spreadsheets.csv_bytes(shown)), file_name="staff.csv",
-                  mime="text/csv", key="st_csv", on_click="ignore")
-b.download_button(t("common.xlsx"), auth.guarded(lambda: spreadsheets.xlsx_bytes({t("staff.title"): shown})),
-                  file_name="staff.xlsx", key="st_xlsx", on_click="ignore",
-                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+c.export_buttons(lambda: shown, "staff", "st")  # dated and filter-named like every list
 
 if not ranked.empty:
     counts = ranked.stars.value_counts().reindex([5, 4, 3, 2, 1], fill_value=0)

@@ -218,6 +218,7 @@ def queue_tab() -> None:
     })
     overdue = df.overdue.astype(bool).tolist()
     table = shown.rename(columns={k: t(f"sup.col.{k}") for k in shown.columns})
+    exported = table  # the list as shown, without the screen's drill-down link columns
     links = _link_config()
     if c.may_drill_down():  # each row's window and case open 窗口明细 / 办件 in one click (not for a department)
         drill = c.with_link(c.window_link(df.assign(case_id=sv.case_ids(ctx.snapshot, df))))
@@ -226,6 +227,7 @@ def queue_tab() -> None:
     styled = table.style.apply(lambda row: ["background-color: #fde2e1" if overdue[row.name] else ""] * len(row), axis=1)
     with st.container(key="sup_queue_box"):
         st.dataframe(styled, hide_index=True, key="sup_queue", column_config=links)
+    c.export_buttons(lambda: exported, "supervision_queue", "sup_export")
     with st.form("sup_goto", border=False):
         box, go = st.columns([3, 1], vertical_alignment="bottom")
         wanted = box.text_input(t("sup.goto"), key="sup_goto_id")

@@ -1,5 +1,5 @@
 """Every list exports what it shows (issue 19): 超时监控's open cases, 体外循环's signals, 满意度's bad
-reviews, 视频巡查's pending reviews and 大厅运行's lists offer CSV and Excel named by the list, the filters and the data's date; the file holds the rows
+reviews, 视频巡查's pending reviews, 大厅运行's lists, 排名 and 工作人员 offer CSV and Excel named by the list, the filters and the data's date; the file holds the rows
 of the list under the page's filters, with the headers in Chinese and codes in words."""
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ def rows_of(data: bytes) -> list[dict[str, str]]:
     ("video", "video_pending", "flag_id", "open_window"),
     # 大厅运行's attendance (its first section), each window linking to 窗口明细
     ("hall_ops", "hall_attendance", "window_name", "open_window"),
+    # 排名 and 工作人员 (session 10: every list exports, dated and filter-named)
+    ("rankings", "rankings", "window_name", "open_window"),
+    ("staff", "staff", "staff_id", "open_window"),
 ])
 def test_the_export_holds_the_shown_rows(home, deferred_downloads, page, name, id_col, link_col):
     at = signed_in("insp", PASSWORD, page, {"month": "2026-10", "dept": "D01"})
