@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="the benchmark")
     bench.add_argument("--scale", choices=["small", "city", "province"], default="small")
+    bench.add_argument("--no-end-to-end", dest="end_to_end", action="store_false",
+                       help="skip timing `windowwatch run` through Airflow after the stages (full and incremental)")
     return p
 
 
