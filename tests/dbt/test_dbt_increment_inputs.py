@@ -34,7 +34,7 @@ from tests.support.landing import case_events, default_dataset, write_dataset, w
 from tests.dbt.test_dbt_incremental import EVALUATION_MODEL, _assert_equals_full_build, _compiled, _mart_hashes
 from windowwatch.transform import build
 
-CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "fct_case")
+CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "fct_case", "int_timeliness__step_overdue")
 INCREMENTAL_MODELS = (*CASE_MODELS, EVALUATION_MODEL)
 
 # What each incremental model declares it reads besides its own deliveries and the as-of date
@@ -44,12 +44,14 @@ TRACKED = {
     "references": ({"items": {"item_code", "item_kind", "limit_unit", "promised_limit", "legal_limit", "max_extension_days",
                               "valid_from"},
                     "windows": {"window_id", "department_id", "center_id", "valid_from"}},
-                   {"int_cases__case_facts", "int_cases__accepted", "fct_case"}),
+                   {"int_cases__case_facts", "int_cases__accepted", "fct_case", "int_timeliness__step_overdue"}),
     "calendar": ({"calendar": {"date", "is_workday"}},
-                 {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL}),
+                 {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL, "int_timeliness__step_overdue"}),
+    "step_limits": ({"step_limits": {"item_code", "from_event", "to_event", "limit_workdays"}},
+                    {"int_timeliness__step_overdue"}),
     "vars": ({"scoring": {"yellow_workdays", "rectify_workdays", "supplement_notice_workdays", "pause_reasons_allowed",
                           "pause_without_reason", "max_extension_days", "verify_workdays", "callback_workdays"}},
-             {"int_cases__accepted", "fct_case", EVALUATION_MODEL}),
+             {"int_cases__accepted", "fct_case", EVALUATION_MODEL, "int_timeliness__step_overdue"}),
 }
 # The incremental models run without their data tests here: the changed rows need not pass them.
 NO_TESTS = "resource_type:test"
@@ -286,7 +288,7 @@ def test_every_rule_input_is_tracked(ww_home, tmp_path):
             "fct_queue_month", "fct_work_order", "fct_inspection"} <= {t for t in after if after[t] != before[t]}
 
     # 2. one round per declared part
-    for part in ("references", "calendar"):
+    for part in ("references", "calendar", "step_limits"):
         columns, models = TRACKED[part]
         for feed, names in columns.items():
             _deliver(home, data, feed, names)

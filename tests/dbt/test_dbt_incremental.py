@@ -186,9 +186,12 @@ def _assert_equals_full_refresh(home: Home, as_of: str) -> dict[str, str]:
 
 def test_incremental_day_and_as_of_advance_equal_full_refresh(ww_home):
     """A day touching open and closed cases, with a re-delivered correction and an event after the
-    as-of date; then a build at a later as-of date with no new rows: each equals a full rebuild."""
+    as-of date; then a build at a later as-of date with no new rows: each equals a full rebuild.
+    A step limit (accept → complete in 2 working days) makes TL_STEP_OVERDUE, incremental by case,
+    measure the open case to each as-of date."""
     home = Home(ww_home)
     write_dataset(home)
+    write_landing(home, "step_limits", [{"item_code": "*", "from_event": "accept", "to_event": "complete", "limit_workdays": 2}])
     first = build(home, as_of="2025-10-24")
     assert first.success, first.summary()
     before = _mart_hashes(home)
@@ -223,10 +226,14 @@ def test_incremental_day_and_as_of_advance_equal_full_refresh(ww_home):
     later = build(home, as_of="2025-10-31")
     assert later.success, later.summary()
     assert "and false" in _compiled_select(home), "no new delivery: the event table merges nothing"
+    assert "__recompute" in _compiled(home, "int_timeliness__step_overdue"), "step overruns: only the cases in scope"
     assert _sql(home, "select status, completed_at, as_of_date from marts.fct_case where case_id = 'K-WD5-2'") == [
         ("completed", dt.datetime(2025, 10, 28, 10, 0), dt.date(2025, 10, 31))]
     assert _sql(home, "select count(*) from marts.fct_case_event where event_id = 'K-WD5-2-C'") == [(1,)]
     assert _mart_hashes(home)["fct_case"] != at_day["fct_case"]
+    # K-WD5-2: wd(10-20, 10-28] = 6, minus the 2 paused days, is over the step's 2 (not yet at 10-24: 4 - 2)
+    assert _sql(home, "select case_id from marts.fct_timeliness_signal where rule_id = 'TL_STEP_OVERDUE' "
+                      "and case_id = 'K-WD5-2'") == [("K-WD5-2",)]
     _assert_equals_full_refresh(home, "2025-10-31")
 
 
@@ -319,7 +326,7 @@ def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
 # rebuilds them all (macros/incremental/README.md). Compared here with a full build into another
 # warehouse file, so the incremental chain goes on without a --full-refresh in between.
 
-CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted")
+CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "int_timeliness__step_overdue")
 
 
 def _hashes(warehouse, schema: str, tables) -> dict[str, str]:

@@ -36,7 +36,8 @@
 
 {#- What a model reads besides the events, the parts it names in case_increment / the hooks:
     'references' (the item and window versions: limits, departments and their validity intervals — the columns hashed below), 'calendar'
-    (working days that are not assumed, increment_mode.sql: calendar_fingerprint), 'card' (var
+    (working days that are not assumed, increment_mode.sql: calendar_fingerprint), 'step_limits' (the
+    环节时限 in force, int_timeliness__step_limits), 'card' (var
     yellow_workdays and the vars of the counted clock, docs/rules.md#timeliness-signals). Equal fingerprints: every stored row keeps its value. A rule that reads
     another column, relation or var adds it here (README.md, tests/dbt/test_dbt_increment_inputs.py). -#}
 {% macro case_fingerprint(parts) -%}
@@ -49,6 +50,10 @@
     {%- endif -%}
     {%- if 'calendar' in parts -%}
         {%- do pieces.append(calendar_fingerprint(intermediate_relation('int_calendar__days'))) -%}
+    {%- endif -%}
+    {%- if 'step_limits' in parts -%}
+        {#- the step limits in force per item (int_timeliness__step_limits: the feed with `*` resolved) -#}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, from_event, to_event, limit_workdays)), 0) as varchar) from " ~ intermediate_relation('int_timeliness__step_limits') ~ ")") -%}
     {%- endif -%}
     {%- if 'card' in parts -%}
         {%- do pieces.append("'yellow=" ~ var('yellow_workdays') ~ ";notice=" ~ var('supplement_notice_workdays')
@@ -126,6 +131,12 @@
     select case_id from {{ intermediate_relation('int_cases__case_facts') }} where status <> 'completed'
     union
     select case_id from {{ stored }} where status <> 'completed' or deadline_date is null
+{%- endmacro %}
+
+{#- int_timeliness__step_overdue: every case not completed (an open step runs to the as-of date; a
+    rejected or withdrawn case's open pause does too) -#}
+{% macro case_not_completed() -%}
+    select case_id from {{ intermediate_relation('int_cases__case_facts') }} where status <> 'completed'
 {%- endmacro %}
 
 {#- fct_case: the cases whose count of signals (off-book: column off_book_signals; timeliness:

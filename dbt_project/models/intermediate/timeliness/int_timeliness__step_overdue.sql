@@ -6,6 +6,18 @@
     to_event is measured to the as-of date while the case is open, and not at all once it is not.
     The centre's own supervision rule (环节时限, set per item); signal_date = the first working day
     past the limit. -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['references', 'calendar', 'card', 'step_limits'], extra=case_not_completed()) }}",
+    post_hook="{{ case_post_hook(['references', 'calendar', 'card', 'step_limits']) }}",
+) }}
+{#- Incremental on DuckDB (performance, issue 23; macros/incremental/README.md): a daily build
+    recomputes the cases whose events changed and every case not completed (an open step runs to
+    the as-of date); the limits, calendar, references and counted-clock vars it reads are its
+    fingerprint. -#}
+{%- set increment = case_increment(['references', 'calendar', 'card', 'step_limits']) %}
 with limits as (
     select item_code, from_event, to_event, limit_workdays
     from {{ ref('int_timeliness__step_limits') }}
@@ -18,6 +30,7 @@ step_events as (
     select case_id, event_type, event_time
     from {{ ref('int_cases__events') }}
     where event_type in (select from_event from limits union select to_event from limits)
+      and {{ case_filter(increment, 'case_id') }}
 ),
 
 first_events as (
@@ -32,6 +45,7 @@ started as (
            limits.from_event, limits.to_event, limits.limit_workdays, first_events.first_time as from_time
     from {{ ref('int_cases__case_facts') }} as cases
     inner join limits on limits.item_code = cases.item_code
+        and {{ case_filter(increment, 'cases.case_id') }}
     inner join first_events on first_events.case_id = cases.case_id and first_events.event_type = limits.from_event
 ),
 
