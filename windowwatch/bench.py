@@ -237,8 +237,10 @@ def prepare_airflow(home: Path, root: Path, env: dict) -> float:
     from windowwatch.pipeline import airflow_env, ensure_airflow
 
     h = Home(home).ensure()
+    log = root / "logs" / "airflow-migrate.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    ensure_airflow(h, airflow_env(h, env), root / "logs" / "airflow-migrate.log")
+    ensure_airflow(h, airflow_env(h, env), log)
     return time.perf_counter() - t0
 
 
