@@ -182,7 +182,7 @@ def take_back(home: Home, ident: str, user: str, reason: str) -> tuple[str, bool
         fsync_dir(f.parent)
     if feed is None:  # nothing moved now or before: never landed rows (all quarantined?)
         feed = next((p.parts[-3] for p in dest_root.glob("*/part_date=*/*.parquet")), None)
-    for idx in home.landing.glob(f"_index/*/{cid}.parquet"):  # ingest's key index of its rows
+    for idx in home.landing.glob(f"_index/**/{cid}.parquet"):  # ingest's key index of its rows (any scheme)
         idx.unlink(missing_ok=True)
     at = now_local()
     log = AuditLog(home)

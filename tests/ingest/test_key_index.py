@@ -9,7 +9,7 @@ import shutil
 import polars as pl
 
 from ingest import stage_pool
-from ingest.key_index import index_dir
+from ingest.key_index import INDEX_SCHEME, index_dir, index_root
 from tests.support.inbox import TX_HEADER, landed, make_inbox, quarantined, result_for, run, write_csv
 from core.feeds import FEEDS
 from core.paths import Home
@@ -45,7 +45,8 @@ def test_index_written_per_event_delivery_and_matches_landing(ww_home, tmp_path)
     res = _deliver(ww_home, tmp_path, "a", FIRST)
     idx = index_dir(Home(ww_home), FEEDS["transactions"]) / f"{res.content_id}.parquet"
     df = pl.read_parquet(idx)
-    assert df.columns == ["event_id", "recorded_at", "_rh"]
+    assert idx.parent.parent.name == INDEX_SCHEME  # the hash's scheme names the folder
+    assert df.columns == ["event_id", "recorded_at", "_rh"] and df.schema["_rh"] == pl.UInt64
     assert df["event_id"].to_list() == ["E1", "E2", "E3"] and df["_rh"].n_unique() == 3
     assert not (index_dir(Home(ww_home), FEEDS["windows"])).exists()  # reference feeds are snapshots: no index
 
@@ -82,12 +83,25 @@ def test_missing_or_stale_index_is_rebuilt_and_decides_the_same(ww_home, tmp_pat
             pl.DataFrame(schema={"event_id": pl.String, "recorded_at": pl.Datetime("us"), "_rh": pl.String}).write_parquet(p)
             os.utime(p, ns=(1, 1))
 
-    for name, tamper in (("missing", drop_index), ("stale", stale_index)):
+    def other_scheme(home):
+        """An older release's index (md5 text hashes, feed folders right under _index: fresh by its
+        times, so trusted if read) and an index of another DuckDB version's hash(): comparing their
+        hashes with today's would make every identical re-send a conflict."""
+        d = index_dir(Home(home), FEEDS["transactions"])
+        legacy = index_root(Home(home)) / "transactions"
+        legacy.mkdir()
+        for p in d.glob("*.parquet"):
+            old = pl.read_parquet(p)
+            old.with_columns(pl.format("md5-{}", pl.col("_rh")).alias("_rh")).write_parquet(legacy / p.name)
+        shutil.move(d.parent, index_root(Home(home)) / "hash64-duckdb0.9.0")
+
+    for name, tamper in (("missing", drop_index), ("stale", stale_index), ("other_scheme", other_scheme)):
         home = tmp_path / name / "home"
         home.mkdir(parents=True)
         assert _run_all(home, tmp_path / name, tamper) == reference, name
         rebuilt = {p.name: pl.read_parquet(p).rows() for p in index_dir(Home(home), FEEDS["transactions"]).glob("*.parquet")}
         assert rebuilt == ref_index, name  # rebuilt from landing row for row, in the same order
+        assert [p.name for p in index_root(Home(home)).iterdir()] == [INDEX_SCHEME], name  # others removed
 
 
 def test_index_of_a_delivery_without_landing_files_is_ignored(ww_home, tmp_path):

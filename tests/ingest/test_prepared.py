@@ -10,6 +10,9 @@ import polars as pl
 import pytest
 
 from ingest import landing, stage_pool
+from ingest.key_index import index_dir
+from core.feeds import FEEDS
+from core.paths import Home
 from ingest.sources import files
 from tests.support.inbox import TX_HEADER, make_inbox, result_for, run, write_csv
 
@@ -122,7 +125,7 @@ def test_only_deliveries_whose_keys_meet_earlier_ones_take_the_in_order_finish(t
     tx = pl.concat([pl.read_parquet(p, hive_partitioning=False) for p in (home / "landing" / "transactions").glob("part_date=*/*.parquet")])
     assert sorted(tx["event_id"].to_list()) == ["A1", "A1", "A2", "B1", "C3"]
     # the index of each delivery is in place and no newer than needed (rebuild not triggered)
-    idx = sorted(p.stem for p in (home / "landing" / "_index" / "transactions").glob("*.parquet"))
+    idx = sorted(p.stem for p in index_dir(Home(home), FEEDS["transactions"]).glob("*.parquet"))
     assert idx == sorted(d.content_id for d in report.deliveries if d.feed == "transactions")
     assert not list(home.rglob("*.tmp")) and not list((home / "tmp" / "ingest").glob("*/*"))
     # a re-run is a no-op
