@@ -23,6 +23,7 @@ from landing, once. Otherwise every re-send would look like a conflict.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -68,8 +69,6 @@ def index_dir(home: Home, feed: Feed) -> Path:
 def drop_other_schemes(home: Home) -> list[Path]:
     """Remove index files not of INDEX_SCHEME (the layout before schemes had feed folders right
     under `_index`); returns what was removed. They are a cache: the next check rebuilds them."""
-    import shutil
-
     root = index_root(home)
     removed = [p for p in root.iterdir() if p.name != INDEX_SCHEME] if root.is_dir() else []
     for p in removed:
