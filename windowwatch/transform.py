@@ -21,6 +21,7 @@ from pathlib import Path
 from core.localtime import today_local
 from core.paths import FINDINGS_PARQUET, REPO_ROOT, Home
 from core.settings import settings
+from windowwatch import unchanged_nodes
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -268,9 +269,30 @@ def build(
     ]
     if full_refresh:
         args.append("--full-refresh")
+    # Nodes whose inputs did not change since they were built are kept as they are
+    # (windowwatch/unchanged_nodes.py), on a build of the whole project (an `exclude`, e.g. of the
+    # data tests, only leaves more out). Not with `select` (a partial build says what to run) nor
+    # with the dbt unit tests (they run with their model).
+    reuse = None
+    project = None
+    if target == "duckdb" and not select and not unit_tests:
+        project = unchanged_nodes.project_fingerprint(DBT_PROJECT_DIR, _reuse_extra(dbt_vars, target))
+        if existed and not full_refresh:
+            reuse = unchanged_nodes.plan(h.root / "dbt" / "target" / "manifest.json", wh, project, as_of_text, str(h.root))
+            if reuse is not None and reuse.reused and not _relations_exist(wh, reuse.reused):
+                reuse = None  # a kept table is missing (dropped by hand?): build everything
     excluded = [exclude] if isinstance(exclude, str) else list(exclude or [])
     if not unit_tests:
         excluded.append("resource_type:unit_test")
+    if reuse is not None and reuse.reused:
+        selection = reuse.dbt_selection()
+        if selection[0] == "--exclude":
+            excluded += selection[1:]
+        else:
+            select = selection[1:]
+        nothing_to_run = not reuse.run
+    else:
+        nothing_to_run = False
     for flag, value in (("--select", select), ("--exclude", excluded)):
         if value:
             args += [flag, *([value] if isinstance(value, str) else value)]
@@ -280,8 +302,13 @@ def build(
     os.environ.update(env)
     (h.root / "duckdb_tmp").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    built_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    if target == "duckdb":
+        # forget first what is about to be rebuilt: a build killed half-way leaves it to be rebuilt
+        unchanged_nodes.forget(wh, [] if reuse is None else reuse.names.keys() - reuse.reused.keys(),
+                               everything=reuse is None)
     try:
-        res = dbtRunner().invoke(args)
+        res = None if nothing_to_run else dbtRunner().invoke(args)
     finally:
         _release_duckdb()
         _release_dbt_locks()
@@ -294,7 +321,7 @@ def build(
 
     nodes: list[NodeStatus] = []
     failed_tests: dict[str, str] = {}  # unique_id -> compiled SQL of a failing or warning data test
-    for r in getattr(res.result, "results", None) or []:
+    for r in getattr(getattr(res, "result", None), "results", None) or []:
         node = r.node
         if str(getattr(r.status, "value", r.status)) in ("fail", "warn") and getattr(node, "compiled_code", None):
             failed_tests[node.unique_id] = node.compiled_code
@@ -308,10 +335,17 @@ def build(
             seconds=float(r.execution_time or 0.0),
         ))
     error = None
-    if res.exception is not None:
+    if res is not None and res.exception is not None:
         error = f"{type(res.exception).__name__}: {res.exception}"
+    if target == "duckdb":
+        _record_reuse(h, wh, reuse, project, nodes, as_of_text, built_at,
+                      whole=project is not None and error is None)
+    for uid, entry in sorted((reuse.reused if reuse else {}).items()):
+        nodes.append(NodeStatus(unique_id=uid, name=reuse.names[uid],
+                                resource_type=uid.split(".")[0], status="reused",
+                                message=f"inputs unchanged since the build of {entry.get('built_at')} (as of {entry.get('as_of')})"))
     result = BuildResult(
-        success=bool(res.success) and error is None,
+        success=(res is None or bool(res.success)) and error is None,
         nodes=nodes,
         elapsed=elapsed,
         as_of=as_of_text,
@@ -330,6 +364,49 @@ def build(
         if failed_tests and target == "duckdb":
             _explain_failed_tests(wh, nodes, failed_tests)
     return result
+
+
+def _reuse_extra(dbt_vars: dict, target: str) -> str:
+    """What beside the project's files makes a node compute other rows: the vars, the target and
+    the versions of dbt and DuckDB."""
+    import duckdb
+    from dbt.version import __version__ as dbt_version
+
+    return json.dumps({"vars": dbt_vars, "target": target, "dbt": str(dbt_version), "duckdb": duckdb.__version__}, sort_keys=True)
+
+
+def _relations_exist(warehouse: Path, reused: dict) -> bool:
+    """Every model or seed a build would keep still has its table or view in the warehouse."""
+    import duckdb
+
+    wanted = {uid.split(".")[-1] for uid in reused if not uid.startswith("test.")}
+    if not wanted:
+        return True
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:  # held open for writing by another connection of this process: keep nothing
+        return False
+    try:
+        have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    finally:
+        con.close()
+    return wanted <= have
+
+
+def _record_reuse(h: Home, wh: Path, reuse, project: str | None, nodes: list[NodeStatus], as_of: str, built_at: str,
+                  whole: bool) -> None:
+    """Record what this build completed (windowwatch/unchanged_nodes.py). With a plan, the
+    signatures computed before the build; after a whole build without one (the first, a full
+    refresh), those of its own manifest now; after a partial build, nothing it ran stays recorded."""
+    results = [(n.unique_id, n.status) for n in nodes]
+    if reuse is not None:
+        unchanged_nodes.record(wh, reuse.signatures, results, as_of, built_at, str(h.root))
+    elif whole and project is not None and (h.root / "dbt" / "target" / "manifest.json").is_file():
+        manifest = h.root / "dbt" / "target" / "manifest.json"
+        graph = unchanged_nodes.Graph.from_manifest(json.loads(manifest.read_text(encoding="utf-8")))
+        unchanged_nodes.record(wh, graph.signatures(project, as_of), results, as_of, built_at, str(h.root), replace=True)
+    else:
+        unchanged_nodes.record(wh, {}, results, as_of, built_at, str(h.root))
 
 
 def model_code_fingerprint() -> str:

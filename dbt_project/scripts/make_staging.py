@@ -43,7 +43,7 @@ UNIQUE_ON = {
     "step_limits": "int_timeliness__step_limits (item_code, from_event, to_event)",
     "extended_service": "nothing (OB_OFF_HOURS reads it per window and day)",
     "attendance": "fct_attendance_day's source rows (int_hall__attendance_staff_day)",
-    "queue_tickets": "int_hall__queue_tickets", "work_orders": "fct_work_order", "inspections": "fct_inspection",
+    "queue_tickets": "int_hall__queue_tickets_all", "work_orders": "fct_work_order", "inspections": "fct_inspection",
 }
 # Where a failing landed row is: its delivery and line (column_checks' example_key).
 LANDED_ROW_KEY = "concat(_source, ' line ', cast(_line as string))"

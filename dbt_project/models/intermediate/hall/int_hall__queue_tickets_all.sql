@@ -1,5 +1,7 @@
-{#- 排队叫号 tickets (SPEC v2 §4.10 Queue; docs/rules.md#queue): one row per ticket_id issued on or before the
-    as-of date, with what every queue figure reads.
+{#- 排队叫号 tickets (SPEC v2 §4.10 Queue; docs/rules.md#queue): one row per landed ticket_id, whatever its
+    date, with what every queue figure reads. The figures read int_hall__queue_tickets, the tickets
+    issued on or before the as-of date: a view over this table, so that a build at a new as-of date
+    with no new tickets keeps this table (windowwatch/unchanged_nodes.py; performance, docs/scaling.md).
     - month: first day of the month of issued_at (the month the ticket counts in).
     - department_id: the calling window's department in force on the month's first day
       (int_reference__window_versions, docs/rules.md#reference-versions); null for a ticket no window called.
@@ -24,7 +26,6 @@ with tickets as (
         cast({{ dbt.date_trunc('month', 'issued_at') }} as date) as month
     from {{ ref('stg_landing__queue_tickets') }}
     where issued_at is not null
-      and cast(issued_at as date) <= {{ as_of_date() }}
 )
 
 select
