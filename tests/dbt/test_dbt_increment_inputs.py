@@ -34,7 +34,8 @@ from tests.support.landing import case_events, default_dataset, write_dataset, w
 from tests.dbt.test_dbt_incremental import EVALUATION_MODEL, _assert_equals_full_build, _compiled, _mart_hashes
 from windowwatch.transform import build
 
-CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "fct_case", "int_timeliness__step_overdue")
+CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "fct_case", "int_timeliness__step_overdue",
+               "int_timeliness__notices", "int_timeliness__late_delivery")
 INCREMENTAL_MODELS = (*CASE_MODELS, EVALUATION_MODEL)
 
 # What each incremental model declares it reads besides its own deliveries and the as-of date
@@ -42,16 +43,20 @@ INCREMENTAL_MODELS = (*CASE_MODELS, EVALUATION_MODEL)
 # part -> ({feed: landed columns, "scoring": dbt vars}, the models that declare the part).
 TRACKED = {
     "references": ({"items": {"item_code", "item_kind", "limit_unit", "promised_limit", "legal_limit", "max_extension_days",
-                              "valid_from"},
+                              "deliver_limit", "valid_from"},
                     "windows": {"window_id", "department_id", "center_id", "valid_from"}},
-                   {"int_cases__case_facts", "int_cases__accepted", "fct_case", "int_timeliness__step_overdue"}),
+                   {"int_cases__case_facts", "int_cases__accepted", "fct_case", "int_timeliness__step_overdue",
+                    "int_timeliness__notices", "int_timeliness__late_delivery"}),
     "calendar": ({"calendar": {"date", "is_workday"}},
-                 {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL, "int_timeliness__step_overdue"}),
+                 {"int_cases__pauses", "int_cases__accepted", "fct_case", EVALUATION_MODEL, "int_timeliness__step_overdue",
+                  "int_timeliness__notices", "int_timeliness__late_delivery"}),
     "step_limits": ({"step_limits": {"item_code", "from_event", "to_event", "limit_workdays"}},
                     {"int_timeliness__step_overdue"}),
     "vars": ({"scoring": {"yellow_workdays", "rectify_workdays", "supplement_notice_workdays", "pause_reasons_allowed",
-                          "pause_without_reason", "max_extension_days", "verify_workdays", "callback_workdays"}},
-             {"int_cases__accepted", "fct_case", EVALUATION_MODEL, "int_timeliness__step_overdue"}),
+                          "pause_without_reason", "max_extension_days", "verify_workdays", "callback_workdays",
+                          "deliver_limit_workdays"}},
+             {"int_cases__accepted", "fct_case", EVALUATION_MODEL, "int_timeliness__step_overdue",
+              "int_timeliness__notices", "int_timeliness__late_delivery"}),
 }
 # The incremental models run without their data tests here: the changed rows need not pass them.
 NO_TESTS = "resource_type:test"
@@ -229,7 +234,6 @@ UNTRACKED_SCORING = {
     ("off_book", "default_hall_hours"): {"workday": {"open": "08:00:00", "close": "17:30:00"},
                                          "non_workday": {"open": "09:00:00", "close": "12:00:00"}},
     ("off_book", "reaccept_days"): 5, ("off_book", "handover_minutes"): 30,
-    ("timeliness", "deliver_limit_workdays"): 1,
     ("satisfaction", "prior_weight"): 10,
     ("rating_integrity", "ri_burst_count"): 4, ("rating_integrity", "ri_burst_minutes"): 5,
     ("rating_integrity", "ri_service_minutes"): 20, ("rating_integrity", "ri_min_ratings"): 30,
@@ -247,7 +251,8 @@ UNTRACKED_SCORING = {
 TRACKED_SCORING = {("timeliness", "yellow_workdays"): 3, ("satisfaction", "rectify_workdays"): 10,
                    ("timeliness", "supplement_notice_workdays"): 1, ("timeliness", "pause_reasons_allowed"): ["hearing"],
                    ("timeliness", "pause_without_reason"): "ignore", ("timeliness", "max_extension_days"): 1,
-                   ("satisfaction", "verify_workdays"): 2, ("satisfaction", "callback_workdays"): 3}
+                   ("satisfaction", "verify_workdays"): 2, ("satisfaction", "callback_workdays"): 3,
+                   ("timeliness", "deliver_limit_workdays"): 1}
 
 
 def _build(home: Home, as_of: str, scoring: Path | None):

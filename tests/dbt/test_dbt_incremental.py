@@ -334,7 +334,8 @@ def test_incremental_evaluations_equal_full_refresh_across_as_of_dates(ww_home):
 # rebuilds them all (macros/incremental/README.md). Compared here with a full build into another
 # warehouse file, so the incremental chain goes on without a --full-refresh in between.
 
-CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "int_timeliness__step_overdue")
+CASE_MODELS = ("int_cases__case_facts", "int_cases__pauses", "int_cases__accepted", "int_timeliness__step_overdue",
+               "int_timeliness__notices", "int_timeliness__late_delivery")
 
 
 def _hashes(warehouse, schema: str, tables) -> dict[str, str]:

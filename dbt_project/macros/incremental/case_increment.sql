@@ -38,14 +38,15 @@
     'references' (the item and window versions: limits, departments and their validity intervals — the columns hashed below), 'calendar'
     (working days that are not assumed, increment_mode.sql: calendar_fingerprint), 'step_limits' (the
     环节时限 in force, int_timeliness__step_limits), 'card' (var
-    yellow_workdays and the vars of the counted clock, docs/rules.md#timeliness-signals). Equal fingerprints: every stored row keeps its value. A rule that reads
+    yellow_workdays, the vars of the counted clock, docs/rules.md#timeliness-signals, and
+    deliver_limit_workdays, TL_LATE_DELIVERY). Equal fingerprints: every stored row keeps its value. A rule that reads
     another column, relation or var adds it here (README.md, tests/dbt/test_dbt_increment_inputs.py). -#}
 {% macro case_fingerprint(parts) -%}
     {%- set pieces = [] -%}
     {%- if 'references' in parts -%}
         {#- every version with its interval (docs/rules.md#reference-versions): a case reads the version in
             force on its acceptance date, so a new version (valid_from) or a changed one changes the print -#}
-        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, valid_from, valid_to, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source, max_extension_days)), 0) as varchar) from " ~ intermediate_relation('int_reference__item_versions') ~ ")") -%}
+        {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(item_code, valid_from, valid_to, item_kind, limit_unit, promised_limit, legal_limit, limit_days, limit_source, max_extension_days, deliver_limit)), 0) as varchar) from " ~ intermediate_relation('int_reference__item_versions') ~ ")") -%}
         {%- do pieces.append("(select cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(window_id, valid_from, valid_to, department_id, center_id)), 0) as varchar) from " ~ intermediate_relation('int_reference__window_versions') ~ ")") -%}
     {%- endif -%}
     {%- if 'calendar' in parts -%}
@@ -58,7 +59,8 @@
     {%- if 'card' in parts -%}
         {%- do pieces.append("'yellow=" ~ var('yellow_workdays') ~ ";notice=" ~ var('supplement_notice_workdays')
                              ~ ";reasons=" ~ (var('pause_reasons_allowed') | sort | join(',')) ~ ";no_reason="
-                             ~ var('pause_without_reason') ~ ";extension=" ~ var('max_extension_days') ~ "'") -%}
+                             ~ var('pause_without_reason') ~ ";extension=" ~ var('max_extension_days')
+                             ~ ";deliver=" ~ var('deliver_limit_workdays') ~ "'") -%}
     {%- endif -%}
     {{ return(pieces | join(" || '/' || ")) }}
 {%- endmacro %}

@@ -5,15 +5,29 @@
     `deliver` after it. An approved case with no `deliver` is measured to the as-of date while it
     is open; once completed without a recorded delivery it is not flagged (many systems close
     cases without recording delivery). signal_date = the first working day past the limit. -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['references', 'calendar', 'card'], extra=case_not_completed()) }}",
+    post_hook="{{ case_post_hook(['references', 'calendar', 'card']) }}",
+) }}
+{#- Incremental on DuckDB (performance; macros/incremental/README.md): a daily build recomputes the cases whose
+    events changed and every case not completed (an open case without a delivery is measured to the
+    as-of date); the calendar, the item versions (deliver_limit) and var deliver_limit_workdays (part
+    card) are its fingerprint. -#}
+{%- set increment = case_increment(['references', 'calendar', 'card']) %}
 with cases as (
     select case_id, window_id, department_id, item_code, accepted_date, status
     from {{ ref('int_cases__case_facts') }}
+    where {{ case_filter(increment, 'case_id') }}
 ),
 
 events as (
     select case_id, event_type, event_time
     from {{ ref('int_cases__events') }}
     where event_type in ('approve', 'deliver')
+      and {{ case_filter(increment, 'case_id') }}
 ),
 
 approved as (

@@ -9,15 +9,29 @@
       (clock_start_date) and this notice's pause is not counted.
     - TL_REPEAT_NOTICE: every later notice; the pauses they start are not counted.
     is_counted: whether the pause this notice starts counts in the limit (int_timeliness__pauses_counted). -#}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ case_pre_hook(['references', 'calendar', 'card']) }}",
+    post_hook="{{ case_post_hook(['references', 'calendar', 'card']) }}",
+) }}
+{#- Incremental on DuckDB (performance; macros/incremental/README.md): a daily build recomputes the cases whose
+    events changed (a notice's count and working days read only its own case's events); the
+    calendar, the window versions behind the case's department and var supplement_notice_workdays
+    (part card) are its fingerprint. -#}
+{%- set increment = case_increment(['references', 'calendar', 'card']) %}
 with cases as (
     select case_id, window_id, department_id, accepted_date
     from {{ ref('int_cases__case_facts') }}
+    where {{ case_filter(increment, 'case_id') }}
 ),
 
 events as (
     select case_id, event_id, event_type, event_time, event_date
     from {{ ref('int_cases__events') }}
     where event_type in ('submit', 'supplement_request')
+      and {{ case_filter(increment, 'case_id') }}
 ),
 
 received as (
