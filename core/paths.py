@@ -9,6 +9,9 @@ from core.settings import settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FINDINGS_PARQUET = "findings.parquet"  # audit/findings.parquet: the audit findings dbt reads
+# landing/_supervision/<table>.parquet: the supervision store's export dbt reads (windowwatch/supervision/export.py)
+SUPERVISION_EXPORT_DIR = "_supervision"
+SUPERVISION_EXPORT_TABLES = ("items", "transitions", "video_reviews")
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,11 @@ import polars as pl
 import sqlalchemy as sa
 
 from core import atomic
-from core.paths import Home
+from core.paths import SUPERVISION_EXPORT_DIR, SUPERVISION_EXPORT_TABLES, Home
 from windowwatch.supervision.model import items, transitions, video_reviews
 from windowwatch.supervision.store import Store
 
-EXPORT_DIR = "_supervision"  # under landing/
+EXPORT_DIR = SUPERVISION_EXPORT_DIR  # under landing/
 
 ITEM_SCHEMA: dict[str, pl.DataType] = {
     "item_id": pl.Int64, "kind": pl.String, "subject_id": pl.String, "rule": pl.String, "state": pl.String,
@@ -66,6 +66,7 @@ TABLES: dict[str, tuple[sa.Table, dict[str, pl.DataType], tuple[str, ...], tuple
     # 视频复核 decisions (video.py): int_video__flags prefers them over the feed's review_status
     "video_reviews": (video_reviews, VIDEO_REVIEW_SCHEMA, ("flag_id",), ("note",)),
 }
+assert tuple(TABLES) == SUPERVISION_EXPORT_TABLES, "core.paths.SUPERVISION_EXPORT_TABLES names the files dbt checks for"
 
 
 @dataclass
