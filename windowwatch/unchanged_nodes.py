@@ -22,7 +22,9 @@ What is read and how (all from the previous build's `target/manifest.json`, the 
 
 Safe against interruption: before dbt runs, the nodes about to run lose their recorded signature
 (the file is rewritten atomically), so a build killed half-way leaves them to be rebuilt. Only
-what the build then completed is recorded. A warning or failing test is never reused (it is
+what the build then completed is recorded. Safe against a warehouse file replaced behind its back
+(an older copy put back): each recording writes a new random token into the warehouse
+(TOKEN_TABLE) and into the state, and a plan needs both to agree. A warning or failing test is never reused (it is
 re-run and re-reported every build), nor is a node of a build that gave no plan (a first build,
 `--full-refresh`, a `select`) recorded from anything but its own results.
 """
@@ -41,6 +43,8 @@ from core.atomic import write_text
 STATE_VERSION = 1
 CONTENT_HASH_MAX_BYTES = 64 * 1024
 AS_OF_MACRO = "macro.windowwatch.as_of_date"
+# One row, one random token, written into the warehouse with every recording (see plan)
+TOKEN_TABLE = "main.windowwatch_nodes_token"
 REUSABLE_STATUS = {"success", "pass"}
 _LOCATION = re.compile(r"read_parquet\(\s*'([^']+)'")
 
@@ -182,14 +186,19 @@ def save_state(warehouse: Path, state: dict) -> None:
     write_text(state_path(warehouse), json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True) + "\n")
 
 
-def plan(manifest_path: Path, warehouse: Path, project: str, as_of_date: str, home: str) -> Plan | None:
-    """The nodes to run and to keep, or None when the previous build's manifest is missing or
-    unreadable, or the state was recorded for another home folder (then everything runs).
+def plan(manifest_path: Path, warehouse: Path, project: str, as_of_date: str, home: str,
+         warehouse_token: str | None) -> Plan | None:
+    """The nodes to run and to keep, or None (then everything runs) when the previous build's
+    manifest is missing or unreadable, the state was recorded for another home folder, or the
+    warehouse is not the one the state was recorded with.
 
     The manifest holds the source locations rendered with the home of the build that wrote it: a
-    home copied or moved to another folder would have its files looked for in the old one."""
+    home copied or moved to another folder would have its files looked for in the old one.
+    `warehouse_token` is the token the last recording wrote into the warehouse itself (TOKEN_TABLE):
+    a warehouse file replaced by another (an older copy put back by hand) does not carry the
+    state's token, and its tables cannot be trusted to be the recorded ones."""
     state = load_state(warehouse)
-    if state.get("home") != home:
+    if state.get("home") != home or not warehouse_token or state.get("token") != warehouse_token:
         return None
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -223,13 +232,15 @@ def forget(warehouse: Path, unique_ids, everything: bool = False) -> None:
 
 
 def record(warehouse: Path, signatures: dict[str, str], results: list[tuple[str, str]], as_of_date: str, built_at: str,
-           home: str, replace: bool = False) -> None:
+           home: str, token: str, replace: bool = False) -> None:
     """Record `results` ((unique_id, status) of a build in `home`): a reusable status with the
-    node's signature, anything else forgotten. `replace`: start from nothing (a full build)."""
+    node's signature, anything else forgotten. `replace`: start from nothing (a full build).
+    `token`: what the caller has just written into the warehouse's TOKEN_TABLE."""
     state = {"version": STATE_VERSION, "nodes": {}} if replace else load_state(warehouse)
     if state.get("home") != home:
         state = {"version": STATE_VERSION, "nodes": {}}
     state["home"] = home
+    state["token"] = token
     for uid, status in results:
         if status in REUSABLE_STATUS and uid in signatures:
             state["nodes"][uid] = {"signature": signatures[uid], "status": status, "as_of": as_of_date, "built_at": built_at}

@@ -122,6 +122,17 @@ def test_a_build_killed_half_way_leaves_what_it_was_rebuilding_to_the_next(ww_ho
     assert _status(after)["int_hall__queue_tickets_all"] == "success"
     _assert_equals_full_build(home, "2025-10-24")
 
+    # the warehouse file replaced by an older copy (put back by hand): its tables are not the ones
+    # the state recorded, so nothing is kept
+    older = home.root / "older.duckdb"
+    shutil.copyfile(home.warehouse, older)
+    write_landing(home, "queue_tickets", [_ticket("Q2", "2025-10-22 09:00:00")])
+    assert build(home, as_of="2025-10-24").success
+    shutil.copyfile(older, home.warehouse)
+    put_back = build(home, as_of="2025-10-24")
+    assert put_back.success and "reused" not in {n.status for n in put_back.nodes}, put_back.summary()
+    _assert_equals_full_build(home, "2025-10-24")
+
     # a kept table dropped by hand: nothing is kept, everything is rebuilt
     con = duckdb.connect(str(home.warehouse))
     try:
