@@ -293,22 +293,21 @@ def test_an_inspector_opens_an_item_by_hand(world, browser):
     _tab(page, "督办队列")
     page.get_by_text("人工立项", exact=True).click()
     box = page.locator(".st-key-sup_manual_box")
-    picker = box.locator('[data-testid="stSelectbox"]').first
-    picker.click()
-    # typing filters the list: the dropdown renders only the options in view, and under load (CI,
-    # 2026-12-07) the window was not among them in 30 s
-    page.keyboard.type(window_name)
-    # the open list is rendered again while the page settles: a click on an option detached meanwhile
-    # waits out its whole timeout (CI, 2026-12-07, 30 s), so try again in short attempts
+    combo = box.locator('[data-testid="stSelectbox"]').first.get_by_role("combobox")
+    # Typing filters the list (it renders only the options in view: under load the window was not
+    # among them in 30 s). The open list is rendered again while the page settles, and a click on an
+    # option detached meanwhile waits out its whole timeout (CI, 2026-12-07): so short attempts, each
+    # opening the list and replacing the filter text (fill, not type: a retry must not append).
     for _ in range(8):
+        combo.click()
+        combo.fill(window_name)
         try:
             page.get_by_role("option", name=window_name, exact=True).click(timeout=4000)
-            break
         except PlaywrightTimeoutError:
-            if not page.get_by_role("option").count():  # the list closed: open it and filter again
-                picker.click()
-                page.keyboard.type(window_name)
-    expect(picker.get_by_role("combobox")).to_have_value(window_name)
+            continue
+        if combo.input_value() == window_name:
+            break
+    expect(combo).to_have_value(window_name)
     box.get_by_label("立项理由（必填）").fill("现场检查：窗口无人值守 <b>不是标记</b>")
     box.get_by_role("button", name="立项", exact=True).click()
     _settled(page)
